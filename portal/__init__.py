@@ -1,0 +1,35 @@
+"""Portail: web portal for public digital-inclusion centres."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, hooks."""
+    from portal import config as config_module
+    from portal.extensions import init_extensions
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    config_module.load(app, config or {})
+    init_extensions(app)
+
+    from portal import access, cli, formatting, htmx, i18n, security, sessions
+    from portal.views import register_blueprints
+
+    i18n.init_app(app)
+    formatting.init_app(app)
+    sessions.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    htmx.init_app(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,99 @@
+"""``flask --app portal …`` commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+
+from portal.config import is_production
+from portal.extensions import db
+from portal.models.people import Site
+from portal.models.vocab import StaffRole
+from portal.services import accounts
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+
+
+def _fail(error: ServiceError) -> None:
+    click.echo(f"Erreur : {error.message} ({error.code})", err=True)
+    sys.exit(1)
+
+
+@click.command("create-site")
+@click.option("--code", required=True, help="2 à 6 lettres, utilisées dans les numéros (MER).")
+@click.option("--name", required=True)
+@click.option("--address", default="")
+@click.option("--postcode", default="")
+@click.option("--city", default="")
+@click.option("--phone", default="")
+@click.option("--email", default="")
+@click.option("--aptic-accreditation", default="")
+@click.option("--signatory-name", default="")
+@click.option("--signatory-role", default="")
+def create_site(code: str, name: str, **fields: str) -> None:
+    """Create a site (a centre of the network)."""
+    try:
+        site = accounts.create_site(code=code, name=name, actor=Actor.system(), **fields)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Lieu créé : {site.code} – {site.name} (id {site.id})")
+
+
+@click.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--site", "site_codes", multiple=True, help="Code du lieu (plusieurs possibles).")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), default="animateur")
+@click.option("--network-admin", is_flag=True, help="Administrateur de tout le réseau.")
+def create_staff(email: str, full_name: str, site_codes: tuple[str, ...], role: str,
+                 network_admin: bool) -> None:
+    """Create a staff account. The password comes from PORTAL_STAFF_PASSWORD or a prompt."""
+    password = os.environ.get("PORTAL_STAFF_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            click.echo("Erreur : donnez le mot de passe dans PORTAL_STAFF_PASSWORD.", err=True)
+            sys.exit(1)
+        password = click.prompt("Mot de passe (12 caractères au moins)", hide_input=True,
+                                confirmation_prompt=True)
+    roles: dict[int, StaffRole] = {}
+    for code in site_codes:
+        site = db.session.scalar(db.select(Site).filter_by(code=code.strip().upper()))
+        if site is None:
+            click.echo(f"Erreur : le lieu {code} n'existe pas.", err=True)
+            sys.exit(1)
+        roles[site.id] = StaffRole(role)
+    if not roles and not network_admin:
+        click.echo("Erreur : indiquez au moins un lieu (--site) ou --network-admin.", err=True)
+        sys.exit(1)
+    try:
+        staff = accounts.create_staff(email=email, full_name=full_name, password=password,
+                                      roles=roles, is_network_admin=network_admin,
+                                      actor=Actor.system())
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Compte créé : {staff.email} (id {staff.id})")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des lieux.")
+def demo(if_empty: bool) -> None:
+    """Load the demonstration centre (refused in production)."""
+    if is_production(current_app):
+        click.echo("Erreur : les données de démonstration sont refusées en production.", err=True)
+        sys.exit(1)
+    from portal import demo as demo_data
+
+    if if_empty and db.session.scalar(db.select(Site.id).limit(1)) is not None:
+        click.echo("La base contient déjà des données : démonstration non chargée.")
+        demo_data.print_accounts(click.echo)
+        return
+    demo_data.load()
+    demo_data.print_accounts(click.echo)
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_site, create_staff, demo):
+        app.cli.add_command(command)

@@ -1,0 +1,143 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``PORTAL_*`` variables.
+
+The explicit ``config`` mapping given to ``create_app`` (tests) wins over everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """The application refuses to start with an unsafe or incomplete configuration."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV_NAME": "development",  # "production" turns on every production safeguard
+    "DEBUG": False,
+    "TESTING": False,
+    "SQLALCHEMY_DATABASE_URI": None,  # None: instance/portal.sqlite3
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SQLALCHEMY_RECORD_QUERIES": False,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Cookies: no "remember me"; the session cookie lives as long as the browser tab.
+    "SESSION_COOKIE_NAME": "portail_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_PATH": "/",
+    "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+    # Login sessions (server-side records, see portal.sessions).
+    "LOGIN_ABSOLUTE_LIFETIME": timedelta(hours=12),
+    "STAFF_IDLE_TIMEOUT": timedelta(hours=4),
+    "BENEFICIARY_IDLE_TIMEOUT": timedelta(minutes=20),  # a site's own setting overrides it
+    "IDLE_WARNING_BEFORE": timedelta(minutes=2),
+    "LOGIN_SESSION_TOUCH_INTERVAL": timedelta(seconds=60),
+    "FIRST_LOGIN_CODE_VALIDITY": timedelta(days=30),
+    # CSRF: a check-in screen stays open all afternoon; tokens live as long as a login session.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    "WTF_CSRF_SSL_STRICT": True,
+    # Failed logins: per account strictly, per address loosely (a whole room shares one address).
+    "LOGIN_FAILURES_PER_ACCOUNT": "5 per 15 minutes; 10 per day",
+    "LOGIN_FAILURES_PER_ADDRESS": "100 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "RATELIMIT_STRATEGY": "moving-window",
+    # Passwords.
+    "PASSWORD_MIN_LENGTH": 12,
+    "PASSWORD_MAX_LENGTH": 256,
+    # i18n.
+    "LANGUAGES": ("fr", "en"),
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "PREFERRED_URL_SCHEME": "http",
+    "HSTS_SECONDS": 31536000,
+    "TRUST_PROXY_HOPS": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
+    "PORTAL_NAME": "Portail",
+}
+
+#: PORTAL_* variables and the setting each one fills (with its type).
+ENVIRONMENT: dict[str, tuple[str, type]] = {
+    "PORTAL_ENV": ("ENV_NAME", str),
+    "PORTAL_DEBUG": ("DEBUG", bool),
+    "PORTAL_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
+    "PORTAL_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
+    "PORTAL_TRUST_PROXY_HOPS": ("TRUST_PROXY_HOPS", int),
+    "PORTAL_PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
+    "PORTAL_SERVER_NAME": ("SERVER_NAME", str),
+}
+
+PRODUCTION_OVERRIDES: dict[str, Any] = {
+    "SESSION_COOKIE_NAME": "__Host-portail",
+    "SESSION_COOKIE_SECURE": True,
+    "PREFERRED_URL_SCHEME": "https",
+}
+
+
+def _parse(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def is_production(app: Flask) -> bool:
+    return app.config.get("ENV_NAME") == "production"
+
+
+def load(app: Flask, overrides: dict[str, Any]) -> None:
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, (key, kind) in ENVIRONMENT.items():
+        if variable in os.environ:
+            app.config[key] = _parse(os.environ[variable], kind)
+    app.config.update(overrides)
+
+    if is_production(app):
+        for key, value in PRODUCTION_OVERRIDES.items():
+            if key not in overrides:
+                app.config[key] = value
+        if app.config.get("DEBUG"):
+            raise ConfigurationError("DEBUG must be off in production (PORTAL_DEBUG).")
+        if not app.config.get("SECRET_KEY"):
+            raise ConfigurationError("PORTAL_SECRET_KEY is required in production.")
+        if len(app.config["SECRET_KEY"]) < 32:
+            raise ConfigurationError("PORTAL_SECRET_KEY must be at least 32 characters long.")
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        path = Path(app.instance_path) / "portal.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    app.debug = bool(app.config.get("DEBUG"))
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Generate the development secret key once and keep it in the instance folder."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,50 @@
+"""Forms shared by several screens. Each form lists its fields: extra fields are ignored."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from portal.services.passwords import MAX_LENGTH
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(
+        _l("Identifiant ou adresse e-mail"),
+        validators=[InputRequired(_l("Écrivez votre identifiant.")), Length(max=254)],
+        description=_l("Il est écrit sur votre carte d'accès, par exemple : K7P-M3Q."),
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[InputRequired(_l("Écrivez votre mot de passe.")), Length(max=MAX_LENGTH)],
+        description=_l("Première connexion ? Écrivez le code imprimé sur votre carte."),
+    )
+    next = HiddenField()
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[InputRequired(_l("Choisissez un mot de passe.")), Length(max=MAX_LENGTH)],
+        description=_l("Au moins 12 caractères. Une petite phrase facile à retenir, "
+                       "par exemple : « mon chat aime la pluie »."),
+    )
+    confirmation = PasswordField(
+        _l("Écrivez-le une deuxième fois"),
+        validators=[InputRequired(_l("Écrivez le mot de passe une deuxième fois.")),
+                    Length(max=MAX_LENGTH)],
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[InputRequired(_l("Écrivez votre mot de passe actuel.")),
+                    Length(max=MAX_LENGTH)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change state (logout, keep-alive)."""

@@ -1,0 +1,88 @@
+"""Issued documents (immutable PDFs) and the gap-free counters that number them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import now
+from portal.extensions import db
+from portal.models.people import Beneficiary, Site, StaffMember
+from portal.models.types import UTCDateTime, enum_type
+from portal.models.vocab import DocumentKind
+
+
+class Document(db.Model):
+    """A rendered document: stored once, served from here, revoked but never rewritten."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("site_id", "kind", "year", "sequence"),
+        CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+        CheckConstraint("revoked_at IS NULL OR length(revoked_reason) > 0",
+                        name="revocation_has_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_type(DocumentKind, "document_kind"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    #: the printed number, e.g. ATT-2026-MER-000042.
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    #: public verification code (certificates only), unambiguous alphabet, ≥ 50 bits.
+    verification_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="RESTRICT"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop_session.id", ondelete="RESTRICT"), index=True
+    )
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="RESTRICT"))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: the data the document was rendered from, kept for audit and verification.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+
+    site: Mapped[Site] = relationship()
+    beneficiary: Mapped[Beneficiary | None] = relationship()
+    issued_by: Mapped[StaffMember | None] = relationship(foreign_keys=[issued_by_id])
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class DocumentCounter(db.Model):
+    """Last number given per site, kind and year; advanced by one conditional UPDATE."""
+
+    __tablename__ = "document_counter"
+    __table_args__ = (UniqueConstraint("site_id", "kind", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    kind: Mapped[DocumentKind] = mapped_column(enum_type(DocumentKind, "document_kind"))
+    year: Mapped[int] = mapped_column(Integer)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1 @@
+"""Domain services: the only place where rules live and domain state changes."""

@@ -1,0 +1,66 @@
+"""Public pages: home, accessibility statement, personal-data notice, language, health."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.access import safe_next
+from portal.extensions import db, limiter
+from portal.forms import EmptyForm
+from portal.models.people import Site
+from portal.services import accounts, catalogue
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+from portal.sessions import client_ip
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
+    upcoming = catalogue.upcoming_sessions(limit=8)
+    return render_template("public/home.html", sites=sites, upcoming=upcoming)
+
+
+@bp.route("/accessibilite")
+def accessibility() -> str:
+    return render_template("public/accessibility.html")
+
+
+@bp.route("/donnees-personnelles")
+def privacy() -> str:
+    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
+    return render_template("public/privacy.html", sites=sites)
+
+
+@bp.route("/langue", methods=["POST"])
+def set_language() -> Any:
+    form = EmptyForm()
+    language = request.form.get("lang", "")
+    destination = safe_next(request.form.get("next")) or "/"
+    if form.validate_on_submit() and language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+        if current_user.is_authenticated:
+            with contextlib.suppress(ServiceError):
+                accounts.set_language(current_user, language,
+                                      actor=Actor.of(current_user, client_ip()))
+    return redirect(destination, 303)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz() -> Any:
+    """For load balancers: 200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
