@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, make_response, redirect, request, url_for
+from flask import Flask, Response, abort, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
@@ -33,7 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def login_url() -> str:
-    return url_for("auth.login", next=_safe_next(request.full_path))
+    ended = "session" if g.get("session_ended") else None
+    return url_for("auth.login", next=_safe_next(request.full_path), fin=ended)
 
 
 def _safe_next(target: str | None) -> str | None:

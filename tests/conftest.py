@@ -101,9 +101,22 @@ def app_config(database_url: str) -> dict[str, Any]:
     return base_config(database_url)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, as in production.
+
+    Tests keep an application context open for factories and assertions; without this,
+    Flask would reuse it for requests and share ``g`` (and the database session) across them.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = IsolatedClient
     context = application.app_context()
     context.push()
     try:

@@ -57,6 +57,14 @@ def _normalise(password: str) -> str:
     return unicodedata.normalize("NFC", password)
 
 
+def _guessable(password: str, personal: tuple[str, ...]) -> bool:
+    """Sequences, repeats, keyboard walks and dates (zxcvbn score 0 or 1)."""
+    from zxcvbn import zxcvbn
+
+    # The estimate is for the start of the password: long passphrases are never weak here.
+    return int(zxcvbn(password[:64], user_inputs=[p for p in personal if p])["score"]) <= 1
+
+
 @cache
 def _common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -82,7 +90,8 @@ def check_policy(password: str, *, personal: tuple[str, ...] = ()) -> None:
                                str(_l("Le mot de passe doit avoir au plus 256 caractères.")))
     lowered = password.lower()
     squeezed = "".join(lowered.split())
-    if lowered in _common_passwords() or squeezed in _common_passwords() or len(set(lowered)) < 4:
+    if (lowered in _common_passwords() or squeezed in _common_passwords()
+            or _guessable(password, personal)):
         raise ValidationFailed(
             "password_common",
             str(_l("Ce mot de passe est trop connu. Choisissez une petite phrase à vous.")),

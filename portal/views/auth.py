@@ -71,8 +71,11 @@ def login() -> Any:
     elif request.method == "POST":
         status = 422
     notice = None
-    if g.get("session_ended") or request.args.get("fin") == "inactivite":
+    if request.args.get("fin") == "inactivite":
         notice = _("Vous avez été déconnecté après un moment sans activité. "
+                   "Reconnectez-vous pour continuer.")
+    elif g.get("session_ended") or request.args.get("fin") == "session":
+        notice = _("Votre session est terminée (inactivité ou déconnexion). "
                    "Reconnectez-vous pour continuer.")
     elif request.args.get("fin") == "deconnexion":
         notice = _("Vous êtes déconnecté. À bientôt !")
