@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(
         __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
