@@ -23,9 +23,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config_module.load(app, config or {})
     init_extensions(app)
 
-    from portal import access, cli, formatting, htmx, i18n, security, sessions
+    from portal import access, cli, formatting, htmx, i18n, log, security, sessions
     from portal.views import register_blueprints
 
+    log.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
     sessions.init_app(app)
