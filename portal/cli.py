@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -94,6 +96,45 @@ def demo(if_empty: bool) -> None:
     demo_data.print_accounts(click.echo)
 
 
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup(destination: Path) -> None:
+    """Write a consistent copy of the database (safe while the portal runs)."""
+    from portal.services import backups
+
+    try:
+        path = backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], destination)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Sauvegarde écrite : {path}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Remplacer la base actuelle par cette sauvegarde ?")
+def restore(source: Path) -> None:
+    """Replace the SQLite database by a backup (stop the portal first)."""
+    from portal.services import backups
+
+    try:
+        backups.restore_sqlite(source, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except ServiceError as error:
+        _fail(error)
+    click.echo("Base restaurée.")
+
+
+@click.command("purge-sessions")
+@click.option("--days", default=30, show_default=True, help="Garder les sessions terminées "
+              "depuis moins de ce nombre de jours.")
+def purge_sessions(days: int) -> None:
+    """Delete login sessions that ended long ago (housekeeping, from cron)."""
+    from portal.clock import now
+    from portal.services import login_sessions
+
+    count = login_sessions.purge_ended(now() - timedelta(days=days))
+    click.echo(f"{count} session(s) supprimée(s).")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_site, create_staff, demo):
+    for command in (create_site, create_staff, demo, backup, restore, purge_sessions):
         app.cli.add_command(command)
