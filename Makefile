@@ -66,8 +66,7 @@ assets: node_modules/.installed
 	done
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d portal/translations -f 2>/dev/null || \
-	  $(BIN)/pybabel compile -d portal/translations -f
+	$(BIN)/pybabel -q compile -d portal/translations
 
 migrate: install
 	$(FLASK) db upgrade

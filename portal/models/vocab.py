@@ -6,6 +6,7 @@ Codes are stable (stored, exported); labels are shown and translated.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from portal.models.types import LabelledEnum
 
@@ -127,7 +128,7 @@ class CompletionRule(LabelledEnum):
 
 
 class StaffRole(LabelledEnum):
-    RECEPTION = "reception", _l("Accueil")
+    RECEPTION = "reception", lazy_pgettext("rôle", "Accueil")
     ANIMATEUR = "animateur", _l("Animateur")
     ADMIN = "admin", _l("Administrateur")
 
