@@ -75,6 +75,10 @@ class Booking(db.Model):
     session: Mapped[WorkshopSession] = relationship(lazy="joined")
     beneficiary: Mapped[Beneficiary] = relationship()
     checked_in_by: Mapped[StaffMember | None] = relationship(foreign_keys=[checked_in_by_id])
+    created_by: Mapped[StaffMember | None] = relationship(foreign_keys=[created_by_id])
+    status_changed_by: Mapped[StaffMember | None] = relationship(
+        foreign_keys=[status_changed_by_id]
+    )
 
     @property
     def holds_seat(self) -> bool:

@@ -164,6 +164,10 @@ class WorkshopSession(db.Model):
         enum_type(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
     )
     cancelled_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_member.id", ondelete="SET NULL")

@@ -72,6 +72,7 @@ class Cheque(db.Model):
     )
     number: Mapped[str] = mapped_column(String(40))
     value_cents: Mapped[int] = mapped_column(Integer)
+    #: when the cheque number was first recorded in the portal (usually when it is taken).
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     redeemed_by_id: Mapped[int | None] = mapped_column(
