@@ -24,12 +24,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
 
     from portal import access, cli, formatting, htmx, i18n, log, security, sessions
+    from portal.services import throttle
     from portal.views import register_blueprints
 
     log.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
     sessions.init_app(app)
+    throttle.init_app(app)
     security.init_app(app)
     access.init_app(app)
     htmx.init_app(app)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
-from limits.strategies import RateLimiter
-
-from portal.extensions import limiter
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 
 @dataclass
@@ -37,9 +36,17 @@ class LoginThrottle:
 
 
 def login_throttle() -> LoginThrottle:
+    """The application's throttle, with the limits currently configured."""
     config = current_app.config
     return LoginThrottle(
-        strategy=limiter.limiter,
+        strategy=current_app.extensions["login_throttle_strategy"],
         per_account=parse_many(config["LOGIN_FAILURES_PER_ACCOUNT"]),
         per_address=parse_many(config["LOGIN_FAILURES_PER_ADDRESS"]),
     )
+
+
+def init_app(app: Flask) -> None:
+    # Its own counters in the same storage as the request limits: switching request limits
+    # off (RATELIMIT_ENABLED) must never switch off the protection of accounts.
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["login_throttle_strategy"] = MovingWindowRateLimiter(storage)
