@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "public.set_language",
     "auth.login",
     "auth.first_login",
+    "calendar_feed.feed",  # authenticated by the secret token in its URL
 })
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,6 +130,19 @@ def load_or_404(model: type, object_id: int, **owner: Any) -> Any:
         if getattr(obj, column) != value:
             abort(404)
     return obj
+
+
+def own_booking_or_404(booking_id: int) -> Any:
+    """A booking of the logged-in beneficiary; anyone else's is a 404."""
+    from portal.models.bookings import Booking
+
+    return load_or_404(Booking, booking_id, beneficiary_id=current_user.id)
+
+
+def own_document_or_404(document_id: int) -> Any:
+    from portal.models.documents import Document
+
+    return load_or_404(Document, document_id, beneficiary_id=current_user.id)
 
 
 def init_app(app: Flask) -> None:

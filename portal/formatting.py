@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
@@ -17,6 +17,19 @@ def day(value: datetime) -> str:
 
 def short_day(value: datetime) -> str:
     return format_date(local(value).date(), "EEE d MMM")
+
+
+def date_long(value: date) -> str:
+    """``7 décembre``"""
+    return format_date(value, "d MMMM")
+
+
+def duration(minutes: int) -> str:
+    """``1 h 30`` / ``45 min``"""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest}\u00a0min"
+    return f"{hours}\u00a0h" + (f"\u00a0{rest:02d}" if rest else "")
 
 
 def hour(value: datetime) -> str:
@@ -44,5 +57,6 @@ def cheques(count: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for function in (day, short_day, hour, when, euros, seats_left, cheques):
+    for function in (day, short_day, date_long, duration, hour, when, euros, seats_left,
+                     cheques):
         app.jinja_env.filters[function.__name__] = function

@@ -1,27 +1,412 @@
-"""Bookings: reading a person's bookings (booking rules come with the beneficiary space)."""
+"""Bookings: book, join the waiting list, cancel, promote, book a whole course.
+
+Seats are settled in the database (SECURITY.md §4): a seat is taken by one conditional
+``UPDATE … SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity`` and given back in
+the same transaction as the cancellation, which also promotes the first person waiting.
+Every public function is one unit of work: it validates, changes, audits, queues the
+messages and commits — or raises a ``ServiceError`` with nothing written.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import now
 from portal.extensions import db
 from portal.models.bookings import Booking
-from portal.models.catalogue import WorkshopSession
-from portal.models.people import Beneficiary
+from portal.models.catalogue import Course, WorkshopSession
+from portal.models.people import Beneficiary, Site
+from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
+from portal.services import messages
+from portal.services.audit import Actor, record
+from portal.services.codes import random_code
+from portal.services.errors import Conflict, NotAllowed, ServiceError
+
+ACTIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+BOOKING_CODE_LENGTH = 8
+
+
+# --- reading -----------------------------------------------------------------------------
 
 
 def bookings_of(person: Beneficiary) -> tuple[list[Booking], list[Booking]]:
-    """The person's bookings: (upcoming soonest first, past latest first)."""
+    """The person's bookings: (upcoming soonest first, past latest first).
+
+    Cancelled bookings of past sessions are left out; a session cancelled by the centre
+    stays visible among the upcoming ones so the person learns about it.
+    """
     rows = db.session.scalars(
         db.select(Booking)
         .join(Booking.session)
         .options(joinedload(Booking.session).joinedload(WorkshopSession.animator))
         .where(Booking.beneficiary_id == person.id)
-        .order_by(WorkshopSession.starts_at)
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
     ).unique().all()
     at = now()
     upcoming = [b for b in rows if b.session.ends_at >= at]
-    past = [b for b in rows if b.session.ends_at < at]
+    past = [b for b in rows if b.session.ends_at < at and b.status is not BookingStatus.CANCELLED]
     past.reverse()
     return upcoming, past
+
+
+def waitlist_ranks(bookings: list[Booking]) -> dict[int, int]:
+    """Rank on the waiting list (1 = next to get a seat) of each waitlisted booking given.
+
+    Positions only ever grow (nobody is renumbered when someone leaves), so the rank is
+    computed: one query for all the sessions concerned.
+    """
+    waiting = {b.id: b.session_id for b in bookings if b.status is BookingStatus.WAITLISTED}
+    if not waiting:
+        return {}
+    rows = db.session.execute(
+        db.select(Booking.id, Booking.session_id)
+        .where(Booking.session_id.in_(set(waiting.values())),
+               Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.session_id, Booking.waitlist_position, Booking.id)
+    ).all()
+    ranks: dict[int, int] = {}
+    seen: dict[int, int] = {}
+    for booking_id, session_id in rows:
+        seen[session_id] = seen.get(session_id, 0) + 1
+        if booking_id in waiting:
+            ranks[booking_id] = seen[session_id]
+    return ranks
+
+
+def booking_for(session: WorkshopSession, person: Beneficiary) -> Booking | None:
+    return db.session.scalar(
+        db.select(Booking).filter_by(session_id=session.id, beneficiary_id=person.id)
+    )
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+def _check_open_for_booking(session: WorkshopSession, at: datetime) -> None:
+    if session.status is SessionStatus.CANCELLED:
+        raise NotAllowed("session_cancelled", _("Cette séance est annulée."))
+    if session.status is SessionStatus.CLOSED:
+        raise NotAllowed("session_closed", _("Cette séance est terminée."))
+    if session.starts_at <= at:
+        raise NotAllowed("session_past", _("Cette séance a déjà commencé ou est passée."))
+
+
+def upcoming_count(person: Beneficiary, at: datetime) -> int:
+    """Upcoming bookings and waiting-list places; a course counts once, whatever its length."""
+    rows = db.session.execute(
+        db.select(WorkshopSession.id, WorkshopSession.course_id)
+        .join(Booking, Booking.session_id == WorkshopSession.id)
+        .where(Booking.beneficiary_id == person.id, Booking.status.in_(ACTIVE),
+               WorkshopSession.starts_at > at,
+               WorkshopSession.status == SessionStatus.SCHEDULED)
+    ).all()
+    return len({("course", c) if c is not None else ("session", s) for s, c in rows})
+
+
+def _check_limit(person: Beneficiary, site: Site, at: datetime, adding: int = 1) -> None:
+    if upcoming_count(person, at) + adding > site.max_upcoming_bookings:
+        raise NotAllowed(
+            "too_many_bookings",
+            _("Vous avez déjà %(n)d ateliers à venir : c'est le maximum. Annulez-en un "
+              "pour vous inscrire à celui-ci.", n=site.max_upcoming_bookings),
+        )
+
+
+def _take_seat(session_id: int) -> bool:
+    """Take one seat if one is free: the database decides, not Python (no overbooking)."""
+    result = db.session.execute(
+        update(WorkshopSession)
+        .where(WorkshopSession.id == session_id,
+               WorkshopSession.seats_taken < WorkshopSession.capacity,
+               WorkshopSession.status == SessionStatus.SCHEDULED)
+        .values(seats_taken=WorkshopSession.seats_taken + 1),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def _release_seat(session_id: int) -> None:
+    db.session.execute(
+        update(WorkshopSession)
+        .where(WorkshopSession.id == session_id, WorkshopSession.seats_taken > 0)
+        .values(seats_taken=WorkshopSession.seats_taken - 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _next_waitlist_position(session_id: int) -> int:
+    highest = db.session.scalar(
+        db.select(func.max(Booking.waitlist_position)).where(Booking.session_id == session_id)
+    )
+    return int(highest or 0) + 1
+
+
+def _new_code() -> str:
+    while True:
+        code = random_code(BOOKING_CODE_LENGTH)
+        if db.session.scalar(db.select(Booking.id).filter_by(code=code)) is None:
+            return code
+
+
+def _already(booking: Booking) -> ServiceError:
+    if booking.status is BookingStatus.WAITLISTED:
+        return Conflict("already_waitlisted",
+                        _("Vous êtes déjà sur la liste d'attente de cette séance."))
+    return Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance."))
+
+
+def _full() -> ServiceError:
+    return Conflict("session_full",
+                    _("Cette séance est complète. Vous pouvez vous inscrire sur la liste "
+                      "d'attente : vous serez prévenu si une place se libère."))
+
+
+def _set_status(booking: Booking, status: BookingStatus, actor: Actor, at: datetime) -> None:
+    booking.status = status
+    booking.status_changed_at = at
+    booking.status_changed_by_id = actor.staff_id
+
+
+# --- booking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    booking: Booking
+    waitlisted: bool = False
+
+
+def book(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
+         source: BookingSource = BookingSource.ONLINE, waitlist: bool = False) -> Outcome:
+    """Book a seat; when the session is full, join the waiting list if ``waitlist`` is set."""
+    at = now()
+    _check_open_for_booking(session, at)
+    existing = booking_for(session, person)
+    if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
+        raise _already(existing)
+    _check_limit(person, session.site, at)
+    try:
+        booking = _place(session, person, existing, actor=actor, source=source,
+                         waitlist=waitlist, at=at)
+    except IntegrityError:
+        # The same person booked the same session at the same instant (a double click).
+        db.session.rollback()
+        raise Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance.")) from None
+    waitlisted = booking.status is BookingStatus.WAITLISTED
+    record(actor, "booking.waitlisted" if waitlisted else "booking.created",
+           object_type="booking", object_id=booking.id, site_id=session.site_id,
+           session_id=session.id, beneficiary_id=person.id, source=source.value)
+    if waitlisted:
+        messages.queue_waitlisted(booking)
+    else:
+        messages.queue_booking_confirmed(booking)
+    db.session.commit()
+    return Outcome(booking, waitlisted)
+
+
+def _place(session: WorkshopSession, person: Beneficiary, existing: Booking | None, *,
+           actor: Actor, source: BookingSource, waitlist: bool, at: datetime) -> Booking:
+    """Take a seat (or a waiting-list place) and write the booking row, not committed."""
+    if _take_seat(session.id):
+        status, position = BookingStatus.BOOKED, None
+    elif waitlist:
+        status, position = BookingStatus.WAITLISTED, _next_waitlist_position(session.id)
+    else:
+        db.session.rollback()
+        raise _full()
+    booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
+                                  code=_new_code(), created_at=at,
+                                  created_by_id=actor.staff_id)
+    if existing is not None:  # booking again after a cancellation reuses the row
+        existing.cancelled_at = None
+        existing.created_by_id = actor.staff_id
+    booking.source = source
+    booking.waitlist_position = position
+    _set_status(booking, status, actor, at)
+    db.session.add(booking)
+    db.session.flush()
+    db.session.expire(session, ["seats_taken"])
+    return booking
+
+
+def book_course(course: Course, person: Beneficiary, *, actor: Actor,
+                source: BookingSource = BookingSource.ONLINE) -> list[Booking]:
+    """Book every upcoming session of a course, or none of them."""
+    at = now()
+    sessions = [s for s in course.sessions
+                if s.status is SessionStatus.SCHEDULED and s.starts_at > at]
+    if not sessions:
+        raise NotAllowed("course_not_open", _("Ce parcours n'a plus de séance à venir."))
+    _check_limit(person, sessions[0].site, at)  # a course counts as one booking
+    placed: list[Booking] = []
+    try:
+        for session in sessions:
+            existing = booking_for(session, person)
+            if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
+                raise _already(existing)
+            if not _take_seat(session.id):
+                raise Conflict(
+                    "course_full",
+                    _("Le parcours est complet (la séance du %(day)s n'a plus de place). "
+                      "Demandez à l'accueil d'être prévenu.", day=_day(session.starts_at)),
+                )
+            booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
+                                          code=_new_code(), created_at=at,
+                                          created_by_id=actor.staff_id)
+            booking.cancelled_at = None
+            booking.source = source
+            booking.waitlist_position = None
+            _set_status(booking, BookingStatus.BOOKED, actor, at)
+            db.session.add(booking)
+            db.session.flush()
+            placed.append(booking)
+    except (ServiceError, IntegrityError) as error:
+        db.session.rollback()
+        if isinstance(error, IntegrityError):
+            raise Conflict("already_booked", _("Vous êtes déjà inscrit à ce parcours.")) from None
+        raise
+    record(actor, "course.booked", object_type="course", object_id=course.id,
+           site_id=course.site_id, beneficiary_id=person.id,
+           bookings=[b.id for b in placed])
+    messages.queue_booking_confirmed(placed[0])
+    db.session.commit()
+    return placed
+
+
+def _day(value: datetime) -> str:
+    from portal.formatting import day
+
+    return day(value)
+
+
+# --- cancelling ----------------------------------------------------------------------------
+
+
+def cancellation_deadline(session: WorkshopSession) -> datetime:
+    return session.starts_at - timedelta(minutes=session.site.cancellation_deadline_minutes)
+
+
+def can_cancel(booking: Booking, at: datetime | None = None, *, by_staff: bool = False) -> bool:
+    at = at or now()
+    if booking.status not in ACTIVE or booking.session.starts_at <= at:
+        return False
+    if booking.status is BookingStatus.WAITLISTED or by_staff:
+        return True
+    return at <= cancellation_deadline(booking.session)
+
+
+def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:
+    """Cancel a booking or leave the waiting list; returns the people promoted.
+
+    Staff at the desk may cancel after the deadline; the person may not (they call).
+    Cancelling twice is harmless.
+    """
+    at = now()
+    session = booking.session
+    if booking.status is BookingStatus.CANCELLED:
+        return []
+    if booking.status not in ACTIVE:
+        raise NotAllowed("booking_attended", _("Cette séance est passée : elle ne peut plus "
+                                               "être annulée."))
+    if session.starts_at <= at:
+        raise NotAllowed("session_started", _("La séance a commencé : elle ne peut plus être "
+                                              "annulée."))
+    by_staff = actor.staff_id is not None
+    if not can_cancel(booking, at, by_staff=by_staff):
+        phone = session.site.phone
+        raise NotAllowed(
+            "cancellation_too_late",
+            _("Il est trop tard pour annuler en ligne. Appelez l'espace numérique au "
+              "%(phone)s pour prévenir.", phone=phone) if phone else
+            _("Il est trop tard pour annuler en ligne. Prévenez l'espace numérique."),
+            phone=phone,
+        )
+    held_seat = booking.status is BookingStatus.BOOKED
+    changed = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == booking.status)
+        .values(status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=at,
+                status_changed_at=at, status_changed_by_id=actor.staff_id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if changed != 1:  # cancelled at the same instant elsewhere
+        db.session.rollback()
+        return []
+    promoted: list[Booking] = []
+    if held_seat:
+        _release_seat(session.id)
+        promoted = _promote(session, actor, at)
+    record(actor, "booking.cancelled", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id,
+           beneficiary_id=booking.beneficiary_id, late=at > cancellation_deadline(session),
+           promoted=[b.id for b in promoted])
+    db.session.commit()
+    db.session.refresh(booking)
+    return promoted
+
+
+def _promote(session: WorkshopSession, actor: Actor, at: datetime) -> list[Booking]:
+    """Give free seats to the people waiting, first come first served (not committed)."""
+    promoted: list[Booking] = []
+    while True:
+        candidate = db.session.scalar(
+            db.select(Booking)
+            .where(Booking.session_id == session.id, Booking.status == BookingStatus.WAITLISTED)
+            .order_by(Booking.waitlist_position, Booking.id)
+            .limit(1)
+        )
+        if candidate is None or not _take_seat(session.id):
+            return promoted
+        won = db.session.execute(
+            update(Booking)
+            .where(Booking.id == candidate.id, Booking.status == BookingStatus.WAITLISTED)
+            .values(status=BookingStatus.BOOKED, waitlist_position=None, status_changed_at=at,
+                    status_changed_by_id=actor.staff_id),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        if won != 1:  # promoted by a concurrent cancellation: give the seat back, try again
+            _release_seat(session.id)
+            continue
+        db.session.refresh(candidate)
+        record(actor, "booking.promoted", object_type="booking", object_id=candidate.id,
+               site_id=session.site_id, session_id=session.id,
+               beneficiary_id=candidate.beneficiary_id)
+        messages.queue_promoted(candidate)
+        promoted.append(candidate)
+
+
+def cancel_session(session: WorkshopSession, reason: str, *, actor: Actor) -> int:
+    """The centre cancels a session: everyone booked or waiting is told. Returns how many."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 300:
+        raise NotAllowed("reason_required", _("Indiquez la raison de l'annulation "
+                                              "(300 caractères au plus)."))
+    if session.status is SessionStatus.CANCELLED:
+        return 0
+    if session.status is SessionStatus.CLOSED:
+        raise NotAllowed("session_closed", _("Cette séance est terminée."))
+    at = now()
+    session.status = SessionStatus.CANCELLED
+    session.cancelled_reason = reason
+    session.cancelled_at = at
+    session.cancelled_by_id = actor.staff_id
+    told = 0
+    for booking in db.session.scalars(
+        db.select(Booking).where(Booking.session_id == session.id, Booking.status.in_(ACTIVE))
+    ):
+        booking.waitlist_position = None
+        booking.cancelled_at = at
+        _set_status(booking, BookingStatus.CANCELLED, actor, at)
+        messages.queue_session_cancelled(booking, reason)
+        told += 1
+    session.seats_taken = 0
+    record(actor, "session.cancelled", object_type="session", object_id=session.id,
+           site_id=session.site_id, reason=reason, bookings=told)
+    db.session.commit()
+    return told

@@ -12,5 +12,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(me.bp)
+    app.register_blueprint(me.feed_bp)
     app.register_blueprint(staff_bp)
     errors.init_app(app)

@@ -50,7 +50,7 @@ def test_public_allow_list_is_small_and_known(app):
     assert PUBLIC_ENDPOINTS <= endpoints
     assert PUBLIC_ENDPOINTS == {
         "static", "public.home", "public.accessibility", "public.privacy", "public.healthz",
-        "public.set_language", "auth.login", "auth.first_login",
+        "public.set_language", "auth.login", "auth.first_login", "calendar_feed.feed",
     }
 
 
