@@ -1,0 +1,341 @@
+"""Booking rules, one rule per test, asserting error codes (no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from portal import clock
+from portal.extensions import db
+from portal.models import AuditEvent, Booking, Course, WorkshopSession
+from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
+from portal.services import bookings
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+
+
+def actor_for(person) -> Actor:
+    return Actor.of(person, "127.0.0.1")
+
+
+def book(session, person, **kwargs):
+    return bookings.book(session, person, actor=actor_for(person), **kwargs)
+
+
+def code_of(call) -> str:
+    with pytest.raises(ServiceError) as error:
+        call()
+    return error.value.code
+
+
+@pytest.fixture
+def site(factory):
+    return factory.site(phone="03 21 69 00 00", cancellation_deadline_minutes=120,
+                        max_upcoming_bookings=5)
+
+
+def seats(session: WorkshopSession) -> int:
+    db.session.expire_all()
+    return db.session.get(WorkshopSession, session.id).seats_taken
+
+
+def test_booking_takes_a_seat(factory, site):
+    session = factory.session(site, capacity=3)
+    person = factory.beneficiary(site)
+    outcome = book(session, person)
+    assert outcome.booking.status is BookingStatus.BOOKED and not outcome.waitlisted
+    assert seats(session) == 1
+    assert outcome.booking.source is BookingSource.ONLINE
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"status": SessionStatus.CANCELLED}, "session_cancelled"),
+    ({"status": SessionStatus.CLOSED}, "session_closed"),
+])
+def test_booking_refused_for_cancelled_or_closed_sessions(factory, site, change, code):
+    session = factory.session(site, **change)
+    assert code_of(lambda: book(session, factory.beneficiary(site))) == code
+
+
+def test_booking_refused_once_the_session_has_started(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=-5))
+    assert code_of(lambda: book(session, factory.beneficiary(site))) == "session_past"
+
+
+def test_booking_twice_is_refused_and_changes_nothing(factory, site):
+    session = factory.session(site)
+    person = factory.beneficiary(site)
+    book(session, person)
+    assert code_of(lambda: book(session, person)) == "already_booked"
+    assert seats(session) == 1
+    assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 1
+
+
+def test_full_session_offers_the_waiting_list(factory, site):
+    session = factory.session(site, capacity=1)
+    book(session, factory.beneficiary(site))
+    late = factory.beneficiary(site)
+    assert code_of(lambda: book(session, late)) == "session_full"
+    outcome = book(session, late, waitlist=True)
+    assert outcome.waitlisted and outcome.booking.waitlist_position == 1
+    assert bookings.waitlist_ranks([outcome.booking]) == {outcome.booking.id: 1}
+    assert seats(session) == 1
+
+
+def test_joining_the_waiting_list_twice_is_refused(factory, site):
+    session = factory.session(site, capacity=1)
+    book(session, factory.beneficiary(site))
+    person = factory.beneficiary(site)
+    book(session, person, waitlist=True)
+    assert code_of(lambda: book(session, person, waitlist=True)) == "already_waitlisted"
+
+
+def test_upcoming_bookings_are_limited_by_the_site_setting(factory):
+    site = factory.site(max_upcoming_bookings=2)
+    person = factory.beneficiary(site)
+    for _ in range(2):
+        book(factory.session(site), person)
+    assert code_of(lambda: book(factory.session(site), person)) == "too_many_bookings"
+
+
+def test_a_course_counts_once_towards_the_limit(factory):
+    site = factory.site(max_upcoming_bookings=2)
+    course = Course(site_id=site.id, title="Parcours")
+    db.session.add(course)
+    db.session.commit()
+    for days in (2, 9, 16):
+        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    person = factory.beneficiary(site)
+    bookings.book_course(course, person, actor=actor_for(person))
+    book(factory.session(site), person)  # the course (3 sessions) + 1 = 2
+
+
+def test_booking_again_after_cancelling_reuses_the_row(factory, site):
+    session = factory.session(site)
+    person = factory.beneficiary(site)
+    first = book(session, person).booking
+    bookings.cancel(first, actor=actor_for(person))
+    again = book(session, person).booking
+    assert again.id == first.id and again.status is BookingStatus.BOOKED
+    assert seats(session) == 1
+
+
+def test_cancelling_frees_the_seat(factory, site):
+    session = factory.session(site)
+    person = factory.beneficiary(site)
+    booking = book(session, person).booking
+    assert bookings.cancel(booking, actor=actor_for(person)) == []
+    assert booking.status is BookingStatus.CANCELLED
+    assert seats(session) == 0
+
+
+def test_cancelling_twice_is_harmless(factory, site):
+    session = factory.session(site)
+    person = factory.beneficiary(site)
+    booking = book(session, person).booking
+    bookings.cancel(booking, actor=actor_for(person))
+    assert bookings.cancel(booking, actor=actor_for(person)) == []
+    assert seats(session) == 0
+
+
+def test_cancelling_promotes_the_first_person_waiting(factory, site):
+    session = factory.session(site, capacity=1)
+    holder = factory.beneficiary(site)
+    held = book(session, holder).booking
+    first, second = factory.beneficiary(site), factory.beneficiary(site)
+    first_wait = book(session, first, waitlist=True).booking
+    second_wait = book(session, second, waitlist=True).booking
+    promoted = bookings.cancel(held, actor=actor_for(holder))
+    assert [b.id for b in promoted] == [first_wait.id]
+    db.session.expire_all()
+    assert db.session.get(Booking, first_wait.id).status is BookingStatus.BOOKED
+    assert db.session.get(Booking, second_wait.id).status is BookingStatus.WAITLISTED
+    assert bookings.waitlist_ranks([db.session.get(Booking, second_wait.id)]) == {
+        second_wait.id: 1}
+    assert seats(session) == 1
+    actions = [e.action for e in db.session.scalars(db.select(AuditEvent))]
+    assert "booking.promoted" in actions
+
+
+def test_leaving_the_waiting_list_does_not_touch_seats(factory, site):
+    session = factory.session(site, capacity=1)
+    book(session, factory.beneficiary(site))
+    waiting = factory.beneficiary(site)
+    booking = book(session, waiting, waitlist=True).booking
+    bookings.cancel(booking, actor=actor_for(waiting))
+    assert seats(session) == 1
+
+
+def test_late_cancellation_is_refused_with_the_centre_phone(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=90))
+    person = factory.beneficiary(site)
+    booking = book(session, person).booking
+    with pytest.raises(ServiceError) as error:
+        bookings.cancel(booking, actor=actor_for(person))
+    assert error.value.code == "cancellation_too_late"
+    assert "03 21 69 00 00" in error.value.message
+    assert seats(session) == 1
+
+
+def test_staff_may_cancel_late_on_a_persons_behalf_and_the_audit_says_so(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=90))
+    person = factory.beneficiary(site)
+    staff = factory.staff(site)
+    booking = book(session, person).booking
+    bookings.cancel(booking, actor=Actor.of(staff, "10.0.0.1"))
+    event = db.session.scalars(db.select(AuditEvent).filter_by(action="booking.cancelled")).one()
+    assert event.actor_kind.value == "staff" and event.actor_id == staff.id
+    assert event.details["late"] is True
+    assert booking.status_changed_by_id == staff.id
+
+
+def test_staff_booking_at_the_desk_is_recorded(factory, site):
+    staff = factory.staff(site)
+    person = factory.beneficiary(site)
+    outcome = bookings.book(factory.session(site), person, actor=Actor.of(staff),
+                            source=BookingSource.DESK)
+    assert outcome.booking.created_by_id == staff.id
+    assert outcome.booking.source is BookingSource.DESK
+
+
+def test_course_booking_books_every_upcoming_session(factory, site):
+    course = Course(site_id=site.id, title="Débuter")
+    db.session.add(course)
+    db.session.commit()
+    sessions = [factory.session(site, starts_in=timedelta(days=d), course_id=course.id)
+                for d in (2, 9, 16)]
+    person = factory.beneficiary(site)
+    placed = bookings.book_course(course, person, actor=actor_for(person))
+    assert {b.session_id for b in placed} == {s.id for s in sessions}
+    assert all(seats(s) == 1 for s in sessions)
+
+
+def test_course_booking_is_all_or_nothing(factory, site):
+    course = Course(site_id=site.id, title="Débuter")
+    db.session.add(course)
+    db.session.commit()
+    open_one = factory.session(site, starts_in=timedelta(days=2), course_id=course.id)
+    full_one = factory.session(site, starts_in=timedelta(days=9), course_id=course.id,
+                               capacity=1)
+    book(full_one, factory.beneficiary(site))
+    person = factory.beneficiary(site)
+    assert code_of(lambda: bookings.book_course(course, person,
+                                                actor=actor_for(person))) == "course_full"
+    assert seats(open_one) == 0
+    assert bookings.booking_for(open_one, person) is None
+
+
+def test_centre_cancelling_a_session_tells_everyone(factory, site):
+    session = factory.session(site, capacity=1)
+    staff = factory.staff(site)
+    booked = book(session, factory.beneficiary(site)).booking
+    waiting = book(session, factory.beneficiary(site), waitlist=True).booking
+    told = bookings.cancel_session(session, "Panne de réseau", actor=Actor.of(staff))
+    assert told == 2
+    db.session.expire_all()
+    assert db.session.get(Booking, booked.id).status is BookingStatus.CANCELLED
+    assert db.session.get(Booking, waiting.id).status is BookingStatus.CANCELLED
+    assert seats(session) == 0
+    assert code_of(lambda: bookings.cancel_session(session, "", actor=Actor.of(staff))) in (
+        "reason_required",)
+
+
+def test_my_workshops_lists_upcoming_and_past(factory, site, frozen_now):
+    person = factory.beneficiary(site)
+    future = factory.session(site, starts_in=timedelta(days=3))
+    past = factory.session(site, starts_in=timedelta(days=-3))
+    factory.booking(future, person)
+    factory.booking(past, person, status=BookingStatus.PRESENT)
+    upcoming, done = bookings.bookings_of(person)
+    assert [b.session_id for b in upcoming] == [future.id]
+    assert [b.session_id for b in done] == [past.id]
+
+
+# --- concurrency: 30 people, one session, real threads --------------------------------------
+
+
+def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool = False):
+    from portal.models import Beneficiary
+
+    results: list[str] = []
+    barrier = threading.Barrier(len(people_ids))
+
+    def attempt(person_id: int) -> None:
+        barrier.wait()  # all at once; each then takes its own connection from the pool
+        with app.app_context():
+            session = db.session.get(WorkshopSession, session_id)
+            person = db.session.get(Beneficiary, person_id)
+            try:
+                outcome = bookings.book(session, person, actor=Actor.of(person),
+                                        waitlist=waitlist)
+                results.append("waitlisted" if outcome.waitlisted else "booked")
+            except ServiceError as error:
+                results.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(pid,)) for pid in people_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_thirty_people_racing_for_five_seats_never_overbook(app, factory, site):
+    session = factory.session(site, capacity=5)
+    people = [factory.beneficiary(site).id for _ in range(30)]
+    results = _race(app, session.id, people)
+    assert results.count("booked") == 5
+    assert results.count("session_full") == 25
+    db.session.expire_all()
+    active = db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
+        Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED))
+    assert active == 5 == seats(session)
+
+
+def test_thirty_double_clicks_make_one_booking(app, factory, site):
+    session = factory.session(site, capacity=5)
+    person = factory.beneficiary(site)
+    results = _race(app, session.id, [person.id] * 30)
+    assert results.count("booked") == 1
+    assert set(results) <= {"booked", "already_booked"}
+    assert seats(session) == 1
+
+
+def test_cancellations_racing_with_bookings_keep_seats_consistent(app, factory, site):
+    session = factory.session(site, capacity=3)
+    holders = [factory.beneficiary(site) for _ in range(3)]
+    held = [book(session, p).booking.id for p in holders]
+    waiting = [factory.beneficiary(site) for _ in range(3)]
+    for person in waiting:
+        book(session, person, waitlist=True)
+
+    def cancel(booking_id: int) -> None:
+        with app.app_context():
+            booking = db.session.get(Booking, booking_id)
+            bookings.cancel(booking, actor=Actor.system())
+            db.session.remove()
+
+    threads = [threading.Thread(target=cancel, args=(bid,)) for bid in held]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    statuses = [db.session.scalar(db.select(Booking.status).filter_by(
+        session_id=session.id, beneficiary_id=p.id)) for p in waiting]
+    assert statuses == [BookingStatus.BOOKED] * 3
+    assert seats(session) == 3
+
+
+def test_the_clock_is_the_services_clock(factory, site, frozen_now):
+    session = factory.session(site, starts_in=timedelta(hours=3))
+    person = factory.beneficiary(site)
+    booking = book(session, person).booking
+    clock.freeze(frozen_now + timedelta(hours=1, minutes=30))  # 90 min before: too late
+    assert code_of(lambda: bookings.cancel(booking, actor=actor_for(person))) == (
+        "cancellation_too_late")
