@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import Length, Optional
 
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
@@ -238,7 +238,7 @@ class ProfileForm(FlaskForm):
     commune = StringField(_l("Commune"), validators=[Optional(), Length(max=80)])
     postcode = StringField(_l("Code postal"), validators=[Optional(), Length(max=10)])
     language = SelectField(_l("Langue du portail et des messages"),
-                           choices=[(lang.value, lang.label) for lang in Language])
+                           choices=[SelectChoice(lang.value, lang.label) for lang in Language])
 
 
 @bp.route("/profil", methods=["GET", "POST"])

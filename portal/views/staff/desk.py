@@ -1,0 +1,103 @@
+"""The desk: find a person, see their bookings, book or cancel on their behalf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.htmx import render_page_or_partial
+from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
+from portal.models.people import Beneficiary
+from portal.models.vocab import BookingSource
+from portal.services import bookings, catalogue, people
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+from portal.sessions import client_ip
+from portal.views.staff import bp
+
+
+def _staff() -> Any:
+    return current_user._get_current_object()
+
+
+def _person_or_404(person_id: int) -> Beneficiary:
+    """A beneficiary of one of the staff member's sites; anyone else is a 404."""
+    person = db.session.get(Beneficiary, person_id)
+    if person is None or person.is_anonymised or not people.can_see(_staff(), person):
+        abort(404)
+    return person
+
+
+@bp.route("/beneficiaires")
+def people_search() -> Any:
+    text = request.args.get("q", "")
+    return render_page_or_partial("staff/people.html", "staff/_people_results.html",
+                                  text=text, results=people.search(_staff(), text))
+
+
+@bp.route("/beneficiaires/<int:person_id>")
+def person(person_id: int) -> str:
+    person = _person_or_404(person_id)
+    upcoming, past = bookings.bookings_of(person)
+    sites = people.visible_site_ids(_staff())
+    choices = [s for s in catalogue.upcoming_sessions(limit=80)
+               if sites is None or s.site_id in sites]
+    booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
+    return render_template("staff/person.html", person=person, upcoming=upcoming,
+                           past=past[:10], ranks=bookings.waitlist_ranks(upcoming),
+                           choices=[s for s in choices if s.id not in booked],
+                           form=EmptyForm())
+
+
+@bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
+def book_for(person_id: int) -> Any:
+    person = _person_or_404(person_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    raw = request.form.get("session_id", "")
+    session = db.session.get(WorkshopSession, int(raw)) if raw.isdigit() else None
+    sites = people.visible_site_ids(_staff())
+    if session is None or (sites is not None and session.site_id not in sites):
+        flash(_("Choisissez une séance dans la liste."), "error")
+        return redirect(url_for("staff.person", person_id=person.id), 303)
+    try:
+        outcome = bookings.book(session, person, actor=Actor.of(_staff(), client_ip()),
+                                source=BookingSource.DESK,
+                                waitlist=request.form.get("liste_attente") == "1")
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("%(name)s est sur la liste d'attente de « %(title)s ».", name=person.first_name,
+                title=session.workshop.title) if outcome.waitlisted else
+              _("%(name)s est inscrit à « %(title)s ».", name=person.first_name,
+                title=session.workshop.title), "success")
+    return redirect(url_for("staff.person", person_id=person.id), 303)
+
+
+@bp.route("/reservations/<int:booking_id>/annuler", methods=["POST"])
+def cancel_for(booking_id: int) -> Any:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    person = _person_or_404(booking.beneficiary_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        promoted = bookings.cancel(booking, actor=Actor.of(_staff(), client_ip()))
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        message = _("Inscription annulée.")
+        if promoted:
+            message += " " + _("%(name)s, en liste d'attente, a reçu la place.",
+                               name=promoted[0].beneficiary.first_name)
+        flash(message, "success")
+    return redirect(url_for("staff.person", person_id=person.id), 303)
