@@ -135,6 +135,32 @@ def purge_sessions(days: int) -> None:
     click.echo(f"{count} session(s) supprimée(s).")
 
 
+@click.command("send-messages")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000),
+              help="Nombre maximum de messages envoyés par ce passage.")
+def send_messages(limit: int) -> None:
+    """Send the queued e-mails and SMS (from cron, every few minutes)."""
+    from portal import messaging
+    from portal.config import ConfigurationError
+
+    try:
+        report = messaging.deliver_pending(current_app.config, limit=limit)
+    except ConfigurationError as error:
+        click.echo(f"Erreur de configuration : {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.sent} envoyé(s), {report.failed} en échec")
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Queue the reminders of the sessions starting soon (from cron, every few minutes)."""
+    from portal.services import messages
+
+    count = messages.queue_reminders()
+    click.echo(f"{count} rappel(s) mis en file d'attente.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_site, create_staff, demo, backup, restore, purge_sessions):
+    for command in (create_site, create_staff, demo, backup, restore, purge_sessions,
+                    send_messages, send_reminders):
         app.cli.add_command(command)

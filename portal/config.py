@@ -60,6 +60,17 @@ DEFAULTS: dict[str, Any] = {
     "HSTS_SECONDS": 31536000,
     "TRUST_PROXY_HOPS": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
     "PORTAL_NAME": "Portail",
+    # Messages to beneficiaries: queued in the outbox, sent by `flask send-messages` (cron).
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS on MAIL_PORT (usually 587)
+    "MAIL_USE_SSL": False,  # TLS from the start (usually port 465)
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "Portail <portail@localhost>",
+    "MAIL_TIMEOUT": 10,  # seconds
+    "SMS_BACKEND": "portal.messaging.LogSmsBackend",  # dotted path of a class
+    "REMINDER_BEFORE": timedelta(hours=48),  # `flask send-reminders` reminds this long before
 }
 
 #: PORTAL_* variables and the setting each one fills (with its type).
@@ -72,6 +83,14 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_TRUST_PROXY_HOPS": ("TRUST_PROXY_HOPS", int),
     "PORTAL_PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
     "PORTAL_SERVER_NAME": ("SERVER_NAME", str),
+    "PORTAL_MAIL_SERVER": ("MAIL_SERVER", str),
+    "PORTAL_MAIL_PORT": ("MAIL_PORT", int),
+    "PORTAL_MAIL_USE_TLS": ("MAIL_USE_TLS", bool),
+    "PORTAL_MAIL_USE_SSL": ("MAIL_USE_SSL", bool),
+    "PORTAL_MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "PORTAL_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "PORTAL_MAIL_FROM": ("MAIL_FROM", str),
+    "PORTAL_SMS_BACKEND": ("SMS_BACKEND", str),
 }
 
 PRODUCTION_OVERRIDES: dict[str, Any] = {
