@@ -14,6 +14,7 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import StaffMember
 from portal.models.vocab import BookingStatus
+from portal.services.people import visible_site_ids
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,6 @@ class SessionCounts:
     booked: int
     present: int
     waitlisted: int
-
-
-def visible_site_ids(staff: StaffMember) -> list[int] | None:
-    """The sites a staff member works at; None means every site (network admin)."""
-    return None if staff.is_network_admin else staff.site_ids
 
 
 def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[SessionCounts]]]:
