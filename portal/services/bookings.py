@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -113,8 +114,10 @@ def _check_limit(person: Beneficiary, site: Site, at: datetime, adding: int = 1)
     if upcoming_count(person, at) + adding > site.max_upcoming_bookings:
         raise NotAllowed(
             "too_many_bookings",
-            _("Vous avez déjà %(n)d ateliers à venir : c'est le maximum. Annulez-en un "
-              "pour vous inscrire à celui-ci.", n=site.max_upcoming_bookings),
+            ngettext("Vous avez déjà %(num)d atelier à venir : c'est le maximum. Annulez-le "
+                     "pour vous inscrire à celui-ci.",
+                     "Vous avez déjà %(num)d ateliers à venir : c'est le maximum. Annulez-en "
+                     "un pour vous inscrire à celui-ci.", site.max_upcoming_bookings),
         )
 
 
@@ -312,8 +315,8 @@ def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:
     if booking.status is BookingStatus.CANCELLED:
         return []
     if booking.status not in ACTIVE:
-        raise NotAllowed("booking_attended", _("Cette séance est passée : elle ne peut plus "
-                                               "être annulée."))
+        raise NotAllowed("booking_attended", _("Cette présence est déjà notée : "
+                                               "l'inscription ne peut plus être annulée."))
     if session.starts_at <= at:
         raise NotAllowed("session_started", _("La séance a commencé : elle ne peut plus être "
                                               "annulée."))

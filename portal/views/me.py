@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
@@ -167,8 +168,9 @@ def book_course(course_id: int) -> Any:
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("me.course_detail", course_id=course.id), 303)
-    flash(_("C'est fait ! Vous êtes inscrit aux %(n)d séances du parcours.", n=len(placed)),
-          "success")
+    flash(ngettext("C'est fait ! Vous êtes inscrit à la séance du parcours.",
+                   "C'est fait ! Vous êtes inscrit aux %(num)d séances du parcours.",
+                   len(placed)), "success")
     return redirect(url_for("me.home"), 303)
 
 
