@@ -261,7 +261,7 @@ def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool 
     from portal.models import Beneficiary
 
     results: list[str] = []
-    barrier = threading.Barrier(len(people_ids))
+    barrier = threading.Barrier(len(people_ids), timeout=30)
 
     def attempt(person_id: int) -> None:
         barrier.wait()  # all at once; each then takes its own connection from the pool
@@ -282,6 +282,7 @@ def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool 
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread is stuck"
     return results
 
 
@@ -325,6 +326,7 @@ def test_cancellations_racing_with_bookings_keep_seats_consistent(app, factory, 
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a cancelling thread is stuck"
     db.session.expire_all()
     statuses = [db.session.scalar(db.select(Booking.status).filter_by(
         session_id=session.id, beneficiary_id=p.id)) for p in waiting]
