@@ -48,8 +48,11 @@ def test_search_answers_a_partial_for_htmx_and_a_page_otherwise(client, factory,
     assert body.startswith('<section id="session-results"')
     assert "Créer son adresse e-mail" in body and "Broderie" not in body
     assert "HX-Request" in partial.headers["Vary"]
+    # The count is announced by the status region that stays in the page (out-of-band).
+    assert '<p id="results-status" data-hx-swap-oob="innerHTML">1 atelier trouvé</p>' in body
     page = client.get("/mon-espace/ateliers?q=e-mail").get_data(as_text=True)
     assert "<html" in page and 'value="e-mail"' in page
+    assert '<p id="results-status" class="visually-hidden" role="status"></p>' in page
     restore = client.get("/mon-espace/ateliers?q=e-mail",
                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restore.get_data(as_text=True)

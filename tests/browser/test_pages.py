@@ -1,0 +1,250 @@
+"""Every screen, anonymous and logged in, at 320 px and 1280 px: axe-core finds nothing, the W3C
+validator finds nothing, the page does not scroll sideways at 320 px, text at 200 % still fits,
+and the browser reports no console error, CSP violation or failed resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Response, expect
+
+from tests.browser.conftest import (
+    ANONYMOUS,
+    BENEFICIARY,
+    DESKTOP,
+    FIRST_LOGIN,
+    NARROW,
+    STAFF,
+    Accounts,
+    LiveServer,
+    assert_no_browser_problems,
+    check_axe,
+    check_reflow,
+    html_report,
+    submit,
+    validate_html,
+)
+
+pytestmark = pytest.mark.browser
+
+Reach = Callable[[Page, Accounts], Response | None]
+
+
+def _go(path: str) -> Reach:
+    return lambda page, _seeded: page.goto(path)
+
+
+def _empty_login(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/connexion")
+    return submit(page, "Se connecter")
+
+
+def _refused_login(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/connexion")
+    page.get_by_label("Identifiant ou adresse e-mail").fill("ZZZ-ZZZ")
+    page.get_by_label("Mot de passe", exact=True).fill("ce n'est pas le bon")
+    return submit(page, "Se connecter")
+
+
+def _expired_form(page: Page, seeded: Accounts) -> Response:
+    """The form was loaded, then the browser lost its cookie: the CSRF check refuses the post."""
+    page.goto("/connexion")
+    page.context.clear_cookies()
+    page.get_by_label("Identifiant ou adresse e-mail").fill(seeded.beneficiary_card_id)
+    page.get_by_label("Mot de passe", exact=True).fill(seeded.password)
+    return submit(page, "Se connecter")
+
+
+def _in_english(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/")
+    return submit(page, "English")
+
+
+def _wrong_current_password(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/mot-de-passe")
+    page.get_by_label("Mot de passe actuel").fill("ce n'est pas le bon")
+    page.get_by_label("Nouveau mot de passe").fill("les mouettes volent sur le port")
+    page.get_by_label("Écrivez-le une deuxième fois").fill("les mouettes volent sur le port")
+    return submit(page, "Changer le mot de passe")
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    role: str
+    reach: Reach
+    heading: str
+    status: int = 200
+    lang: str = "fr"
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    def open(self, page: Page, seeded: Accounts) -> Response:
+        response = self.reach(page, seeded)
+        assert response is not None
+        assert response.status == self.status, f"{self.name}: {response.status} {page.url}"
+        expect(page.locator("h1")).to_contain_text(self.heading)
+        assert page.locator("html").get_attribute("lang") == self.lang
+        page.wait_for_load_state("load")
+        page.evaluate("document.fonts.ready.then(() => true)")
+        return response
+
+
+ZOOM = frozenset({"zoom"})
+
+SCREENS = [
+    Screen("accueil", ANONYMOUS, _go("/"), "Le numérique, pas à pas", tags=ZOOM),
+    Screen("accueil-en-anglais", ANONYMOUS, _in_english, "step by step", lang="en"),
+    Screen("connexion", ANONYMOUS, _go("/connexion"), "Se connecter"),
+    Screen("connexion-champs-vides", ANONYMOUS, _empty_login, "Se connecter", 422, tags=ZOOM),
+    Screen("connexion-refusee", ANONYMOUS, _refused_login, "Se connecter", 401),
+    Screen("deconnecte", ANONYMOUS, _go("/connexion?fin=deconnexion"), "Se connecter"),
+    Screen("accessibilite", ANONYMOUS, _go("/accessibilite"), "Déclaration d'accessibilité"),
+    Screen("donnees-personnelles", ANONYMOUS, _go("/donnees-personnelles"),
+           "Vos données personnelles"),
+    Screen("introuvable", ANONYMOUS, _go("/cette-page-n-existe-pas"), "Page introuvable", 404),
+    Screen("formulaire-expire", ANONYMOUS, _expired_form, "La demande n'a pas pu être lue", 400),
+    Screen("premiere-connexion", FIRST_LOGIN, _go("/premiere-connexion"),
+           "Choisir mon mot de passe", tags=ZOOM),
+    Screen("mon-espace", BENEFICIARY, _go("/mon-espace/"), "Bonjour Nadia", tags=ZOOM),
+    Screen("trouver-un-atelier", BENEFICIARY, _go("/mon-espace/ateliers"), "Trouver un atelier",
+           tags=ZOOM),
+    Screen("recherche-sans-resultat", BENEFICIARY, _go("/mon-espace/ateliers?q=zzzzzz"),
+           "Trouver un atelier"),
+    Screen("seance-avec-places", BENEFICIARY,
+           lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.open_session_id}"),
+           "Bien utiliser son smartphone", tags=ZOOM),
+    Screen("seance-reservee", BENEFICIARY,
+           lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.booked_session_id}"),
+           "Premiers pas sur l'ordinateur"),
+    Screen("seance-liste-d-attente", BENEFICIARY,
+           lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.waitlisted_session_id}"),
+           "Fab Lab : découvrir l'imprimante 3D"),
+    Screen("parcours", BENEFICIARY,
+           lambda page, seeded: page.goto(f"/mon-espace/parcours/{seeded.course_id}"),
+           "Parcours : mes démarches en ligne"),
+    Screen("mes-documents", BENEFICIARY, _go("/mon-espace/documents"), "Mes documents"),
+    Screen("mon-profil", BENEFICIARY, _go("/mon-espace/profil"), "Mon profil", tags=ZOOM),
+    Screen("mot-de-passe", BENEFICIARY, _go("/mot-de-passe"), "Changer mon mot de passe"),
+    Screen("mot-de-passe-refuse", BENEFICIARY, _wrong_current_password,
+           "Changer mon mot de passe", 422),
+    Screen("accueil-beneficiaire", BENEFICIARY, _go("/"), "Le numérique, pas à pas"),
+    Screen("accessibilite-beneficiaire", BENEFICIARY, _go("/accessibilite"),
+           "Déclaration d'accessibilité"),
+    Screen("introuvable-beneficiaire", BENEFICIARY, _go("/mon-espace/rien"), "Page introuvable",
+           404),
+    Screen("acces-refuse-beneficiaire", BENEFICIARY, _go("/equipe/"), "Accès refusé", 403),
+    Screen("equipe", STAFF, _go("/equipe/"), "Séances des 7 prochains jours", tags=ZOOM),
+    Screen("mot-de-passe-equipe", STAFF, _go("/mot-de-passe"), "Changer mon mot de passe"),
+    Screen("donnees-personnelles-equipe", STAFF, _go("/donnees-personnelles"),
+           "Vos données personnelles"),
+    Screen("acces-refuse-equipe", STAFF, _go("/mon-espace/"), "Accès refusé", 403),
+]
+BY_NAME = {screen.name: screen for screen in SCREENS}
+
+
+def _name(screen: Screen) -> str:
+    return screen.name
+
+
+@pytest.mark.parametrize("viewport", [NARROW, DESKTOP], ids=["320px", "1280px"])
+@pytest.mark.parametrize("screen", SCREENS, ids=_name)
+def test_screen_passes_axe_and_reflows(screen: Screen, viewport: Mapping[str, int],
+                                       open_page: Callable[..., Page],
+                                       storage_state: Callable[[str], Any],
+                                       live_server: LiveServer,
+                                       served_html: dict[str, str]) -> None:
+    page = open_page(viewport=viewport, storage_state=storage_state(screen.role))
+    served_html[screen.name] = screen.open(page, live_server.accounts).text()
+    check_axe(page)
+    if viewport is NARROW:
+        check_reflow(page)
+    assert_no_browser_problems(page)
+
+
+_CONTROLS_OFF_SCREEN = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const off = [];
+  for (const element of document.querySelectorAll(
+      "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]")) {
+    if (element.classList.contains("skip-link") || element.closest("[hidden]")) continue;
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    if (style.display === "none" || style.visibility === "hidden") continue;
+    const inScroller = element.closest(".table-wrap") && element.closest(".table-wrap") !== element;
+    if (!inScroller && (box.width < 1 || box.height < 1 || box.left < 0 || box.right > width + 1)) {
+      off.push(element.outerHTML.slice(0, 120));
+    }
+  }
+  return off;
+}
+"""
+
+
+@pytest.mark.parametrize("zoom", ["text-200", "page-200"])
+@pytest.mark.parametrize("screen", [s for s in SCREENS if "zoom" in s.tags], ids=_name)
+def test_screen_is_usable_at_200_percent(screen: Screen, zoom: str,
+                                         open_page: Callable[..., Page],
+                                         storage_state: Callable[[str], Any],
+                                         live_server: LiveServer) -> None:
+    """WCAG 1.4.4: text resized to 200 % (1280 px, root font size doubled) and the whole page
+    zoomed to 200 % (a 640 px viewport at device scale 2): nothing scrolls sideways, nothing is
+    cut off, every control stays on screen."""
+    if zoom == "page-200":
+        page = open_page(viewport={"width": 640, "height": 400}, device_scale_factor=2,
+                         storage_state=storage_state(screen.role))
+        screen.open(page, live_server.accounts)
+    else:
+        page = open_page(viewport=DESKTOP, storage_state=storage_state(screen.role))
+        screen.open(page, live_server.accounts)
+        # CSSOM changes are not inline styles: the CSP allows them.
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+    check_reflow(page)
+    off_screen = page.evaluate(_CONTROLS_OFF_SCREEN)
+    assert not off_screen, "controls out of reach:\n  " + "\n  ".join(off_screen)
+    assert_no_browser_problems(page)
+
+
+@pytest.fixture(scope="module")
+def served_html() -> dict[str, str]:
+    """The HTML each screen was served, kept by the tests above for the validator."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def validator_results(browser: Browser, live_server: LiveServer,
+                      storage_state: Callable[[str], Any],
+                      served_html: dict[str, str]) -> dict[str, list[dict[str, Any]] | str]:
+    """Every screen's HTML, validated in one run of the W3C validator (one JVM start): the
+    validator's problems by screen, or why the screen could not be opened.
+
+    Screens the tests above did not open (e.g. when run alone with ``-k``) are opened here."""
+    failures: dict[str, str] = {}
+    for screen in SCREENS:
+        if screen.name in served_html:
+            continue
+        context = browser.new_context(base_url=live_server.url,
+                                      storage_state=storage_state(screen.role))
+        try:
+            served_html[screen.name] = screen.open(context.new_page(), live_server.accounts).text()
+        except AssertionError as error:
+            failures[screen.name] = f"{screen.name} could not be opened: {error}"
+        finally:
+            context.close()
+    results: dict[str, list[dict[str, Any]] | str] = {}
+    results.update(validate_html({screen.name: served_html[screen.name] for screen in SCREENS
+                                  if screen.name not in failures}))
+    results.update(failures)
+    return results
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=_name)
+def test_screen_is_valid_html(screen: Screen,
+                              validator_results: dict[str, list[dict[str, Any]] | str]) -> None:
+    messages = validator_results[screen.name]
+    if isinstance(messages, str):
+        pytest.fail(messages, pytrace=False)
+    assert not messages, html_report(screen.name, messages)
