@@ -20,6 +20,7 @@ a password. The known accounts are listed in ``DEMO_ACCOUNTS`` and by ``print_ac
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -58,7 +59,7 @@ from portal.services import accounts, passwords
 from portal.services.audit import Actor, record
 from portal.services.codes import group, random_code
 
-DEMO_URL = "http://127.0.0.1:5000"
+DEMO_URL = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"  # `PORT=8000 make run`
 SEED = 2013  # the year the Cyberbase opened: same variety on every load
 PAST_DAYS = 30
 FUTURE_DAYS = 21

@@ -12,10 +12,11 @@ import re
 from flask import Flask
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # terminal colours (werkzeug's banner): dropped
 
 
 def escape_controls(text: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _COLOUR.sub("", text))
 
 
 class SingleLineFormatter(logging.Formatter):

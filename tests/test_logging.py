@@ -32,3 +32,8 @@ def test_tracebacks_stay_readable_but_indented():
 
 def test_escape_controls_leaves_ordinary_text():
     assert escape_controls("Émile Zoé – 12 h") == "Émile Zoé – 12 h"
+
+
+def test_terminal_colours_are_dropped_not_escaped():
+    assert escape_controls("\x1b[31m\x1b[1mWARNING\x1b[0m") == "WARNING"
+    assert escape_controls("a\x1bb") == "a\\x1bb"
