@@ -275,3 +275,23 @@ def test_search_query_count_is_bounded(client, factory, site, person, count_quer
     many = _queries_for(client, count_queries, "/mon-espace/ateliers")
     assert many == few
     assert many <= 12
+
+
+def test_staff_books_a_whole_course_at_the_desk(app, factory, site):
+    from portal.models import Course
+
+    person = factory.beneficiary(site)
+    staff = factory.staff(site)
+    course = Course(site_id=site.id, title="Parcours Débuter")
+    db.session.add(course)
+    db.session.commit()
+    for days in (2, 9):
+        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    client = app.test_client()
+    login(client, staff.email)
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    assert "Parcours Débuter" in page
+    client.post(f"/equipe/beneficiaires/{person.id}/parcours",
+                data={"csrf_token": csrf_from(page), "course_id": course.id})
+    rows = db.session.scalars(db.select(Booking).filter_by(beneficiary_id=person.id)).all()
+    assert len(rows) == 2 and {b.source.value for b in rows} == {"desk"}

@@ -6,13 +6,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import render_page_or_partial
 from portal.models.bookings import Booking
-from portal.models.catalogue import WorkshopSession
+from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingSource
 from portal.services import bookings, catalogue, people
@@ -49,9 +50,12 @@ def person(person_id: int) -> str:
     choices = [s for s in catalogue.upcoming_sessions(limit=80)
                if sites is None or s.site_id in sites]
     booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
+    courses = {s.course.id: s.course for s in choices
+               if s.course is not None and s.id not in booked}
     return render_template("staff/person.html", person=person, upcoming=upcoming,
                            past=past[:10], ranks=bookings.waitlist_ranks(upcoming),
                            choices=[s for s in choices if s.id not in booked],
+                           courses=sorted(courses.values(), key=lambda c: c.title),
                            form=EmptyForm())
 
 
@@ -78,6 +82,30 @@ def book_for(person_id: int) -> Any:
                 title=session.workshop.title) if outcome.waitlisted else
               _("%(name)s est inscrit à « %(title)s ».", name=person.first_name,
                 title=session.workshop.title), "success")
+    return redirect(url_for("staff.person", person_id=person.id), 303)
+
+
+@bp.route("/beneficiaires/<int:person_id>/parcours", methods=["POST"])
+def book_course_for(person_id: int) -> Any:
+    person = _person_or_404(person_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    raw = request.form.get("course_id", "")
+    course = db.session.get(Course, int(raw)) if raw.isdigit() else None
+    sites = people.visible_site_ids(_staff())
+    if course is None or (sites is not None and course.site_id not in sites):
+        flash(_("Choisissez un parcours dans la liste."), "error")
+        return redirect(url_for("staff.person", person_id=person.id), 303)
+    try:
+        placed = bookings.book_course(course, person, actor=Actor.of(_staff(), client_ip()),
+                                      source=BookingSource.DESK)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(ngettext("%(name)s est inscrit à %(num)d séance du parcours.",
+                       "%(name)s est inscrit aux %(num)d séances du parcours.", len(placed),
+                       name=person.first_name), "success")
     return redirect(url_for("staff.person", person_id=person.id), 303)
 
 
