@@ -295,3 +295,17 @@ def test_staff_books_a_whole_course_at_the_desk(app, factory, site):
                 data={"csrf_token": csrf_from(page), "course_id": course.id})
     rows = db.session.scalars(db.select(Booking).filter_by(beneficiary_id=person.id)).all()
     assert len(rows) == 2 and {b.source.value for b in rows} == {"desk"}
+
+
+def test_desk_messages_speak_to_staff(app, factory, site):
+    person = factory.beneficiary(site, first_name="Odile")
+    staff = factory.staff(site)
+    session = factory.session(site)
+    factory.booking(session, person)
+    client = app.test_client()
+    login(client, staff.email)
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    response = client.post(f"/equipe/beneficiaires/{person.id}/reserver",
+                           data={"csrf_token": csrf_from(page), "session_id": session.id})
+    follow = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Odile est déjà inscrit à cette séance." in follow

@@ -27,6 +27,20 @@ def _staff() -> Any:
     return current_user._get_current_object()
 
 
+def _for_staff(error: ServiceError, person: Beneficiary) -> str:
+    """Service messages speak to the beneficiary; at the desk they are told to staff."""
+    name = person.first_name
+    messages = {
+        "already_booked": _("%(name)s est déjà inscrit à cette séance.", name=name),
+        "already_waitlisted": _("%(name)s est déjà sur la liste d'attente.", name=name),
+        "session_full": _("La séance est complète. Cochez « liste d'attente » pour y mettre "
+                          "%(name)s.", name=name),
+        "too_many_bookings": _("%(name)s a déjà le nombre maximum d'ateliers à venir.",
+                               name=name),
+    }
+    return messages.get(error.code, error.message)
+
+
 def _person_or_404(person_id: int) -> Beneficiary:
     """A beneficiary of one of the staff member's sites; anyone else is a 404."""
     person = db.session.get(Beneficiary, person_id)
@@ -76,7 +90,7 @@ def book_for(person_id: int) -> Any:
                                 source=BookingSource.DESK,
                                 waitlist=request.form.get("liste_attente") == "1")
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(_for_staff(error, person), "error")
     else:
         flash(_("%(name)s est sur la liste d'attente de « %(title)s ».", name=person.first_name,
                 title=session.workshop.title) if outcome.waitlisted else
@@ -101,7 +115,7 @@ def book_course_for(person_id: int) -> Any:
         placed = bookings.book_course(course, person, actor=Actor.of(_staff(), client_ip()),
                                       source=BookingSource.DESK)
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(_for_staff(error, person), "error")
     else:
         flash(ngettext("%(name)s est inscrit à %(num)d séance du parcours.",
                        "%(name)s est inscrit aux %(num)d séances du parcours.", len(placed),
