@@ -18,14 +18,7 @@ def backup(database_url: str, destination: Path) -> Path:
     url = make_url(database_url)
     destination.parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
-        target = sqlite3.connect(destination)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        _sqlite_copy(Path(url.database or ""), destination)
         return destination
     if url.get_backend_name() == "postgresql":
         pg_dump = shutil.which("pg_dump")
@@ -47,8 +40,13 @@ def restore_sqlite(backup_file: Path, database_url: str) -> None:
     if url.get_backend_name() != "sqlite":
         raise ServiceError("restore_unsupported",
                            "Pour PostgreSQL, utilisez pg_restore (voir le README).")
-    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    target = sqlite3.connect(url.database or "")
+    _sqlite_copy(backup_file, Path(url.database or ""))
+
+
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while others write."""
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    target = sqlite3.connect(target_path)
     try:
         with target:
             source.backup(target)
