@@ -1,0 +1,132 @@
+"""Rendering in a worker process: a hard time limit and no font but the portal's own.
+
+The worker is started with the ``spawn`` method (no copy of the web process's threads,
+locks or database connections) and a fontconfig that knows only ``static/vendor/fonts``,
+so a PDF can only embed the project's fonts. A render that runs past the limit has its
+worker killed; the next render starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
+FONT_DIR = STATIC_ROOT / "vendor" / "fonts"
+PDF_VARIANT = "pdf/a-3a"  # archival and tagged: readable by screen readers, kept for years
+DEFAULT_TIMEOUT = 60.0
+
+
+class PdfRenderError(RuntimeError):
+    """The document could not be rendered (time limit, missing fonts, layout error)."""
+
+
+_lock = threading.Lock()
+_executor: ProcessPoolExecutor | None = None
+
+
+def _fontconfig_file() -> Path:
+    """A fontconfig file that lists the project's fonts and nothing else."""
+    folder = Path(tempfile.gettempdir()) / f"portail-fontconfig-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    path = folder / "fonts.conf"
+    content = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig>\n  <dir>{FONT_DIR}</dir>\n  <cachedir>{folder / 'cache'}</cachedir>\n"
+        "</fontconfig>\n"
+    )
+    if not path.exists() or path.read_text() != content:
+        path.write_text(content)
+    return path
+
+
+def _initialise_worker(fontconfig: str) -> None:
+    os.environ["FONTCONFIG_FILE"] = fontconfig
+    os.environ.pop("FONTCONFIG_PATH", None)
+
+
+def _executor_instance() -> ProcessPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            if not FONT_DIR.is_dir():
+                raise PdfRenderError(f"fonts missing in {FONT_DIR}: run `make assets`")
+            _executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_initialise_worker,
+                initargs=(str(_fontconfig_file()),),
+            )
+        return _executor
+
+
+def _discard_executor() -> None:
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _run(function: str, html: str, timeout: float) -> bytes | list[bytes]:
+    executor = _executor_instance()
+    future = executor.submit(_call, function, html, str(STATIC_ROOT))
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        _discard_executor()
+        raise PdfRenderError(f"rendering took more than {timeout:.0f} s") from None
+    except BrokenProcessPool:
+        _discard_executor()
+        raise PdfRenderError("the rendering process stopped") from None
+
+
+def render_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """One HTML document to one PDF."""
+    result = _run("document", html, timeout)
+    assert isinstance(result, bytes)
+    return result
+
+
+def render_pdf_pages(html: str, groups: list[int], *,
+                     timeout: float = DEFAULT_TIMEOUT) -> tuple[bytes, list[bytes]]:
+    """Lay a batch out once; return the merged PDF and one PDF per group of pages.
+
+    ``groups`` gives the number of pages of each part, in order (e.g. ``[1, 1, 1]`` for
+    three one-page certificates).
+    """
+    result = _run("batch:" + ",".join(str(g) for g in groups), html, timeout)
+    assert isinstance(result, list)
+    return result[0], result[1:]
+
+
+def _call(function: str, html: str, static_root: str) -> bytes | list[bytes]:
+    """Runs in the worker process."""
+    from weasyprint import HTML
+
+    from portal.pdf.fetcher import StaticOnlyFetcher
+
+    root = Path(static_root)
+    fetcher = StaticOnlyFetcher(root)
+    document = HTML(string=html, base_url=root.as_uri() + "/",
+                    url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
+    if function == "document":
+        return document.write_pdf(**options)
+    sizes = [int(n) for n in function.removeprefix("batch:").split(",") if n]
+    if sum(sizes) != len(document.pages):
+        raise ValueError(f"expected {sum(sizes)} pages, laid out {len(document.pages)}")
+    parts: list[bytes] = [document.write_pdf(**options)]
+    start = 0
+    for size in sizes:
+        parts.append(document.copy(document.pages[start:start + size]).write_pdf(**options))
+        start += size
+    return parts
