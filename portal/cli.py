@@ -160,7 +160,28 @@ def send_reminders() -> None:
     click.echo(f"{count} rappel(s) mis en file d'attente.")
 
 
+documents_cli = click.Group("documents", help="Printable documents.")
+
+
+@documents_cli.command("sample")
+@click.argument("kind")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def sample_document(kind: str, out: Path) -> None:
+    """Render a document KIND with sample data (no database): certificate, receipt…"""
+    from portal.pdf.documents import pdf_for
+    from portal.pdf.samples import KIND_NAMES, SAMPLES
+
+    document_kind = KIND_NAMES.get(kind)
+    if document_kind is None or document_kind not in SAMPLES:
+        known = ", ".join(name for name, k in KIND_NAMES.items() if k in SAMPLES)
+        click.echo(f"Erreur : type de document inconnu « {kind} ». Types : {known}.", err=True)
+        sys.exit(1)
+    out.write_bytes(pdf_for(document_kind, SAMPLES[document_kind]))
+    click.echo(f"Document écrit : {out}")
+
+
 def init_app(app: Flask) -> None:
     for command in (create_site, create_staff, demo, backup, restore, purge_sessions,
                     send_messages, send_reminders):
         app.cli.add_command(command)
+    app.cli.add_command(documents_cli)

@@ -57,6 +57,9 @@ def cheques(count: int) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from portal.pdf.documents import qr_data_uri
+
+    app.jinja_env.globals["qr_svg"] = qr_data_uri  # QR codes in document templates
     for function in (day, short_day, date_long, duration, hour, when, euros, seats_left,
                      cheques):
         app.jinja_env.filters[function.__name__] = function

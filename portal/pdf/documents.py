@@ -1,0 +1,63 @@
+"""From a document's data snapshot to its HTML, then to PDF.
+
+A snapshot is plain JSON data (stored with the document): rendering never reads the
+database, so a stored document can be explained, and samples need no database at all.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import segno
+from flask import render_template
+
+from portal.models.vocab import DocumentKind
+from portal.pdf.render import render_pdf, render_pdf_pages
+
+TEMPLATES = {
+    DocumentKind.CERTIFICATE: "pdf/certificate.html",
+    DocumentKind.COURSE_CERTIFICATE: "pdf/certificate.html",
+    DocumentKind.RECEIPT: "pdf/receipt.html",
+    DocumentKind.LOGIN_CARD: "pdf/card.html",
+    DocumentKind.ATTENDANCE_SHEET: "pdf/attendance.html",
+    DocumentKind.DEPOSIT_SLIP: "pdf/deposit.html",
+}
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code (never a Micro QR) as an SVG data URI for the PDF."""
+    return segno.make_qr(text, error="m").svg_data_uri(scale=4, border=2, dark="#000")
+
+
+def image_data_uri(data: bytes | None, mime: str = "image/png") -> str | None:
+    if not data:
+        return None
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def html_for(kind: DocumentKind, snapshot: dict[str, Any], **extra: Any) -> str:
+    """The document's HTML (autoescaped Jinja), with its QR codes computed from the data."""
+    context = dict(snapshot)
+    if snapshot.get("verify_url"):
+        context["qr_data_uri"] = qr_data_uri(snapshot["verify_url"])
+    context.update(extra)
+    return render_template(TEMPLATES[kind], kind=kind.value, **context)
+
+
+def pdf_for(kind: DocumentKind, snapshot: dict[str, Any], **extra: Any) -> bytes:
+    return render_pdf(html_for(kind, snapshot, **extra))
+
+
+def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
+              **extra: Any) -> tuple[bytes, list[bytes]]:
+    """Several documents of one kind laid out in one pass, split into one PDF each.
+
+    Each document must fill exactly one page (certificates do); the merged PDF is for
+    printing them all at once.
+    """
+    pages = [html_for(kind, snapshot, **extra) for snapshot in snapshots]
+    head, _, _ = pages[0].partition("<body>")
+    bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in pages]
+    html = head + "<body>" + "".join(bodies) + "</body></html>"
+    return render_pdf_pages(html, [1] * len(snapshots))
