@@ -28,6 +28,8 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.login",
     "auth.first_login",
     "calendar_feed.feed",  # authenticated by the secret token in its URL
+    "public.verify",
+    "public.verify_form",
 })
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "HSTS_SECONDS": 31536000,
     "TRUST_PROXY_HOPS": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
     "PORTAL_NAME": "Portail",
+    # The public address printed on documents (verification links and QR codes).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
     # Messages to beneficiaries: queued in the outbox, sent by `flask send-messages` (cron).
     "MAIL_SERVER": "localhost",
     "MAIL_PORT": 25,
@@ -83,6 +85,7 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_TRUST_PROXY_HOPS": ("TRUST_PROXY_HOPS", int),
     "PORTAL_PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
     "PORTAL_SERVER_NAME": ("SERVER_NAME", str),
+    "PORTAL_PUBLIC_URL": ("PUBLIC_URL", str),
     "PORTAL_MAIL_SERVER": ("MAIL_SERVER", str),
     "PORTAL_MAIL_PORT": ("MAIL_PORT", int),
     "PORTAL_MAIL_USE_TLS": ("MAIL_USE_TLS", bool),

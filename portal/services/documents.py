@@ -1,15 +1,41 @@
-"""Issued documents: reading them (rendering and issuing come with the PDF pipeline)."""
+"""Issued documents: numbering, issuing (render once, store), revoking, verifying.
+
+A document is rendered once and stored with its bytes, SHA-256 and the data snapshot it was
+made from; every download serves the stored bytes. Revocation marks it, never rewrites it.
+Numbers are sequential per site, kind and year without gaps (``ATT-2026-MER-000042``): the
+counter row is advanced by a conditional ``UPDATE`` in the same transaction as the document,
+so a failed issue gives its number back.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.models.documents import Document
-from portal.models.people import Beneficiary
-from portal.models.vocab import DocumentKind
+from portal.models.bookings import Booking
+from portal.models.documents import Document, DocumentCounter
+from portal.models.people import Beneficiary, Site
+from portal.models.vocab import DOCUMENT_PREFIX, BookingStatus, DocumentKind
+from portal.pdf.documents import image_data_uri, pdf_for
+from portal.services.audit import Actor, record
+from portal.services.codes import group, normalise_code, random_code
+from portal.services.errors import NotAllowed, ValidationFailed
 
 #: what a beneficiary sees in "My documents".
 PERSONAL_KINDS = (DocumentKind.CERTIFICATE, DocumentKind.COURSE_CERTIFICATE,
                   DocumentKind.RECEIPT, DocumentKind.LOGIN_CARD)
+#: 12 symbols of a 30-symbol alphabet: about 59 bits, typed in groups of four.
+VERIFICATION_CODE_LENGTH = 12
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 
 def documents_of(person: Beneficiary) -> list[Document]:
@@ -30,3 +56,170 @@ def certificates_by_session(person: Beneficiary) -> dict[int, Document]:
                                   Document.revoked_at.is_(None))
     )
     return {doc.session_id: doc for doc in rows if doc.session_id is not None}
+
+
+def find_by_code(raw: str) -> Document | None:
+    """The document a verification code designates, whatever the way it was typed."""
+    code = normalise_code(raw)
+    if len(code) != VERIFICATION_CODE_LENGTH:
+        return None
+    return db.session.scalar(db.select(Document).filter_by(verification_code=code))
+
+
+# --- numbering --------------------------------------------------------------------------------
+
+
+def allocate_number(site: Site, kind: DocumentKind, year: int) -> tuple[int, str]:
+    """The next number of the series, inside the caller's transaction (no commit)."""
+    for _attempt in range(3):
+        result = db.session.execute(
+            update(DocumentCounter)
+            .where(DocumentCounter.site_id == site.id, DocumentCounter.kind == kind,
+                   DocumentCounter.year == year)
+            .values(last_value=DocumentCounter.last_value + 1)
+            .returning(DocumentCounter.last_value),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        if result is not None:
+            return int(result), f"{DOCUMENT_PREFIX[kind]}-{year}-{site.code}-{int(result):06d}"
+        # First document of the series: create the counter, in its own savepoint so that a
+        # concurrent creation only makes us try the UPDATE again.
+        try:
+            with db.session.begin_nested():
+                db.session.add(DocumentCounter(site_id=site.id, kind=kind, year=year,
+                                               last_value=0))
+        except IntegrityError:
+            pass
+    raise RuntimeError("could not allocate a document number")
+
+
+def _new_verification_code() -> str:
+    while True:
+        code = random_code(VERIFICATION_CODE_LENGTH)
+        if db.session.scalar(db.select(Document.id).filter_by(verification_code=code)) is None:
+            return code
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+
+def issue(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: str,
+          actor: Actor, beneficiary: Beneficiary | None = None, session_id: int | None = None,
+          course_id: int | None = None, verifiable: bool = False,
+          verify_url: str | None = None) -> Document:
+    """Number, render once, store. ``verify_url`` is a format string with ``{code}``."""
+    at = now()
+    year = at.astimezone(PARIS).year
+    sequence, number = allocate_number(site, kind, year)
+    snapshot = {**snapshot, "number": number}
+    code = None
+    if verifiable:
+        code = _new_verification_code()
+        snapshot["code_display"] = group(code)
+        snapshot["verify_url"] = (verify_url or "/v/{code}").format(code=code)
+    pdf = pdf_for(kind, snapshot, signature_data_uri=image_data_uri(site.signature_image))
+    document = Document(kind=kind, site_id=site.id, year=year, sequence=sequence, number=number,
+                        verification_code=code, title=title[:200],
+                        beneficiary_id=beneficiary.id if beneficiary else None,
+                        session_id=session_id, course_id=course_id, pdf=pdf,
+                        sha256=hashlib.sha256(pdf).hexdigest(), snapshot=snapshot,
+                        issued_at=at, issued_by_id=actor.staff_id)
+    db.session.add(document)
+    db.session.flush()
+    record(actor, "document.issued", object_type="document", object_id=document.id,
+           site_id=site.id, number=number, kind=kind.value)
+    return document
+
+
+def revoke(document: Document, reason: str, *, actor: Actor) -> None:
+    """Mark a document revoked, with a reason. Its bytes stay as they were."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValidationFailed("reason_required",
+                               _("Indiquez la raison de l'annulation (500 caractères au plus)."),
+                               field="reason")
+    if document.revoked_at is not None:
+        raise NotAllowed("already_revoked", _("Ce document est déjà annulé."))
+    document.revoked_at = now()
+    document.revoked_by_id = actor.staff_id
+    document.revoked_reason = reason
+    record(actor, "document.revoked", object_type="document", object_id=document.id,
+           site_id=document.site_id, number=document.number)
+    db.session.commit()
+
+
+# --- attestations -----------------------------------------------------------------------------
+
+
+def certificate_snapshot(booking: Booking) -> dict[str, Any]:
+    """The data printed on an attendance certificate (DOMAIN.md §4 mentions)."""
+    from portal.formatting import day, duration, hour
+
+    session = booking.session
+    workshop = session.workshop
+    site = session.site
+    person = booking.beneficiary
+    return {
+        "lang": "fr",
+        "site": _site_data(site),
+        "doc_title": "Attestation de participation",
+        "person_name": person.display_name,
+        "person_first_name": person.first_name,
+        "person_public_name": person.first_name_and_initial,
+        "action_phrase": "a participé à l'atelier",
+        "title": workshop.title,
+        "nature": "atelier collectif de médiation numérique",
+        "dates_phrase": f"Le {day(session.starts_at)}, de {hour(session.starts_at)} "
+                        f"à {hour(session.ends_at)}",
+        "first_date": session.starts_at.isoformat(),
+        "last_date": session.ends_at.isoformat(),
+        "duration": duration(workshop.duration_minutes),
+        "place": ", ".join(p for p in (site.name, session.room) if p),
+        "objectives": workshop.objective_list,
+        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+    }
+
+
+def _site_data(site: Site) -> dict[str, Any]:
+    return {key: getattr(site, key) for key in (
+        "name", "address", "postcode", "city", "phone", "aptic_accreditation",
+        "other_accreditation", "signatory_name", "signatory_role")}
+
+
+def issue_certificate(booking: Booking, *, actor: Actor, verify_url: str) -> Document:
+    """The attendance certificate of a booking where the person was present. Issuing twice
+    returns the certificate already issued."""
+    if booking.status is not BookingStatus.PRESENT:
+        raise NotAllowed("not_present", _("Une attestation n'est remise qu'aux présents."))
+    if not booking.session.workshop.grants_attestation:
+        raise NotAllowed("no_attestation", _("Cet atelier ne donne pas d'attestation."))
+    existing = db.session.scalar(
+        db.select(Document).filter_by(kind=DocumentKind.CERTIFICATE,
+                                      beneficiary_id=booking.beneficiary_id,
+                                      session_id=booking.session_id, revoked_at=None))
+    if existing is not None:
+        return existing
+    snapshot = certificate_snapshot(booking)
+    document = issue(DocumentKind.CERTIFICATE, booking.session.site, snapshot,
+                     title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
+                     beneficiary=booking.beneficiary, session_id=booking.session_id,
+                     verifiable=True, verify_url=verify_url)
+    db.session.commit()
+    return document
+
+
+def verification_view(document: Document) -> dict[str, Any]:
+    """The least personal data that proves a document (DESIGN.md §6)."""
+    snapshot = document.snapshot or {}
+    return {
+        "status": "revoked" if document.revoked_at else "valid",
+        "number": document.number,
+        "kind": document.kind,
+        "title": snapshot.get("title", document.title),
+        "person": snapshot.get("person_public_name", ""),
+        "dates": snapshot.get("dates_phrase", ""),
+        "duration": snapshot.get("duration", ""),
+        "site": (snapshot.get("site") or {}).get("name", ""),
+        "issued_at": document.issued_at,
+        "revoked_at": document.revoked_at,
+    }

@@ -5,7 +5,16 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,8 +23,9 @@ from portal.access import safe_next
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
-from portal.services import accounts, catalogue
+from portal.services import accounts, catalogue, documents
 from portal.services.audit import Actor
+from portal.services.codes import normalise_code
 from portal.services.errors import ServiceError
 from portal.sessions import client_ip
 
@@ -52,6 +62,31 @@ def set_language() -> Any:
                 accounts.set_language(current_user, language,
                                       actor=Actor.of(current_user, client_ip()))
     return redirect(destination, 303)
+
+
+@bp.route("/verifier")
+@limiter.limit("30 per minute")
+def verify_form() -> Any:
+    """Typing the code printed on a document."""
+    code = (request.args.get("code") or "").strip()
+    if code:
+        normalised = normalise_code(code)
+        if normalised and len(normalised) <= 40 and normalised.isalnum():
+            return redirect(url_for("public.verify", code=normalised), 303)
+    return render_template("public/verify.html", result=None, code=code,
+                           asked=bool(code)), 200 if not code else 404
+
+
+@bp.route("/v/<code>")
+@limiter.limit("30 per minute")
+def verify(code: str) -> Any:
+    """The public verification page of a certificate: valid, revoked or unknown."""
+    document = documents.find_by_code(code) if len(code) <= 40 else None
+    if document is None:
+        return render_template("public/verify.html", result=None, code=code[:40],
+                               asked=True), 404
+    return render_template("public/verify.html", result=documents.verification_view(document),
+                           code=code, asked=True)
 
 
 @bp.route("/healthz")

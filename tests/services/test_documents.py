@@ -1,0 +1,143 @@
+"""Issuing documents: gap-free numbers, stored bytes, certificates, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditEvent, Document, Site
+from portal.models.vocab import BookingStatus, DocumentKind
+from portal.services import documents
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+
+VERIFY = "https://portail.example.fr/v/{code}"
+
+
+@pytest.fixture
+def site(factory):
+    return factory.site(code="MER", name="Cyberbase de Méricourt", city="Méricourt",
+                        signatory_name="Nathalie Caron", signatory_role="Directrice")
+
+
+@pytest.fixture
+def attended(factory, site):
+    workshop = factory.workshop(title="Créer son adresse e-mail", grants_attestation=True,
+                                objectives="Créer une adresse\nEnvoyer un message")
+    session = factory.session(site, workshop)
+    return factory.booking(session, factory.beneficiary(site, first_name="Martine",
+                                                        last_name="Delannoy"),
+                           status=BookingStatus.PRESENT)
+
+
+def test_certificate_is_numbered_stored_and_verifiable(attended, factory, site):
+    staff = factory.staff(site)
+    document = documents.issue_certificate(attended, actor=Actor.of(staff), verify_url=VERIFY)
+    assert document.number.startswith("ATT-") and document.number.endswith("-MER-000001")
+    assert document.pdf.startswith(b"%PDF-")
+    assert document.sha256 == hashlib.sha256(document.pdf).hexdigest()
+    assert len(document.verification_code) == 12
+    assert document.snapshot["verify_url"] == VERIFY.format(code=document.verification_code)
+    assert documents.find_by_code(document.snapshot["code_display"].lower()) == document
+    view = documents.verification_view(document)
+    assert view["person"] == "Martine D." and view["status"] == "valid"
+    assert "Delannoy" not in str(view)
+    assert db.session.scalars(db.select(AuditEvent).filter_by(action="document.issued")).one()
+
+
+def test_issuing_twice_returns_the_same_certificate(attended, site):
+    first = documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
+    again = documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
+    assert first.id == again.id
+
+
+def test_certificates_only_for_people_present(factory, site):
+    workshop = factory.workshop(grants_attestation=True)
+    booking = factory.booking(factory.session(site, workshop), factory.beneficiary(site),
+                              status=BookingStatus.ABSENT)
+    with pytest.raises(ServiceError) as error:
+        documents.issue_certificate(booking, actor=Actor.system(), verify_url=VERIFY)
+    assert error.value.code == "not_present"
+
+
+def test_no_certificate_when_the_workshop_grants_none(factory, site):
+    booking = factory.booking(factory.session(site, factory.workshop(grants_attestation=False)),
+                              factory.beneficiary(site), status=BookingStatus.PRESENT)
+    with pytest.raises(ServiceError) as error:
+        documents.issue_certificate(booking, actor=Actor.system(), verify_url=VERIFY)
+    assert error.value.code == "no_attestation"
+
+
+def test_revocation_keeps_the_bytes_and_needs_a_reason(attended, factory, site):
+    staff = factory.staff(site)
+    document = documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
+    stored = document.pdf
+    with pytest.raises(ServiceError) as error:
+        documents.revoke(document, "  ", actor=Actor.of(staff))
+    assert error.value.code == "reason_required"
+    documents.revoke(document, "Erreur de nom", actor=Actor.of(staff))
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.pdf == stored and document.revoked_reason == "Erreur de nom"
+    assert documents.verification_view(document)["status"] == "revoked"
+    with pytest.raises(ServiceError) as error:
+        documents.revoke(document, "encore", actor=Actor.of(staff))
+    assert error.value.code == "already_revoked"
+
+
+def test_numbers_follow_each_other_per_site_kind_and_year(app, factory, site):
+    other = factory.site(code="AVI")
+    numbers = []
+    for target in (site, site, other, site):
+        with app.app_context():
+            _, number = documents.allocate_number(target, DocumentKind.RECEIPT, 2026)
+            db.session.commit()
+            numbers.append(number)
+    assert numbers == ["REC-2026-MER-000001", "REC-2026-MER-000002", "REC-2026-AVI-000001",
+                       "REC-2026-MER-000003"]
+
+
+def test_twenty_concurrent_issues_have_no_gap_and_no_duplicate(app, site):
+    results: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20, timeout=30)
+    site_id = site.id  # read here: the threads must not touch this test's session
+
+    def allocate() -> None:
+        barrier.wait()
+        with app.app_context():
+            try:
+                target = db.session.get(Site, site_id)
+                sequence, _ = documents.allocate_number(target, DocumentKind.CERTIFICATE, 2026)
+                db.session.commit()
+                results.append(sequence)
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=allocate) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert sorted(results) == list(range(1, 21))
+
+
+def test_a_failed_issue_gives_its_number_back(app, attended, site, monkeypatch):
+    from portal.services import documents as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(module, "pdf_for", broken)
+    with pytest.raises(RuntimeError):
+        documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
+    db.session.rollback()
+    monkeypatch.undo()
+    document = documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
+    assert document.sequence == 1
