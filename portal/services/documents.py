@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document, DocumentCounter
 from portal.models.people import Beneficiary, Site
 from portal.models.vocab import DOCUMENT_PREFIX, BookingStatus, DocumentKind
-from portal.pdf.documents import image_data_uri, pdf_for
+from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
 from portal.services.errors import NotAllowed, ValidationFailed
@@ -223,3 +224,60 @@ def verification_view(document: Document) -> dict[str, Any]:
         "issued_at": document.issued_at,
         "revoked_at": document.revoked_at,
     }
+
+
+def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
+                               verify_url: str) -> tuple[list[Document], bytes | None]:
+    """Certificates for everyone present at a session, laid out in one pass.
+
+    Returns the certificates (new and already issued) and a merged PDF of the new ones for
+    printing (None when there is nothing new).
+    """
+    if not session.workshop.grants_attestation:
+        raise NotAllowed("no_attestation", _("Cet atelier ne donne pas d'attestation."))
+    present = list(db.session.scalars(
+        db.select(Booking).where(Booking.session_id == session.id,
+                                 Booking.status == BookingStatus.PRESENT)
+        .order_by(Booking.id)))
+    existing = {doc.beneficiary_id: doc for doc in db.session.scalars(
+        db.select(Document).filter_by(kind=DocumentKind.CERTIFICATE, session_id=session.id,
+                                      revoked_at=None))}
+    todo = [b for b in present if b.beneficiary_id not in existing]
+    if not todo:
+        return list(existing.values()), None
+    year = now().astimezone(PARIS).year
+    snapshots = []
+    numbers = []
+    for booking in todo:
+        sequence, number = allocate_number(session.site, DocumentKind.CERTIFICATE, year)
+        code = _new_verification_code()
+        snapshots.append({**certificate_snapshot(booking), "number": number,
+                          "code_display": group(code),
+                          "verify_url": verify_url.format(code=code)})
+        numbers.append((sequence, number, code))
+    merged, parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots,
+                              signature_data_uri=image_data_uri(session.site.signature_image))
+    issued = []
+    for booking, snapshot, (sequence, number, code), pdf in zip(todo, snapshots, numbers, parts,
+                                                                strict=True):
+        document = Document(kind=DocumentKind.CERTIFICATE, site_id=session.site_id, year=year,
+                            sequence=sequence, number=number, verification_code=code,
+                            title=f"{snapshot['doc_title']} – {snapshot['title']}"[:200],
+                            beneficiary_id=booking.beneficiary_id, session_id=session.id,
+                            pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), snapshot=snapshot,
+                            issued_at=now(), issued_by_id=actor.staff_id)
+        db.session.add(document)
+        db.session.flush()
+        record(actor, "document.issued", object_type="document", object_id=document.id,
+               site_id=session.site_id, number=number, kind=DocumentKind.CERTIFICATE.value)
+        issued.append(document)
+    db.session.commit()
+    return [*existing.values(), *issued], merged
+
+
+def documents_of_sites(site_ids: list[int] | None, *, limit: int = 100) -> list[Document]:
+    """The latest documents of some sites (all sites when None), for staff."""
+    query = db.select(Document).order_by(Document.issued_at.desc(), Document.id.desc())
+    if site_ids is not None:
+        query = query.where(Document.site_id.in_(site_ids or [-1]))
+    return list(db.session.scalars(query.limit(limit)))

@@ -1,0 +1,121 @@
+"""Staff: documents of their sites, certificates for a person or a whole session, revoking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import roles_required
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
+from portal.models.documents import Document
+from portal.models.vocab import StaffRole
+from portal.services import documents, people
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+from portal.sessions import client_ip
+from portal.views.staff import bp
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user._get_current_object(), client_ip())
+
+
+def _in_my_sites(site_id: int) -> bool:
+    sites = people.visible_site_ids(current_user._get_current_object())
+    return sites is None or site_id in sites
+
+
+def _verify_url() -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Length"] = str(len(data))
+    return response
+
+
+@bp.route("/documents")
+def documents_list() -> str:
+    staff = current_user._get_current_object()
+    return render_template("staff/documents.html", form=EmptyForm(),
+                           documents=documents.documents_of_sites(people.visible_site_ids(staff)))
+
+
+@bp.route("/documents/<int:document_id>.pdf")
+def document_download(document_id: int) -> Response:
+    document = db.session.get(Document, document_id)
+    if document is None or not _in_my_sites(document.site_id):
+        abort(404)
+    return pdf_response(document.pdf, f"{document.number}.pdf")
+
+
+@bp.route("/documents/<int:document_id>/annuler", methods=["POST"])
+@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
+def document_revoke(document_id: int) -> Any:
+    document = db.session.get(Document, document_id)
+    if document is None or not _in_my_sites(document.site_id):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        documents.revoke(document, request.form.get("reason", ""), actor=_actor())
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
+              "success")
+    return redirect(url_for("staff.documents_list"), 303)
+
+
+@bp.route("/reservations/<int:booking_id>/attestation", methods=["POST"])
+def booking_certificate(booking_id: int) -> Any:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not _in_my_sites(booking.session.site_id):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        document = documents.issue_certificate(booking, actor=_actor(), verify_url=_verify_url())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.person", person_id=booking.beneficiary_id), 303)
+    return pdf_response(document.pdf, f"{document.number}.pdf")
+
+
+@bp.route("/seances/<int:session_id>/attestations", methods=["POST"])
+def session_certificates(session_id: int) -> Any:
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None or not _in_my_sites(session.site_id):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        issued, merged = documents.issue_session_certificates(session, actor=_actor(),
+                                                              verify_url=_verify_url())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.today"), 303)
+    if merged is None:
+        flash(_("Aucune nouvelle attestation : elles sont déjà toutes délivrées (%(n)d).",
+                n=len(issued)), "info")
+        return redirect(url_for("staff.documents_list"), 303)
+    return pdf_response(merged, f"attestations-seance-{session.id}.pdf")

@@ -1,0 +1,96 @@
+"""Staff documents: download within their sites only, revoke with a reason, batch issue."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from portal.extensions import db
+from portal.models import Document
+from portal.models.vocab import BookingStatus, StaffRole
+from portal.services import documents
+from portal.services.audit import Actor
+from tests.conftest import csrf_from, login
+
+
+@pytest.fixture
+def site(factory):
+    return factory.site(code="MER", name="Cyberbase de Méricourt")
+
+
+@pytest.fixture
+def session_with_three_present(factory, site):
+    workshop = factory.workshop(title="Premiers pas sur Internet", grants_attestation=True)
+    session = factory.session(site, workshop)
+    for name in ("Martine", "Kévin", "Odile"):
+        factory.booking(session, factory.beneficiary(site, first_name=name),
+                        status=BookingStatus.PRESENT)
+    factory.booking(session, factory.beneficiary(site), status=BookingStatus.ABSENT)
+    return session
+
+
+def staff_client(app, staff):
+    client = app.test_client()
+    assert login(client, staff.email).status_code == 303
+    return client
+
+
+def test_batch_issue_lays_out_once_and_stores_one_document_each(app, factory, site,
+                                                               session_with_three_present):
+    client = staff_client(app, factory.staff(site))
+    page = client.get("/equipe/").get_data(as_text=True)
+    response = client.post(f"/equipe/seances/{session_with_three_present.id}/attestations",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == 3
+    stored = db.session.scalars(db.select(Document).order_by(Document.sequence)).all()
+    assert [d.sequence for d in stored] == [1, 2, 3]
+    for document in stored:
+        assert len(PdfReader(io.BytesIO(document.pdf)).pages) == 1
+    again = client.post(f"/equipe/seances/{session_with_three_present.id}/attestations",
+                        data={"csrf_token": csrf_from(page)})
+    assert again.status_code == 303  # nothing new: no duplicate
+    assert db.session.scalar(db.select(db.func.count()).select_from(Document)) == 3
+
+
+def test_staff_of_another_site_cannot_download_or_revoke(app, factory, site,
+                                                        session_with_three_present):
+    issued, _merged = documents.issue_session_certificates(
+        session_with_three_present, actor=Actor.system(), verify_url="http://x/v/{code}")
+    stranger = staff_client(app, factory.staff(factory.site(code="AVI")))
+    document = issued[0]
+    assert stranger.get(f"/equipe/documents/{document.id}.pdf").status_code == 404
+    page = stranger.get("/equipe/documents").get_data(as_text=True)
+    assert document.number not in page
+    response = stranger.post(f"/equipe/documents/{document.id}/annuler",
+                             data={"csrf_token": csrf_from(page), "reason": "x"})
+    assert response.status_code == 404
+    db.session.refresh(document)
+    assert document.revoked_at is None
+
+
+def test_animateur_revokes_with_a_reason_reception_cannot(app, factory, site,
+                                                         session_with_three_present):
+    issued, _merged = documents.issue_session_certificates(
+        session_with_three_present, actor=Actor.system(), verify_url="http://x/v/{code}")
+    document = issued[0]
+    reception = staff_client(app, factory.staff(site, role=StaffRole.RECEPTION))
+    page = reception.get("/equipe/documents").get_data(as_text=True)
+    assert reception.post(f"/equipe/documents/{document.id}/annuler",
+                          data={"csrf_token": csrf_from(page), "reason": "x"}).status_code == 403
+    animateur = staff_client(app, factory.staff(site))
+    page = animateur.get("/equipe/documents").get_data(as_text=True)
+    response = animateur.post(f"/equipe/documents/{document.id}/annuler",
+                              data={"csrf_token": csrf_from(page), "reason": "Nom mal écrit"})
+    assert response.status_code == 303
+    db.session.refresh(document)
+    assert document.revoked_reason == "Nom mal écrit"
+    download = animateur.get(f"/equipe/documents/{document.id}.pdf")
+    assert download.data == document.pdf and download.headers["Cache-Control"] == "no-store"
+
+
+def test_beneficiaries_cannot_reach_staff_documents(client, factory, site, login_as):
+    login_as(factory.beneficiary(site))
+    assert client.get("/equipe/documents").status_code == 403
