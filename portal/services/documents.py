@@ -10,6 +10,7 @@ so a failed issue gives its number back.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import format_date
@@ -281,3 +282,69 @@ def documents_of_sites(site_ids: list[int] | None, *, limit: int = 100) -> list[
     if site_ids is not None:
         query = query.where(Document.site_id.in_(site_ids or [-1]))
     return list(db.session.scalars(query.limit(limit)))
+
+
+# --- attendance sheets, login cards, deposit slips -------------------------------------------
+
+_ATTENDANCE_LABELS = {BookingStatus.PRESENT: "Présent", BookingStatus.ABSENT: "Absent",
+                      BookingStatus.EXCUSED: "Excusé", BookingStatus.BOOKED: ""}
+
+
+def issue_attendance_sheet(session: WorkshopSession, *, actor: Actor) -> Document:
+    """The sheet of a session: before it (to sign) or after check-in (statuses filled)."""
+    from portal.formatting import day, hour
+
+    rows = list(db.session.scalars(
+        db.select(Booking).join(Booking.beneficiary)
+        .where(Booking.session_id == session.id, Booking.status.in_(_ATTENDANCE_LABELS))
+        .order_by(Beneficiary.last_name, Beneficiary.first_name)))
+    count = {status: sum(1 for b in rows if b.status is status) for status in _ATTENDANCE_LABELS}
+    snapshot = {
+        "lang": "fr",
+        "site": _site_data(session.site),
+        "doc_title": "Feuille d'émargement",
+        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "workshop_title": session.workshop.title,
+        "date": day(session.starts_at).capitalize(),
+        "times": f"{hour(session.starts_at)} – {hour(session.ends_at)}",
+        "room": session.room,
+        "animator": session.animator.full_name if session.animator else "",
+        "rows": [{"name": b.beneficiary.display_name, "status": _ATTENDANCE_LABELS[b.status],
+                  "status_key": b.status.value,
+                  "note": "Sans inscription" if b.source.value == "walk_in" else ""}
+                 for b in rows],
+        "totals": {"booked": str(len(rows)),
+                   "present": str(count[BookingStatus.PRESENT]),
+                   "absent": str(count[BookingStatus.ABSENT]),
+                   "excused": str(count[BookingStatus.EXCUSED])},
+    }
+    document = issue(DocumentKind.ATTENDANCE_SHEET, session.site, snapshot,
+                     title=f"Feuille d'émargement – {session.workshop.title}", actor=actor,
+                     session_id=session.id)
+    db.session.commit()
+    return document
+
+
+def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_address: str,
+                     code_validity: timedelta) -> Document:
+    """A new first-login code printed on a card with the identifier and its QR code.
+
+    The code is shown only on this card (it is stored hashed); printing a new card replaces
+    the previous code.
+    """
+    from portal.services import accounts
+
+    code = accounts.issue_first_login_code(person, validity=code_validity, actor=actor)
+    expires = person.first_login_code_expires_at or now()
+    card = {"name": person.display_name, "identifier": person.login_id_display,
+            "qr_text": person.login_id, "code": group(code),
+            "code_expires": format_date(expires.astimezone(PARIS).date(), "d MMMM y")}
+    snapshot = {"lang": "fr", "site": _site_data(site), "doc_title": "Carte d'accès au portail",
+                "portal_address": portal_address, "cards": [card]}
+    document = issue(DocumentKind.LOGIN_CARD, site, snapshot,
+                     title=f"Carte d'accès – {person.display_name}", actor=actor,
+                     beneficiary=person)
+    # The code itself must not stay readable in the stored data; the PDF carries it.
+    document.snapshot = {**snapshot, "cards": [{**card, "code": "••••-••••"}]}
+    db.session.commit()
+    return document

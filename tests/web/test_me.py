@@ -141,8 +141,8 @@ def test_personal_feed_is_revocable(app, client, factory, site, person):
     factory.booking(factory.session(site), person)
     page = client.get("/mon-espace/profil").get_data(as_text=True)
     created = client.post("/mon-espace/profil/agenda", data={"csrf_token": csrf_from(page)})
-    url = re.search(r'id="feed-url" class="copy-field" value="([^"]+)"',
-                    created.get_data(as_text=True)).group(1)
+    url = re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>',
+                    created.get_data(as_text=True)).group(1).strip()
     path = url.split("localhost", 1)[1]
     anonymous = app.test_client()
     assert anonymous.get(path).status_code == 200

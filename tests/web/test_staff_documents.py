@@ -94,3 +94,32 @@ def test_animateur_revokes_with_a_reason_reception_cannot(app, factory, site,
 def test_beneficiaries_cannot_reach_staff_documents(client, factory, site, login_as):
     login_as(factory.beneficiary(site))
     assert client.get("/equipe/documents").status_code == 403
+
+
+def test_attendance_sheet_and_login_card(app, factory, site, session_with_three_present):
+    import subprocess
+
+    staff = factory.staff(site)
+    client = staff_client(app, staff)
+    page = client.get("/equipe/").get_data(as_text=True)
+    sheet = client.post(f"/equipe/seances/{session_with_three_present.id}/emargement",
+                        data={"csrf_token": csrf_from(page)})
+    assert sheet.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=sheet.data,
+                          capture_output=True, check=True).stdout.decode()
+    assert "Martine" in text and "Premiers pas sur Internet" in text
+
+    person = factory.beneficiary(site, first_name="Kévin", password_hash=None)
+    card = client.post(f"/equipe/beneficiaires/{person.id}/carte",
+                       data={"csrf_token": csrf_from(page)})
+    assert card.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=card.data, capture_output=True,
+                          check=True).stdout.decode()
+    code = next(word for word in text.split() if len(word) == 9 and word[4] == "-"
+                and word.replace("-", "").isalnum() and word != person.login_id_display)
+    db.session.refresh(person)
+    document = db.session.scalars(db.select(Document).filter_by(
+        beneficiary_id=person.id)).one()
+    assert code not in str(document.snapshot)  # the code lives only on the printed card
+    assert login(app.test_client(), person.login_id, code).headers["Location"] == (
+        "/premiere-connexion")

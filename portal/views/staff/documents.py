@@ -24,6 +24,7 @@ from portal.forms import EmptyForm
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
+from portal.models.people import Beneficiary
 from portal.models.vocab import StaffRole
 from portal.services import documents, people
 from portal.services.audit import Actor
@@ -119,3 +120,33 @@ def session_certificates(session_id: int) -> Any:
                 n=len(issued)), "info")
         return redirect(url_for("staff.documents_list"), 303)
     return pdf_response(merged, f"attestations-seance-{session.id}.pdf")
+
+
+@bp.route("/seances/<int:session_id>/emargement", methods=["POST"])
+def attendance_sheet(session_id: int) -> Any:
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None or not _in_my_sites(session.site_id):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    document = documents.issue_attendance_sheet(session, actor=_actor())
+    return pdf_response(document.pdf, f"{document.number}.pdf")
+
+
+@bp.route("/beneficiaires/<int:person_id>/carte", methods=["POST"])
+def login_card(person_id: int) -> Any:
+    person = db.session.get(Beneficiary, person_id)
+    staff = current_user._get_current_object()
+    if person is None or person.is_anonymised or not people.can_see(staff, person):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    site = person.home_site or (staff.roles[0].site if staff.roles else None)
+    if site is None:
+        flash(_("Indiquez d'abord le lieu habituel de la personne."), "error")
+        return redirect(url_for("staff.person", person_id=person.id), 303)
+    address = current_app.config["PUBLIC_URL"].split("://", 1)[-1].rstrip("/")
+    document = documents.issue_login_card(
+        person, site, actor=_actor(), portal_address=address,
+        code_validity=current_app.config["FIRST_LOGIN_CODE_VALIDITY"])
+    return pdf_response(document.pdf, f"{document.number}.pdf")
