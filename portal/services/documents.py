@@ -10,7 +10,7 @@ so a failed issue gives its number back.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import format_date
@@ -346,5 +346,58 @@ def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_ad
                      beneficiary=person)
     # The code itself must not stay readable in the stored data; the PDF carries it.
     document.snapshot = {**snapshot, "cards": [{**card, "code": "••••-••••"}]}
+    db.session.commit()
+    return document
+
+
+def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Document:
+    """The monthly list of every cheque the site took, by programme, for the operator."""
+    from portal.formatting import euros
+    from portal.models.vouchers import Cheque
+
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise ValidationFailed("month_invalid", _("Choisissez un mois valide."), field="month")
+    start = datetime(year, month, 1, tzinfo=PARIS)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=PARIS)
+    cheques = list(db.session.scalars(
+        db.select(Cheque).where(Cheque.site_id == site.id, Cheque.redeemed_at >= start,
+                                Cheque.redeemed_at < end)
+        .order_by(Cheque.programme_id, Cheque.number)))
+    if not cheques:
+        raise NotAllowed("no_cheques", _("Aucun chèque n'a été reçu ce mois-là."))
+    bookings = {b.id: b for b in db.session.scalars(
+        db.select(Booking).where(Booking.id.in_({c.booking_id for c in cheques if c.booking_id})))}
+    programmes: dict[int, dict[str, Any]] = {}
+    for cheque in cheques:
+        entry = programmes.setdefault(cheque.programme_id, {
+            "name": cheque.programme.name, "operator": cheque.programme.operator,
+            "cheques": [], "cents": 0})
+        booking = bookings.get(cheque.booking_id or -1)
+        service = (f"Atelier « {booking.session.workshop.title} »" if booking
+                   else "Accompagnement individuel")
+        entry["cheques"].append({
+            "number": group(cheque.number), "value": euros(cheque.value_cents),
+            "taken_on": cheque.redeemed_at.astimezone(PARIS).strftime("%d/%m/%Y")
+            if cheque.redeemed_at else "",
+            "service": service,
+            "staff": cheque.redeemed_by.full_name if cheque.redeemed_by else ""})
+        entry["cents"] += cheque.value_cents
+    total_cents = sum(p["cents"] for p in programmes.values())
+    month_name = format_date(start.date(), "MMMM y")
+    snapshot = {
+        "lang": "fr", "site": _site_data(site), "doc_title": "Bordereau de remise de chèques",
+        "month": month_name, "period_phrase": f"Chèques reçus en {month_name}",
+        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "programmes": [{**{k: v for k, v in p.items() if k != "cents"},
+                        "count": f"{len(p['cheques'])} chèque(s)",
+                        "count_number": str(len(p["cheques"])), "value": euros(p["cents"])}
+                       for p in programmes.values()],
+        "total_count": f"{len(cheques)} chèque(s)", "total_count_number": str(len(cheques)),
+        "total_value": euros(total_cents),
+        "regisseur_name": site.signatory_name, "regisseur_role": site.signatory_role,
+        "regie_mention": "",
+    }
+    document = issue(DocumentKind.DEPOSIT_SLIP, site, snapshot,
+                     title=f"Bordereau de remise – {month_name}", actor=actor)
     db.session.commit()
     return document

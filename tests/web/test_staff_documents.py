@@ -123,3 +123,34 @@ def test_attendance_sheet_and_login_card(app, factory, site, session_with_three_
     assert code not in str(document.snapshot)  # the code lives only on the printed card
     assert login(app.test_client(), person.login_id, code).headers["Location"] == (
         "/premiere-connexion")
+
+
+def test_monthly_deposit_slip_lists_the_cheques_taken(app, factory, site, frozen_now):
+    import subprocess
+    from datetime import date, timedelta
+
+    from portal.models import Cheque, ChequeProgramme
+
+    staff = factory.staff(site)
+    programme = ChequeProgramme(name="Pass Numérique APTIC 62", issuer="Département",
+                                operator="APTIC", validity_end=date(2026, 12, 31))
+    db.session.add(programme)
+    db.session.flush()
+    booking = factory.booking(factory.session(site, starts_in=timedelta(days=-3)),
+                              factory.beneficiary(site), status=BookingStatus.PRESENT)
+    for number in ("620726110348", "620726110349"):
+        db.session.add(Cheque(programme_id=programme.id, number=number, value_cents=1000,
+                              redeemed_at=frozen_now - timedelta(days=3), site_id=site.id,
+                              redeemed_by_id=staff.id, booking_id=booking.id))
+    db.session.commit()
+    client = staff_client(app, staff)
+    page = client.get("/equipe/documents").get_data(as_text=True)
+    response = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
+                                                      "site_id": site.id, "month": "2026-11"})
+    assert response.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.data,
+                          capture_output=True, check=True).stdout.decode()
+    assert "6207-2611-0348" in text and "20,00" in text
+    empty = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
+                                                   "site_id": site.id, "month": "2026-10"})
+    assert empty.status_code == 303

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -19,12 +20,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import roles_required
+from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
-from portal.models.people import Beneficiary
+from portal.models.people import Beneficiary, Site
 from portal.models.vocab import StaffRole
 from portal.services import documents, people
 from portal.services.audit import Actor
@@ -57,8 +59,14 @@ def pdf_response(data: bytes, filename: str) -> Response:
 @bp.route("/documents")
 def documents_list() -> str:
     staff = current_user._get_current_object()
+    site_ids = people.visible_site_ids(staff)
+    query = db.select(Site).filter_by(is_active=True).order_by(Site.name)
+    if site_ids is not None:
+        query = query.where(Site.id.in_(site_ids or [-1]))
+    last_month = (now().astimezone(PARIS).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return render_template("staff/documents.html", form=EmptyForm(),
-                           documents=documents.documents_of_sites(people.visible_site_ids(staff)))
+                           sites=db.session.scalars(query).all(), last_month=last_month,
+                           documents=documents.documents_of_sites(site_ids))
 
 
 @bp.route("/documents/<int:document_id>.pdf")
@@ -149,4 +157,24 @@ def login_card(person_id: int) -> Any:
     document = documents.issue_login_card(
         person, site, actor=_actor(), portal_address=address,
         code_validity=current_app.config["FIRST_LOGIN_CODE_VALIDITY"])
+    return pdf_response(document.pdf, f"{document.number}.pdf")
+
+
+@bp.route("/bordereau", methods=["POST"])
+@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
+def deposit_slip() -> Any:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
+    site = db.session.get(Site, int(raw_site)) if raw_site.isdigit() else None
+    if site is None or not _in_my_sites(site.id):
+        abort(404)
+    year, _sep, month = raw_month.partition("-")
+    try:
+        document = documents.issue_deposit_slip(
+            site, int(year) if year.isdigit() else 0, int(month) if month.isdigit() else 0,
+            actor=_actor())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.documents_list"), 303)
     return pdf_response(document.pdf, f"{document.number}.pdf")
