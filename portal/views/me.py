@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -37,6 +38,7 @@ from portal.services.errors import ServiceError
 from portal.sessions import client_ip
 
 bp = Blueprint("me", __name__, url_prefix="/mon-espace")
+NEW_FEED_KEY = "new_feed_url"
 bp.before_request(require_beneficiary)
 
 
@@ -268,7 +270,8 @@ def profile() -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("me/profile.html", person=person, form=form,
                            error=error.message if error else None,
-                           feed_form=EmptyForm(), new_feed_url=None), status
+                           feed_form=EmptyForm(),
+                           new_feed_url=browser_session.pop(NEW_FEED_KEY, None)), status
 
 
 @bp.route("/profil/agenda", methods=["POST"])
@@ -276,13 +279,10 @@ def create_feed() -> Any:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    person = _me()
-    token = calendar.create_feed_token(person, actor=_actor())
-    url = url_for("calendar_feed.feed", token=token, _external=True)
-    profile_form = ProfileForm(obj=person)
-    profile_form.language.data = person.preferred_language.value
-    return render_template("me/profile.html", person=person, form=profile_form, error=None,
-                           feed_form=EmptyForm(), new_feed_url=url)
+    token = calendar.create_feed_token(_me(), actor=_actor())
+    # Shown once on the profile page after the redirect (Post/Redirect/Get), then forgotten.
+    browser_session[NEW_FEED_KEY] = url_for("calendar_feed.feed", token=token, _external=True)
+    return redirect(url_for("me.profile"), 303)
 
 
 @bp.route("/profil/agenda/supprimer", methods=["POST"])

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,11 +32,12 @@ from flask import Flask, got_request_exception
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from portal import create_app
+from portal import clock, create_app
 from portal.extensions import db
 from portal.models import Course
-from portal.models.vocab import BookingStatus, CompletionRule, Level, StaffRole
-from portal.services import accounts
+from portal.models.documents import Document, DocumentCounter
+from portal.models.vocab import BookingStatus, CompletionRule, DocumentKind, Level, StaffRole
+from portal.services import accounts, bookings
 from portal.services.audit import Actor
 from tests.conftest import PASSWORD, PG_URL, Factory, base_config, truncate_all
 
@@ -105,12 +107,31 @@ class Accounts:
     open_session_id: int  # seats left, booked by nobody
     open_session_title: str
     course_id: int
+    beneficiary_id: int
+    #: full (one seat, taken by someone else): the beneficiary sees the waiting-list button
+    full_session_id: int
+    #: cancelled by the centre; the beneficiary was booked on it
+    cancelled_session_id: int
+    document_number: str  # a certificate of the beneficiary's past session, with a tiny PDF
+    #: a beneficiary with nothing booked and no document, for the empty screens
+    empty_login_id: str
+    #: the booking journeys, each with people of its own (nothing booked at the start)
+    narrow_login_id: str  # book then cancel at 320 px
+    first_in_line_login_id: str  # takes the last seat of `last_seat_session_id`
+    waiting_login_id: str  # joins its waiting list; has an e-mail address for the messages
+    waiting_id: int
+    last_seat_session_id: int  # one seat, booked by nobody
+    last_seat_title: str
+    desk_person_id: int  # booked and cancelled at the desk by the animateur
+    desk_person_last_name: str
+    desk_person_first_name: str
 
 
 def seed(factory: Factory) -> Accounts:
-    """Two sites, an animateur, a beneficiary with a password and bookings (booked,
-    waitlisted, past), one with a first-login code, one with nothing booked, upcoming sessions
-    (one full, one with seats left and every detail filled in) and a course."""
+    """Two sites, an animateur, a beneficiary with a password, bookings (booked, waitlisted,
+    past, cancelled by the centre) and a certificate, one with a first-login code, several with
+    nothing booked (one per booking journey), upcoming sessions (full ones, one with seats left
+    and every detail filled in, one with a single free seat, one cancelled) and a course."""
     site = factory.site(
         code="MER", name="Cyberbase de Méricourt", address="12 rue Jean Jaurès",
         postcode="62680", city="Méricourt", phone="03 21 00 00 00",
@@ -168,6 +189,47 @@ def seed(factory: Factory) -> Accounts:
     factory.booking(past, nadia, BookingStatus.PRESENT)
     other = factory.beneficiary(site, first_name="Yvette", last_name="Durand",
                                 login_id="Y3WN6D")
+
+    # A full session the beneficiary is not on (the waiting-list button), and one the centre
+    # cancelled after she booked it.
+    photos = factory.workshop(title="Ranger et partager ses photos")
+    full_other = factory.session(site, photos, starts_in=timedelta(days=6), capacity=1,
+                                 animator_id=staff.id)
+    factory.booking(full_other, someone)
+    tablets = factory.workshop(title="Découvrir la tablette tactile")
+    cancelled = factory.session(site, tablets, starts_in=timedelta(days=9), animator_id=staff.id)
+    factory.booking(cancelled, nadia)
+    bookings.cancel_session(cancelled, "L'animatrice est absente ce jour-là.",
+                            actor=Actor.system())
+
+    # A certificate of the past session (a tiny stand-in PDF: only its download is tested).
+    pdf = b"%PDF-1.4\n% Portail test document\ntrailer << >>\n%%EOF\n"
+    year = clock.now().year
+    certificate = Document(
+        kind=DocumentKind.CERTIFICATE, site_id=site.id, year=year, sequence=1,
+        number=f"ATT-{year}-MER-000001", verification_code="ATTK7PM3Q2",
+        title=f"Attestation de participation : {first_steps.title}",
+        beneficiary_id=nadia.id, session_id=past.id, pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(), snapshot={}, issued_by_id=staff.id,
+    )
+    db.session.add(certificate)
+    db.session.add(DocumentCounter(site_id=site.id, kind=DocumentKind.CERTIFICATE, year=year,
+                                   last_value=1))
+    db.session.commit()
+
+    # The booking journeys' own people, and a session with one free seat.
+    empty = factory.beneficiary(site, first_name="Henri", last_name="Lambert",
+                                login_id="N8HL2V")
+    narrow = factory.beneficiary(site, first_name="Jean", last_name="Moreau", login_id="J9KX2F")
+    first_in_line = factory.beneficiary(site, first_name="Paul", last_name="Girard",
+                                        login_id="P2QD7K")
+    waiting = factory.beneficiary(site, first_name="Marie", last_name="Lefèvre",
+                                  login_id="M6TC4J", email="marie.lefevre@example.org")
+    desk_person = factory.beneficiary(site, first_name="Germaine", last_name="Petit",
+                                      login_id="G8HN5S", phone="0612345678")
+    video = factory.workshop(title="Appeler ses proches en visio")
+    last_seat = factory.session(site, video, starts_in=timedelta(days=6, hours=2), capacity=1,
+                                animator_id=staff.id)
     return Accounts(
         password=PASSWORD, site_name=site.name,
         beneficiary_login_id=nadia.login_id, beneficiary_card_id=nadia.login_id_display,
@@ -178,6 +240,13 @@ def seed(factory: Factory) -> Accounts:
         other_login_id=other.login_id, booked_session_id=soon.id,
         waitlisted_session_id=full.id, open_session_id=open_session.id,
         open_session_title=smartphone.title, course_id=course.id,
+        beneficiary_id=nadia.id, full_session_id=full_other.id,
+        cancelled_session_id=cancelled.id, document_number=certificate.number,
+        empty_login_id=empty.login_id, narrow_login_id=narrow.login_id,
+        first_in_line_login_id=first_in_line.login_id, waiting_login_id=waiting.login_id,
+        waiting_id=waiting.id, last_seat_session_id=last_seat.id, last_seat_title=video.title,
+        desk_person_id=desk_person.id, desk_person_last_name=desk_person.last_name,
+        desk_person_first_name=desk_person.first_name,
     )
 
 
@@ -371,6 +440,7 @@ def log_out(page: Page) -> Response:
 
 ANONYMOUS = "anonymous"
 BENEFICIARY = "beneficiary"
+EMPTY_BENEFICIARY = "empty-beneficiary"  # nothing booked, no document
 STAFF = "staff"
 FIRST_LOGIN = "first-login"  # the card code was accepted; the password is yet to be chosen
 
@@ -383,6 +453,7 @@ def storage_state(browser: Browser, live_server: LiveServer
     seeded = live_server.accounts
     logins = {
         BENEFICIARY: (seeded.beneficiary_login_id, seeded.password, "/mon-espace/"),
+        EMPTY_BENEFICIARY: (seeded.empty_login_id, seeded.password, "/mon-espace/"),
         STAFF: (seeded.staff_email, seeded.password, "/equipe/"),
         FIRST_LOGIN: (seeded.newcomer_login_id, seeded.newcomer_code, "/premiere-connexion"),
     }

@@ -4,6 +4,7 @@ and the browser reports no console error, CSP violation or failed resource."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from tests.browser.conftest import (
     ANONYMOUS,
     BENEFICIARY,
     DESKTOP,
+    EMPTY_BENEFICIARY,
     FIRST_LOGIN,
     NARROW,
     STAFF,
@@ -71,6 +73,22 @@ def _wrong_current_password(page: Page, _seeded: Accounts) -> Response:
     return submit(page, "Changer le mot de passe")
 
 
+def _session(attribute: str) -> Reach:
+    """The beneficiary's page of one of the seeded sessions (``Accounts.<attribute>``)."""
+    return lambda page, seeded: page.goto(f"/mon-espace/seances/{getattr(seeded, attribute)}")
+
+
+def _calendar_link_created(page: Page, _seeded: Accounts) -> Response:
+    """The profile as answered to "create my calendar link": the link shown once."""
+    page.goto("/mon-espace/profil")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name=re.compile("^Créer (mon|un nouveau) lien")).click()
+    response = navigation.value
+    assert response is not None
+    expect(page.get_by_label("Lien d'agenda")).to_have_value(re.compile(r"/agenda/.+\.ics$"))
+    return response
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -122,11 +140,20 @@ SCREENS = [
     Screen("seance-liste-d-attente", BENEFICIARY,
            lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.waitlisted_session_id}"),
            "Fab Lab : découvrir l'imprimante 3D"),
+    Screen("seance-complete", BENEFICIARY, _session("full_session_id"),
+           "Ranger et partager ses photos"),
+    Screen("seance-annulee", BENEFICIARY, _session("cancelled_session_id"),
+           "Découvrir la tablette tactile"),
     Screen("parcours", BENEFICIARY,
            lambda page, seeded: page.goto(f"/mon-espace/parcours/{seeded.course_id}"),
            "Parcours : mes démarches en ligne"),
     Screen("mes-documents", BENEFICIARY, _go("/mon-espace/documents"), "Mes documents"),
     Screen("mon-profil", BENEFICIARY, _go("/mon-espace/profil"), "Mon profil", tags=ZOOM),
+    Screen("profil-lien-agenda-cree", BENEFICIARY, _calendar_link_created, "Mon profil",
+           tags=ZOOM),
+    Screen("mon-espace-vide", EMPTY_BENEFICIARY, _go("/mon-espace/"), "Bonjour Henri"),
+    Screen("mes-documents-vide", EMPTY_BENEFICIARY, _go("/mon-espace/documents"),
+           "Mes documents"),
     Screen("mot-de-passe", BENEFICIARY, _go("/mot-de-passe"), "Changer mon mot de passe"),
     Screen("mot-de-passe-refuse", BENEFICIARY, _wrong_current_password,
            "Changer mon mot de passe", 422),
@@ -137,6 +164,18 @@ SCREENS = [
            404),
     Screen("acces-refuse-beneficiaire", BENEFICIARY, _go("/equipe/"), "Accès refusé", 403),
     Screen("equipe", STAFF, _go("/equipe/"), "Séances des 7 prochains jours", tags=ZOOM),
+    Screen("beneficiaires", STAFF, _go("/equipe/beneficiaires"), "Bénéficiaires", tags=ZOOM),
+    Screen("beneficiaires-recherche", STAFF, _go("/equipe/beneficiaires?q=Benali"),
+           "Bénéficiaires"),
+    Screen("beneficiaires-sans-resultat", STAFF, _go("/equipe/beneficiaires?q=zzzzzz"),
+           "Bénéficiaires"),
+    Screen("fiche-beneficiaire", STAFF,
+           lambda page, seeded: page.goto(f"/equipe/beneficiaires/{seeded.beneficiary_id}"),
+           "Nadia Benali", tags=ZOOM),
+    Screen("documents-equipe", STAFF, _go("/equipe/documents"), "Documents délivrés"),
+    Screen("verifier-document", ANONYMOUS, _go("/verifier"), "Vérifier un document"),
+    Screen("verifier-code-inconnu", ANONYMOUS, _go("/v/ZZZZZZZZZZZZ"), "Vérifier un document",
+           404),
     Screen("mot-de-passe-equipe", STAFF, _go("/mot-de-passe"), "Changer mon mot de passe"),
     Screen("donnees-personnelles-equipe", STAFF, _go("/donnees-personnelles"),
            "Vos données personnelles"),

@@ -140,7 +140,8 @@ def test_calendar_file_of_a_booking(client, factory, site, person):
 def test_personal_feed_is_revocable(app, client, factory, site, person):
     factory.booking(factory.session(site), person)
     page = client.get("/mon-espace/profil").get_data(as_text=True)
-    created = client.post("/mon-espace/profil/agenda", data={"csrf_token": csrf_from(page)})
+    created = client.post("/mon-espace/profil/agenda", data={"csrf_token": csrf_from(page)},
+                          follow_redirects=True)
     url = re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>',
                     created.get_data(as_text=True)).group(1).strip()
     path = url.split("localhost", 1)[1]
