@@ -15,16 +15,22 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.models.bookings import Booking
-from portal.models.catalogue import WorkshopSession
+from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document, DocumentCounter
 from portal.models.people import Beneficiary, Site
-from portal.models.vocab import DOCUMENT_PREFIX, BookingStatus, DocumentKind
+from portal.models.vocab import (
+    DOCUMENT_PREFIX,
+    BookingStatus,
+    CompletionRule,
+    DocumentKind,
+    SessionStatus,
+)
 from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
@@ -399,5 +405,60 @@ def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Do
     }
     document = issue(DocumentKind.DEPOSIT_SLIP, site, snapshot,
                      title=f"Bordereau de remise – {month_name}", actor=actor)
+    db.session.commit()
+    return document
+
+
+def course_completed(course: Course, person: Beneficiary) -> tuple[bool, int, int]:
+    """(completed by the course's rule, sessions attended, sessions given)."""
+    given = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
+    attended = db.session.scalar(
+        db.select(func.count()).select_from(Booking).where(
+            Booking.beneficiary_id == person.id, Booking.status == BookingStatus.PRESENT,
+            Booking.session_id.in_([s.id for s in given] or [-1]))) or 0
+    if course.completion_rule is CompletionRule.THRESHOLD:
+        needed = course.min_sessions_attended or len(given)
+    else:
+        needed = len(given)
+    return bool(given) and attended >= needed, int(attended), len(given)
+
+
+def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Actor,
+                             verify_url: str) -> Document:
+    """The end-of-course certificate, once the course is completed by its rule."""
+    from portal.formatting import day, duration
+
+    if not course.grants_attestation:
+        raise NotAllowed("no_attestation", _("Ce parcours ne donne pas d'attestation."))
+    completed, attended, given = course_completed(course, person)
+    if not completed:
+        raise NotAllowed("course_not_completed",
+                         _("Le parcours n'est pas terminé : %(attended)d séance(s) suivie(s) "
+                           "sur %(given)d.", attended=attended, given=given))
+    existing = db.session.scalar(db.select(Document).filter_by(
+        kind=DocumentKind.COURSE_CERTIFICATE, beneficiary_id=person.id, course_id=course.id,
+        revoked_at=None))
+    if existing is not None:
+        return existing
+    sessions = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
+    first, last = sessions[0], sessions[-1]
+    minutes = sum(s.workshop.duration_minutes for s in sessions)
+    snapshot = {
+        "lang": "fr", "site": _site_data(course.site),
+        "doc_title": "Attestation de fin de parcours",
+        "person_name": person.display_name, "person_first_name": person.first_name,
+        "person_public_name": person.first_name_and_initial,
+        "action_phrase": "a suivi le parcours", "title": course.title,
+        "nature": f"parcours de médiation numérique en {given} séances collectives",
+        "dates_phrase": f"Du {day(first.starts_at)} au {day(last.starts_at)}, "
+                        f"{attended} séance(s) suivie(s) sur {given}",
+        "duration": duration(minutes), "place": course.site.name,
+        "objectives": course.objective_list,
+        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+    }
+    document = issue(DocumentKind.COURSE_CERTIFICATE, course.site, snapshot,
+                     title=f"Attestation de fin de parcours – {course.title}", actor=actor,
+                     beneficiary=person, course_id=course.id, verifiable=True,
+                     verify_url=verify_url)
     db.session.commit()
     return document

@@ -141,3 +141,46 @@ def test_a_failed_issue_gives_its_number_back(app, attended, site, monkeypatch):
     monkeypatch.undo()
     document = documents.issue_certificate(attended, actor=Actor.system(), verify_url=VERIFY)
     assert document.sequence == 1
+
+
+def _course(factory, site, rule, threshold=None):
+    from datetime import timedelta
+
+    from portal.models import Course
+    from portal.models.vocab import CompletionRule
+
+    course = Course(site_id=site.id, title="Débuter avec l'ordinateur",
+                    completion_rule=CompletionRule(rule), min_sessions_attended=threshold,
+                    objectives="Allumer l'ordinateur\nUtiliser la souris")
+    db.session.add(course)
+    db.session.commit()
+    sessions = [factory.session(site, starts_in=timedelta(days=-d), course_id=course.id)
+                for d in (20, 13, 6)]
+    return course, sessions
+
+
+def test_course_certificate_needs_every_session_under_the_all_rule(factory, site):
+    course, sessions = _course(factory, site, "all_sessions")
+    person = factory.beneficiary(site)
+    for session in sessions[:2]:
+        factory.booking(session, person, status=BookingStatus.PRESENT)
+    factory.booking(sessions[2], person, status=BookingStatus.ABSENT)
+    with pytest.raises(ServiceError) as error:
+        documents.issue_course_certificate(course, person, actor=Actor.system(),
+                                           verify_url=VERIFY)
+    assert error.value.code == "course_not_completed"
+
+
+def test_course_certificate_by_threshold_is_issued_once(factory, site):
+    course, sessions = _course(factory, site, "threshold", threshold=2)
+    person = factory.beneficiary(site)
+    for session in sessions[:2]:
+        factory.booking(session, person, status=BookingStatus.PRESENT)
+    document = documents.issue_course_certificate(course, person, actor=Actor.system(),
+                                                  verify_url=VERIFY)
+    assert document.kind is DocumentKind.COURSE_CERTIFICATE
+    assert document.number.startswith("PAR-") and document.verification_code
+    assert "2 séance(s) suivie(s) sur 3" in document.snapshot["dates_phrase"]
+    again = documents.issue_course_certificate(course, person, actor=Actor.system(),
+                                               verify_url=VERIFY)
+    assert again.id == document.id
