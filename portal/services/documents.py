@@ -116,8 +116,7 @@ def issue(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: st
           course_id: int | None = None, verifiable: bool = False,
           verify_url: str | None = None) -> Document:
     """Number, render once, store. ``verify_url`` is a format string with ``{code}``."""
-    at = now()
-    year = at.astimezone(PARIS).year
+    year = now().astimezone(PARIS).year
     sequence, number = allocate_number(site, kind, year)
     snapshot = {**snapshot, "number": number}
     code = None
@@ -126,16 +125,25 @@ def issue(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: st
         snapshot["code_display"] = group(code)
         snapshot["verify_url"] = (verify_url or "/v/{code}").format(code=code)
     pdf = pdf_for(kind, snapshot, signature_data_uri=image_data_uri(site.signature_image))
-    document = Document(kind=kind, site_id=site.id, year=year, sequence=sequence, number=number,
-                        verification_code=code, title=title[:200],
-                        beneficiary_id=beneficiary.id if beneficiary else None,
-                        session_id=session_id, course_id=course_id, pdf=pdf,
-                        sha256=hashlib.sha256(pdf).hexdigest(), snapshot=snapshot,
-                        issued_at=at, issued_by_id=actor.staff_id)
+    return _store(kind, site.id, year, sequence, code, snapshot, pdf, title=title, actor=actor,
+                  beneficiary_id=beneficiary.id if beneficiary else None,
+                  session_id=session_id, course_id=course_id)
+
+
+def _store(kind: DocumentKind, site_id: int, year: int, sequence: int, code: str | None,
+           snapshot: dict[str, Any], pdf: bytes, *, title: str, actor: Actor,
+           beneficiary_id: int | None = None, session_id: int | None = None,
+           course_id: int | None = None) -> Document:
+    """Keep a rendered document with its hash and snapshot, and audit it (not committed)."""
+    document = Document(kind=kind, site_id=site_id, year=year, sequence=sequence,
+                        number=snapshot["number"], verification_code=code, title=title[:200],
+                        beneficiary_id=beneficiary_id, session_id=session_id,
+                        course_id=course_id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
+                        snapshot=snapshot, issued_at=now(), issued_by_id=actor.staff_id)
     db.session.add(document)
     db.session.flush()
     record(actor, "document.issued", object_type="document", object_id=document.id,
-           site_id=site.id, number=number, kind=kind.value)
+           site_id=site_id, number=document.number, kind=kind.value)
     return document
 
 
@@ -264,20 +272,13 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
         numbers.append((sequence, number, code))
     merged, parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots,
                               signature_data_uri=image_data_uri(session.site.signature_image))
-    issued = []
-    for booking, snapshot, (sequence, number, code), pdf in zip(todo, snapshots, numbers, parts,
-                                                                strict=True):
-        document = Document(kind=DocumentKind.CERTIFICATE, site_id=session.site_id, year=year,
-                            sequence=sequence, number=number, verification_code=code,
-                            title=f"{snapshot['doc_title']} – {snapshot['title']}"[:200],
-                            beneficiary_id=booking.beneficiary_id, session_id=session.id,
-                            pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), snapshot=snapshot,
-                            issued_at=now(), issued_by_id=actor.staff_id)
-        db.session.add(document)
-        db.session.flush()
-        record(actor, "document.issued", object_type="document", object_id=document.id,
-               site_id=session.site_id, number=number, kind=DocumentKind.CERTIFICATE.value)
-        issued.append(document)
+    issued = [
+        _store(DocumentKind.CERTIFICATE, session.site_id, year, sequence, code, snapshot, pdf,
+               title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
+               beneficiary_id=booking.beneficiary_id, session_id=session.id)
+        for booking, snapshot, (sequence, _number, code), pdf
+        in zip(todo, snapshots, numbers, parts, strict=True)
+    ]
     db.session.commit()
     return [*existing.values(), *issued], merged
 
