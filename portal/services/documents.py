@@ -31,6 +31,7 @@ from portal.models.vocab import (
     DocumentKind,
     SessionStatus,
 )
+from portal.models.vouchers import Cheque
 from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
@@ -461,5 +462,66 @@ def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Acto
                      title=f"Attestation de fin de parcours – {course.title}", actor=actor,
                      beneficiary=person, course_id=course.id, verifiable=True,
                      verify_url=verify_url)
+    db.session.commit()
+    return document
+
+
+def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
+    """The numbered receipt for cheques taken together for one service.
+
+    The cheques must already be redeemed (by the check-in's cheque service), all for the same
+    booking or accompaniment, and not be on a receipt yet.
+    """
+    from portal.formatting import day, euros, hour
+    from portal.models.people import StaffMember
+
+    if not cheques or any(c.redeemed_at is None for c in cheques):
+        raise NotAllowed("cheques_not_redeemed", _("Ces chèques n'ont pas été encaissés."))
+    if any(c.receipt_id is not None for c in cheques):
+        raise NotAllowed("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
+    services = {(c.booking_id, c.accompaniment_id) for c in cheques}
+    if len(services) != 1:
+        raise NotAllowed("cheques_mixed", _("Un reçu ne porte que sur un seul service."))
+    first = cheques[0]
+    site = db.session.get(Site, first.site_id)
+    booking = db.session.get(Booking, first.booking_id) if first.booking_id else None
+    if site is None:
+        raise NotAllowed("cheques_not_redeemed", _("Ces chèques n'ont pas été encaissés."))
+    if booking is not None:
+        session = booking.session
+        person = booking.beneficiary
+        service = {"kind": "Atelier", "title": session.workshop.title,
+                   "when": f"Séance du {day(session.starts_at)}, de {hour(session.starts_at)} "
+                           f"à {hour(session.ends_at)}",
+                   "place": ", ".join(p for p in (site.name, session.room) if p),
+                   "price": f"{session.workshop.price_cheques} chèque(s) APTIC"}
+    else:
+        from portal.models.bookings import Accompaniment
+
+        accompaniment = db.session.get(Accompaniment, first.accompaniment_id)
+        person = accompaniment.beneficiary if accompaniment else None
+        service = {"kind": "Accompagnement individuel",
+                   "title": accompaniment.summary if accompaniment else "",
+                   "when": day(accompaniment.started_at) if accompaniment else "",
+                   "place": site.name, "price": ""}
+    staff = db.session.get(StaffMember, first.redeemed_by_id) if first.redeemed_by_id else None
+    total = sum(c.value_cents for c in cheques)
+    taken_at = max(c.redeemed_at for c in cheques if c.redeemed_at)
+    snapshot = {
+        "lang": "fr", "site": _site_data(site), "doc_title": "Reçu de chèques APTIC",
+        "issued_on": f"{day(taken_at)} à {hour(taken_at)}",
+        "person_name": person.display_name if person else "",
+        "service": service,
+        "cheques": [{"number": group(c.number), "programme": c.programme.name,
+                     "value": euros(c.value_cents)} for c in cheques],
+        "cheque_count": f"{len(cheques)} chèque(s)", "total": euros(total),
+        "staff_name": staff.full_name if staff else "", "staff_role": "",
+        "regie_mention": "",
+    }
+    document = issue(DocumentKind.RECEIPT, site, snapshot,
+                     title=f"Reçu de chèques APTIC – {service['title']}"[:200], actor=actor,
+                     beneficiary=person, session_id=booking.session_id if booking else None)
+    for cheque in cheques:
+        cheque.receipt_id = document.id
     db.session.commit()
     return document

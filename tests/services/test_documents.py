@@ -184,3 +184,48 @@ def test_course_certificate_by_threshold_is_issued_once(factory, site):
     again = documents.issue_course_certificate(course, person, actor=Actor.system(),
                                                verify_url=VERIFY)
     assert again.id == document.id
+
+
+def test_receipt_for_cheques_taken_for_one_booking(factory, site, attended):
+    import subprocess
+    from datetime import date
+
+    from portal.clock import now
+    from portal.models import Cheque, ChequeProgramme
+
+    staff = factory.staff(site, full_name="Karim Benali")
+    programme = ChequeProgramme(name="Pass Numérique APTIC 62", issuer="Département",
+                                operator="APTIC", validity_end=date(2026, 12, 31))
+    db.session.add(programme)
+    db.session.flush()
+    cheques = [Cheque(programme_id=programme.id, number=n, value_cents=1000, redeemed_at=now(),
+                      redeemed_by_id=staff.id, site_id=site.id, booking_id=attended.id)
+               for n in ("620726110348", "620726110349")]
+    db.session.add_all(cheques)
+    db.session.commit()
+    receipt = documents.issue_receipt(cheques, actor=Actor.of(staff))
+    assert receipt.number.startswith("REC-") and receipt.beneficiary_id == attended.beneficiary_id
+    assert all(c.receipt_id == receipt.id for c in cheques)
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=receipt.pdf,
+                          capture_output=True, check=True).stdout.decode()
+    assert "6207-2611-0348" in text and "20,00" in text and "Karim Benali" in text
+    with pytest.raises(ServiceError) as error:
+        documents.issue_receipt(cheques, actor=Actor.of(staff))
+    assert error.value.code == "receipt_exists"
+
+
+def test_no_receipt_for_cheques_not_taken(factory, site):
+    from datetime import date
+
+    from portal.models import Cheque, ChequeProgramme
+
+    programme = ChequeProgramme(name="APTIC", issuer="Département", operator="APTIC",
+                                validity_end=date(2026, 12, 31))
+    db.session.add(programme)
+    db.session.flush()
+    cheque = Cheque(programme_id=programme.id, number="123456", value_cents=1000)
+    db.session.add(cheque)
+    db.session.commit()
+    with pytest.raises(ServiceError) as error:
+        documents.issue_receipt([cheque], actor=Actor.system())
+    assert error.value.code == "cheques_not_redeemed"
