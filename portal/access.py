@@ -37,10 +37,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def login_url() -> str:
     ended = "session" if g.get("session_ended") else None
-    return url_for("auth.login", next=_safe_next(request.full_path), fin=ended)
+    return url_for("auth.login", next=safe_next(request.full_path), fin=ended)
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only same-site relative paths may be used as a post-login destination."""
     if not target:
         return None
@@ -51,9 +51,6 @@ def _safe_next(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
-
-
-safe_next = _safe_next
 
 
 def _login_required_response() -> Response:
@@ -98,11 +95,6 @@ def require_staff() -> Response | None:
     if not is_staff():
         abort(403)
     return None
-
-
-def staff_role_at(site_id: int) -> StaffRole | None:
-    user = current_user._get_current_object()
-    return user.role_at(site_id) if isinstance(user, StaffMember) else None
 
 
 def roles_required(*roles: StaffRole) -> Callable[[F], F]:

@@ -20,7 +20,6 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.types import UTCDateTime, enum_type
 from portal.models.vocab import (
-    SEAT_HOLDING,
     AdminSubtheme,
     Autonomy,
     BookingSource,
@@ -79,10 +78,6 @@ class Booking(db.Model):
     status_changed_by: Mapped[StaffMember | None] = relationship(
         foreign_keys=[status_changed_by_id]
     )
-
-    @property
-    def holds_seat(self) -> bool:
-        return self.status in SEAT_HOLDING
 
 
 class Accompaniment(db.Model):

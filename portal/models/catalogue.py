@@ -190,10 +190,6 @@ class WorkshopSession(db.Model):
     def has_started(self, at: datetime) -> bool:
         return at >= self.starts_at
 
-    @property
-    def is_bookable_status(self) -> bool:
-        return self.status is SessionStatus.SCHEDULED
-
 
 # The check-in "today" screen and the catalogue list sessions of a site by start time.
 db.Index(

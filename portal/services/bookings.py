@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import now
 from portal.extensions import db
+from portal.formatting import day
 from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary, Site
@@ -257,7 +258,7 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
                 raise Conflict(
                     "course_full",
                     _("Le parcours est complet (la séance du %(day)s n'a plus de place). "
-                      "Demandez à l'accueil d'être prévenu.", day=_day(session.starts_at)),
+                      "Demandez à l'accueil d'être prévenu.", day=day(session.starts_at)),
                 )
             booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                           code=_new_code(), created_at=at,
@@ -280,12 +281,6 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
     messages.queue_booking_confirmed(placed[0])
     db.session.commit()
     return placed
-
-
-def _day(value: datetime) -> str:
-    from portal.formatting import day
-
-    return day(value)
 
 
 # --- cancelling ----------------------------------------------------------------------------

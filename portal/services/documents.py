@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.models.bookings import Booking
+from portal.formatting import day, duration, euros, hour
+from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document, DocumentCounter
-from portal.models.people import Beneficiary, Site
+from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import (
     DOCUMENT_PREFIX,
     BookingStatus,
@@ -33,6 +34,7 @@ from portal.models.vocab import (
 )
 from portal.models.vouchers import Cheque
 from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
+from portal.services import accounts
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
 from portal.services.errors import NotAllowed, ValidationFailed
@@ -170,8 +172,6 @@ def revoke(document: Document, reason: str, *, actor: Actor) -> None:
 
 def certificate_snapshot(booking: Booking) -> dict[str, Any]:
     """The data printed on an attendance certificate (DOMAIN.md §4 mentions)."""
-    from portal.formatting import day, duration, hour
-
     session = booking.session
     workshop = session.workshop
     site = session.site
@@ -300,8 +300,6 @@ _ATTENDANCE_LABELS = {BookingStatus.PRESENT: "Présent", BookingStatus.ABSENT: "
 
 def issue_attendance_sheet(session: WorkshopSession, *, actor: Actor) -> Document:
     """The sheet of a session: before it (to sign) or after check-in (statuses filled)."""
-    from portal.formatting import day, hour
-
     rows = list(db.session.scalars(
         db.select(Booking).join(Booking.beneficiary)
         .where(Booking.session_id == session.id, Booking.status.in_(_ATTENDANCE_LABELS))
@@ -340,8 +338,6 @@ def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_ad
     The code is shown only on this card (it is stored hashed); printing a new card replaces
     the previous code.
     """
-    from portal.services import accounts
-
     code = accounts.issue_first_login_code(person, validity=code_validity, actor=actor)
     expires = person.first_login_code_expires_at or now()
     card = {"name": person.display_name, "identifier": person.login_id_display,
@@ -360,9 +356,6 @@ def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_ad
 
 def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Document:
     """The monthly list of every cheque the site took, by programme, for the operator."""
-    from portal.formatting import euros
-    from portal.models.vouchers import Cheque
-
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         raise ValidationFailed("month_invalid", _("Choisissez un mois valide."), field="month")
     start = datetime(year, month, 1, tzinfo=PARIS)
@@ -428,8 +421,6 @@ def course_completed(course: Course, person: Beneficiary) -> tuple[bool, int, in
 def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Actor,
                              verify_url: str) -> Document:
     """The end-of-course certificate, once the course is completed by its rule."""
-    from portal.formatting import day, duration
-
     if not course.grants_attestation:
         raise NotAllowed("no_attestation", _("Ce parcours ne donne pas d'attestation."))
     completed, attended, given = course_completed(course, person)
@@ -472,9 +463,6 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
     The cheques must already be redeemed (by the check-in's cheque service), all for the same
     booking or accompaniment, and not be on a receipt yet.
     """
-    from portal.formatting import day, euros, hour
-    from portal.models.people import StaffMember
-
     if not cheques or any(c.redeemed_at is None for c in cheques):
         raise NotAllowed("cheques_not_redeemed", _("Ces chèques n'ont pas été encaissés."))
     if any(c.receipt_id is not None for c in cheques):
@@ -496,8 +484,6 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
                    "place": ", ".join(p for p in (site.name, session.room) if p),
                    "price": f"{session.workshop.price_cheques} chèque(s) APTIC"}
     else:
-        from portal.models.bookings import Accompaniment
-
         accompaniment = db.session.get(Accompaniment, first.accompaniment_id)
         person = accompaniment.beneficiary if accompaniment else None
         service = {"kind": "Accompagnement individuel",

@@ -86,13 +86,6 @@ def resolve(token: str | None, *, touch_interval: timedelta) -> Resolved | None:
     return Resolved(principal, row)
 
 
-def seconds_left(row: LoginSession, at: datetime | None = None) -> int:
-    """Seconds before the session ends for inactivity (or its absolute limit)."""
-    at = at or now()
-    idle_end = row.last_seen_at + timedelta(seconds=row.idle_timeout_seconds)
-    return max(0, int((min(idle_end, row.expires_at) - at).total_seconds()))
-
-
 def keep_alive(row: LoginSession) -> None:
     row.last_seen_at = now()
     db.session.commit()

@@ -42,10 +42,6 @@ def landing_url(user: Any = None) -> str:
     return url_for("staff.today") if is_staff(user) else url_for("me.home")
 
 
-def _form_errors_status(form: Any) -> int:
-    return 422 if form.errors else 200
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> Any:
