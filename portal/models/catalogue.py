@@ -172,6 +172,12 @@ class WorkshopSession(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_member.id", ondelete="SET NULL")
     )
+    #: the last reopening of a closed session (an administrator's correction, with its reason).
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
+    reopen_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     workshop: Mapped[Workshop] = relationship(lazy="joined")

@@ -70,7 +70,8 @@ class Cheque(db.Model):
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("cheque_programme.id", ondelete="RESTRICT"), index=True
     )
-    number: Mapped[str] = mapped_column(String(40))
+    #: normalised (no spaces or dashes, upper case); looked up across programmes at intake.
+    number: Mapped[str] = mapped_column(String(40), index=True)
     value_cents: Mapped[int] = mapped_column(Integer)
     #: when the cheque number was first recorded in the portal (usually when it is taken).
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

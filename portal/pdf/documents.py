@@ -7,10 +7,12 @@ database, so a stored document can be explained, and samples need no database at
 from __future__ import annotations
 
 import base64
+from io import BytesIO
 from typing import Any
 
 import segno
 from flask import render_template
+from pypdf import PdfWriter
 
 from portal.models.vocab import DocumentKind
 from portal.pdf.render import render_pdf, render_pdf_pages
@@ -61,3 +63,13 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
     bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in pages]
     html = head + "<body>" + "".join(bodies) + "</body></html>"
     return render_pdf_pages(html, [1] * len(snapshots))
+
+
+def merge_pdfs(parts: list[bytes]) -> bytes:
+    """Stored PDFs one after the other, unchanged, for printing in one go."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(BytesIO(part))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -122,7 +122,7 @@ def _check_limit(person: Beneficiary, site: Site, at: datetime, adding: int = 1)
         )
 
 
-def _take_seat(session_id: int) -> bool:
+def take_seat(session_id: int) -> bool:
     """Take one seat if one is free: the database decides, not Python (no overbooking)."""
     result = db.session.execute(
         update(WorkshopSession)
@@ -135,7 +135,7 @@ def _take_seat(session_id: int) -> bool:
     return result.rowcount == 1
 
 
-def _release_seat(session_id: int) -> None:
+def release_seat(session_id: int) -> None:
     db.session.execute(
         update(WorkshopSession)
         .where(WorkshopSession.id == session_id, WorkshopSession.seats_taken > 0)
@@ -151,7 +151,7 @@ def _next_waitlist_position(session_id: int) -> int:
     return int(highest or 0) + 1
 
 
-def _new_code() -> str:
+def new_booking_code() -> str:
     while True:
         code = random_code(BOOKING_CODE_LENGTH)
         if db.session.scalar(db.select(Booking.id).filter_by(code=code)) is None:
@@ -171,7 +171,7 @@ def _full() -> ServiceError:
                       "d'attente : vous serez prévenu si une place se libère."))
 
 
-def _set_status(booking: Booking, status: BookingStatus, actor: Actor, at: datetime) -> None:
+def set_status(booking: Booking, status: BookingStatus, actor: Actor, at: datetime) -> None:
     booking.status = status
     booking.status_changed_at = at
     booking.status_changed_by_id = actor.staff_id
@@ -217,7 +217,7 @@ def book(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
 def _place(session: WorkshopSession, person: Beneficiary, existing: Booking | None, *,
            actor: Actor, source: BookingSource, waitlist: bool, at: datetime) -> Booking:
     """Take a seat (or a waiting-list place) and write the booking row, not committed."""
-    if _take_seat(session.id):
+    if take_seat(session.id):
         status, position = BookingStatus.BOOKED, None
     elif waitlist:
         status, position = BookingStatus.WAITLISTED, _next_waitlist_position(session.id)
@@ -225,14 +225,14 @@ def _place(session: WorkshopSession, person: Beneficiary, existing: Booking | No
         db.session.rollback()
         raise _full()
     booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
-                                  code=_new_code(), created_at=at,
+                                  code=new_booking_code(), created_at=at,
                                   created_by_id=actor.staff_id)
     if existing is not None:  # booking again after a cancellation reuses the row
         existing.cancelled_at = None
         existing.created_by_id = actor.staff_id
     booking.source = source
     booking.waitlist_position = position
-    _set_status(booking, status, actor, at)
+    set_status(booking, status, actor, at)
     db.session.add(booking)
     db.session.flush()
     db.session.expire(session, ["seats_taken"])
@@ -254,19 +254,19 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
             existing = booking_for(session, person)
             if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
                 raise _already(existing)
-            if not _take_seat(session.id):
+            if not take_seat(session.id):
                 raise Conflict(
                     "course_full",
                     _("Le parcours est complet (la séance du %(day)s n'a plus de place). "
                       "Demandez à l'accueil d'être prévenu.", day=day(session.starts_at)),
                 )
             booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
-                                          code=_new_code(), created_at=at,
+                                          code=new_booking_code(), created_at=at,
                                           created_by_id=actor.staff_id)
             booking.cancelled_at = None
             booking.source = source
             booking.waitlist_position = None
-            _set_status(booking, BookingStatus.BOOKED, actor, at)
+            set_status(booking, BookingStatus.BOOKED, actor, at)
             db.session.add(booking)
             db.session.flush()
             placed.append(booking)
@@ -338,8 +338,8 @@ def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:
         return []
     promoted: list[Booking] = []
     if held_seat:
-        _release_seat(session.id)
-        promoted = _promote(session, actor, at)
+        release_seat(session.id)
+        promoted = promote_waiting(session, actor, at)
     record(actor, "booking.cancelled", object_type="booking", object_id=booking.id,
            site_id=session.site_id, session_id=session.id,
            beneficiary_id=booking.beneficiary_id, late=at > cancellation_deadline(session),
@@ -349,7 +349,7 @@ def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:
     return promoted
 
 
-def _promote(session: WorkshopSession, actor: Actor, at: datetime) -> list[Booking]:
+def promote_waiting(session: WorkshopSession, actor: Actor, at: datetime) -> list[Booking]:
     """Give free seats to the people waiting, first come first served (not committed)."""
     promoted: list[Booking] = []
     while True:
@@ -359,7 +359,7 @@ def _promote(session: WorkshopSession, actor: Actor, at: datetime) -> list[Booki
             .order_by(Booking.waitlist_position, Booking.id)
             .limit(1)
         )
-        if candidate is None or not _take_seat(session.id):
+        if candidate is None or not take_seat(session.id):
             return promoted
         won = db.session.execute(
             update(Booking)
@@ -369,7 +369,7 @@ def _promote(session: WorkshopSession, actor: Actor, at: datetime) -> list[Booki
             execution_options={"synchronize_session": False},
         ).rowcount
         if won != 1:  # promoted by a concurrent cancellation: give the seat back, try again
-            _release_seat(session.id)
+            release_seat(session.id)
             continue
         db.session.refresh(candidate)
         record(actor, "booking.promoted", object_type="booking", object_id=candidate.id,
@@ -400,7 +400,7 @@ def cancel_session(session: WorkshopSession, reason: str, *, actor: Actor) -> in
     ):
         booking.waitlist_position = None
         booking.cancelled_at = at
-        _set_status(booking, BookingStatus.CANCELLED, actor, at)
+        set_status(booking, BookingStatus.CANCELLED, actor, at)
         messages.queue_session_cancelled(booking, reason)
         told += 1
     session.seats_taken = 0

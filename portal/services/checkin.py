@@ -1,57 +1,439 @@
-"""Check-in: the sessions a staff member works on, with their counts."""
+"""Check-in at the door: scan, present / absent / excused, undo, walk-ins.
+
+Every change is one conditional ``UPDATE`` that names the status it expects, so two devices
+(or a scanner read twice) can never check the same person in twice: the second one learns
+"already checked in at 14:02 by Claire" instead. Seats follow SECURITY.md §4: present and
+booked people hold one, absent and excused people give theirs back.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
+from portal.formatting import day, hour
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
-from portal.models.people import StaffMember
-from portal.models.vocab import BookingStatus
-from portal.services.people import visible_site_ids
+from portal.models.people import Beneficiary, StaffMember
+from portal.models.vocab import BookingSource, BookingStatus, SessionStatus, StaffRole
+from portal.models.vouchers import Cheque
+from portal.services import bookings, people, roster
+from portal.services.audit import Actor, record
+from portal.services.codes import normalise_code
+from portal.services.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
+
+MARKS = (BookingStatus.PRESENT, BookingStatus.ABSENT, BookingStatus.EXCUSED)
+#: how far around the session a person's other bookings are looked for ("wrong day").
+NEARBY = timedelta(days=21)
+#: a USB scanner set to a US layout on a French (AZERTY) computer types these for 1234567890.
+_AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
 
 
 @dataclass(frozen=True)
-class SessionCounts:
-    session: WorkshopSession
-    booked: int
-    present: int
-    waitlisted: int
+class Marked:
+    """What a check-in action did. ``code``: ``checked_in``, ``already_checked_in``,
+    ``walk_in_added``, ``marked_absent``, ``marked_excused``, ``undone``."""
+
+    code: str
+    booking: Booking
 
 
-def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[SessionCounts]]]:
-    """Sessions from today (Paris) for ``days`` days, with booked/present/waitlist counts."""
-    today = now().astimezone(PARIS).date()
-    start = datetime.combine(today, time.min, PARIS)
-    end = start + timedelta(days=days)
-    counts = (
-        db.select(
-            Booking.session_id,
-            func.sum(case((Booking.status == BookingStatus.BOOKED, 1), else_=0)).label("booked"),
-            func.sum(case((Booking.status == BookingStatus.PRESENT, 1), else_=0)).label("present"),
-            func.sum(case((Booking.status == BookingStatus.WAITLISTED, 1), else_=0)).label(
-                "waitlisted"),
-        )
-        .group_by(Booking.session_id)
-        .subquery()
-    )
-    query = (
-        db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
-        .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end)
-        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
-    )
-    site_ids = visible_site_ids(staff)
-    if site_ids is not None:
-        query = query.where(WorkshopSession.site_id.in_(site_ids or [-1]))
-    grouped: dict[date, list[SessionCounts]] = defaultdict(list)
-    for session, booked, present, waitlisted in db.session.execute(query).unique():
-        day = session.starts_at.astimezone(PARIS).date()
-        grouped[day].append(SessionCounts(session, booked or 0, present or 0, waitlisted or 0))
-    return sorted(grouped.items())
+@dataclass(frozen=True)
+class ScanOutcome:
+    """A scan that is not a refusal: a check-in, a walk-in to offer, or people to choose from."""
+
+    code: str
+    booking: Booking | None = None
+    person: Beneficiary | None = None
+    matches: list[Beneficiary] = field(default_factory=list)
+
+
+# --- who may act, and when -----------------------------------------------------------------------
+
+
+def staff_of(actor: Actor) -> StaffMember:
+    staff = db.session.get(StaffMember, actor.staff_id) if actor.staff_id else None
+    if staff is None or not staff.is_active:
+        raise NotAllowed("staff_only", _("Réservé à l'équipe."))
+    return staff
+
+
+def require_site(actor: Actor, site_id: int, *roles: StaffRole) -> StaffMember:
+    """The actor works at the site (with one of ``roles`` if given); others get a 404."""
+    staff = staff_of(actor)
+    role = staff.role_at(site_id)
+    if role is None:
+        raise NotFound("not_found", _("Cette séance n'existe pas."))
+    if roles and role not in roles:
+        raise NotAllowed("role_required", _("Votre rôle ne permet pas cette action."))
+    return staff
+
+
+def session_day(session: WorkshopSession) -> datetime:
+    return session.starts_at.astimezone(PARIS)
+
+
+def is_today(session: WorkshopSession, at: datetime | None = None) -> bool:
+    return session_day(session).date() == (at or now()).astimezone(PARIS).date()
+
+
+def check_open(session: WorkshopSession, at: datetime) -> None:
+    """Attendance is taken on the session's day, or later once an administrator reopened it."""
+    if session.status is SessionStatus.CANCELLED:
+        raise NotAllowed("session_cancelled", _("Cette séance est annulée."))
+    if session.status is SessionStatus.CLOSED:
+        raise NotAllowed("session_closed",
+                         _("Cette séance est clôturée. Un administrateur peut la rouvrir pour "
+                           "corriger les présences."))
+    if session.reopened_at is None and not is_today(session, at):
+        raise NotAllowed("session_not_today",
+                         _("Cette séance a lieu le %(day)s : le pointage ouvre ce jour-là.",
+                           day=day(session.starts_at)))
+
+
+def cheques_taken(booking: Booking) -> int:
+    return db.session.scalar(
+        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
+                                               Cheque.redeemed_at.is_not(None))) or 0
+
+
+def owed(booking: Booking) -> int:
+    """Cheques the workshop still asks of this person."""
+    return max(booking.session.workshop.price_cheques - cheques_taken(booking), 0)
+
+
+# --- marking -------------------------------------------------------------------------------------
+
+
+def _move(booking: Booking, expected: BookingStatus, values: dict[str, object]) -> bool:
+    """Change the booking only if it still has the status read: the database decides."""
+    return db.session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == expected)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    ).rowcount == 1
+
+
+def _roster_changed() -> ServiceError:
+    return Conflict("roster_changed",
+                    _("Quelqu'un vient de modifier cette ligne sur un autre appareil. "
+                      "Vérifiez la liste et recommencez si besoin."))
+
+
+def _session_full(person: Beneficiary) -> ServiceError:
+    return Conflict("session_full",
+                    _("Séance complète : pas de place pour %(name)s. Proposez une autre séance "
+                      "ou la liste d'attente.", name=person.display_name))
+
+
+def check_in(booking: Booking, *, actor: Actor) -> Marked:
+    """Mark a person present. Already present is an answer, not an error."""
+    session = booking.session
+    require_site(actor, session.site_id)
+    at = now()
+    check_open(session, at)
+    expected = booking.status
+    if expected is BookingStatus.PRESENT:
+        return Marked("already_checked_in", booking)
+    if expected is BookingStatus.CANCELLED:
+        raise Conflict("booking_cancelled",
+                       _("L'inscription de %(name)s a été annulée.",
+                         name=booking.beneficiary.display_name))
+    values = {"status": BookingStatus.PRESENT, "waitlist_position": None, "checked_in_at": at,
+              "checked_in_by_id": actor.staff_id, "status_changed_at": at,
+              "status_changed_by_id": actor.staff_id}
+    needs_seat = expected is not BookingStatus.BOOKED  # waiting, absent or excused
+    if needs_seat and not bookings.take_seat(session.id):
+        db.session.rollback()
+        raise _session_full(booking.beneficiary)
+    if not _move(booking, expected, values):
+        db.session.rollback()
+        db.session.refresh(booking)
+        if booking.status is BookingStatus.PRESENT:
+            return Marked("already_checked_in", booking)
+        raise _roster_changed()
+    record(actor, "checkin.present", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id,
+           beneficiary_id=booking.beneficiary_id, previous=expected.value)
+    db.session.commit()
+    db.session.refresh(booking)
+    db.session.refresh(session)
+    return Marked("checked_in", booking)
+
+
+def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> Marked:
+    session = booking.session
+    require_site(actor, session.site_id)
+    at = now()
+    check_open(session, at)
+    expected = booking.status
+    code = "marked_absent" if status is BookingStatus.ABSENT else "marked_excused"
+    if expected is status:
+        return Marked(code, booking)
+    if expected not in (BookingStatus.BOOKED, BookingStatus.PRESENT, *MARKS):
+        raise NotAllowed("not_on_roster", _("Cette personne n'a pas de place à cette séance."))
+    if cheques_taken(booking):
+        raise NotAllowed("cheques_taken",
+                         _("Des chèques ont été pris pour %(name)s : la présence ne peut plus "
+                           "être changée en absence.", name=booking.beneficiary.display_name))
+    if not _move(booking, expected, {"status": status, "checked_in_at": None,
+                                     "checked_in_by_id": None, "status_changed_at": at,
+                                     "status_changed_by_id": actor.staff_id}):
+        db.session.rollback()
+        raise _roster_changed()
+    promoted: list[Booking] = []
+    if expected in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+        bookings.release_seat(session.id)
+        if session.starts_at > at:  # excused in advance: the seat goes to the next in line
+            promoted = bookings.promote_waiting(session, actor, at)
+    record(actor, f"checkin.{status.value}", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id,
+           beneficiary_id=booking.beneficiary_id, previous=expected.value,
+           promoted=[b.id for b in promoted])
+    db.session.commit()
+    db.session.refresh(booking)
+    db.session.refresh(session)
+    return Marked(code, booking)
+
+
+def mark_absent(booking: Booking, *, actor: Actor) -> Marked:
+    return _mark_missing(booking, BookingStatus.ABSENT, actor=actor)
+
+
+def mark_excused(booking: Booking, *, actor: Actor) -> Marked:
+    return _mark_missing(booking, BookingStatus.EXCUSED, actor=actor)
+
+
+def can_undo(booking: Booking, at: datetime | None = None) -> bool:
+    """A mark may be undone the day it was made, while the session is open."""
+    at = at or now()
+    return (booking.status in MARKS and booking.session.status is SessionStatus.SCHEDULED
+            and booking.status_changed_at.astimezone(PARIS).date()
+            == at.astimezone(PARIS).date())
+
+
+def _is_walk_in(booking: Booking) -> bool:
+    return (booking.source is BookingSource.WALK_IN
+            and booking.created_at.astimezone(PARIS).date()
+            == session_day(booking.session).date())
+
+
+def undo(booking: Booking, *, actor: Actor) -> Marked:
+    """Back to "booked" (a walk-in added by mistake leaves the roster)."""
+    session = booking.session
+    require_site(actor, session.site_id)
+    at = now()
+    check_open(session, at)
+    expected = booking.status
+    if expected not in MARKS:
+        raise NotAllowed("nothing_to_undo", _("Il n'y a rien à annuler pour cette personne."))
+    if not can_undo(booking, at):
+        raise NotAllowed("undo_too_late",
+                         _("Ce pointage date d'un autre jour : il ne peut plus être annulé."))
+    walk_in = expected is BookingStatus.PRESENT and _is_walk_in(booking)
+    if walk_in and cheques_taken(booking):
+        raise NotAllowed("cheques_taken",
+                         _("Des chèques ont été pris pour %(name)s : l'ajout ne peut pas être "
+                           "annulé.", name=booking.beneficiary.display_name))
+    target = BookingStatus.CANCELLED if walk_in else BookingStatus.BOOKED
+    if expected is not BookingStatus.PRESENT and not bookings.take_seat(session.id):
+        db.session.rollback()
+        raise Conflict("seat_given",
+                       _("La place de %(name)s a été donnée entre-temps : la séance est "
+                         "complète.", name=booking.beneficiary.display_name))
+    values: dict[str, object] = {"status": target, "checked_in_at": None,
+                                 "checked_in_by_id": None, "status_changed_at": at,
+                                 "status_changed_by_id": actor.staff_id}
+    if walk_in:
+        values["cancelled_at"] = at
+    if not _move(booking, expected, values):
+        db.session.rollback()
+        raise _roster_changed()
+    if walk_in:
+        bookings.release_seat(session.id)
+    record(actor, "checkin.undone", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id,
+           beneficiary_id=booking.beneficiary_id, previous=expected.value,
+           now=target.value)
+    db.session.commit()
+    db.session.refresh(booking)
+    db.session.refresh(session)
+    return Marked("undone", booking)
+
+
+def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) -> Marked:
+    """Someone at the door without a booking: take a seat (atomically) and check them in."""
+    require_site(actor, session.site_id)
+    at = now()
+    check_open(session, at)
+    if person.is_anonymised:
+        raise NotFound("unknown_person", _("Cette personne n'est pas connue."))
+    existing = bookings.booking_for(session, person)
+    if existing is not None and existing.status is not BookingStatus.CANCELLED:
+        return check_in(existing, actor=actor)
+    if not bookings.take_seat(session.id):
+        db.session.rollback()
+        raise _session_full(person)
+    booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
+                                  code=bookings.new_booking_code())
+    booking.status = BookingStatus.PRESENT
+    booking.source = BookingSource.WALK_IN
+    booking.waitlist_position = None
+    booking.created_at = at
+    booking.created_by_id = actor.staff_id
+    booking.cancelled_at = None
+    booking.checked_in_at = booking.status_changed_at = at
+    booking.checked_in_by_id = booking.status_changed_by_id = actor.staff_id
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same person added at the same instant on another device
+        db.session.rollback()
+        again = bookings.booking_for(session, person)
+        if again is not None and again.status is BookingStatus.PRESENT:
+            return Marked("already_checked_in", again)
+        raise _roster_changed() from None
+    record(actor, "checkin.walk_in", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id, beneficiary_id=person.id)
+    db.session.commit()
+    db.session.refresh(booking)
+    db.session.refresh(session)
+    return Marked("walk_in_added", booking)
+
+
+# --- scanning ------------------------------------------------------------------------------------
+
+
+def scan_variants(raw: str) -> list[str]:
+    """What a scan may stand for: as typed, and as typed by a scanner in the wrong layout."""
+    variants = [normalise_code(raw)]
+    if any(ch in raw for ch in "&é\"'(è_çà"):
+        fixed = normalise_code(raw.translate(_AZERTY_DIGITS))
+        if fixed not in variants:
+            variants.append(fixed)
+    return [v for v in variants if v]
+
+
+def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
+    """A card identifier, a booking code or a name typed into the scan field.
+
+    Returns ``checked_in`` / ``already_checked_in`` (with the booking), ``walk_in_possible``
+    (with the person) or ``choose_person`` (names matching); raises a coded refusal otherwise.
+    """
+    staff = require_site(actor, session.site_id)
+    check_open(session, now())
+    raw = (raw or "").strip()[:120]
+    if not raw:
+        raise ValidationFailed("scan_empty",
+                               _("Scannez une carte ou tapez un identifiant, un code ou un nom."))
+    for code in scan_variants(raw):
+        booking = db.session.scalar(db.select(Booking).filter_by(code=code))
+        if booking is not None:
+            return _scan_booking(session, booking, actor)
+        person = db.session.scalar(db.select(Beneficiary).filter_by(login_id=code))
+        if person is not None and not person.is_anonymised:
+            return _scan_person(session, person, actor)
+    if any(ch.isalpha() for ch in raw) and len(raw) >= 2:
+        matches = _people_named(session, staff, raw)
+        if matches:
+            return ScanOutcome("choose_person", matches=matches)
+    raise NotFound("unknown_code",
+                   _("Code inconnu : « %(code)s ». Vérifiez la carte, ou tapez le nom de la "
+                     "personne.", code=raw[:40]), scanned=raw[:40])
+
+
+def _scan_booking(session: WorkshopSession, booking: Booking, actor: Actor) -> ScanOutcome:
+    person = booking.beneficiary
+    if booking.session_id != session.id:
+        here = bookings.booking_for(session, person)
+        if here is not None and here.status is not BookingStatus.CANCELLED:
+            return _checked(check_in(here, actor=actor))
+        raise _elsewhere(session, booking)
+    if booking.status is BookingStatus.CANCELLED:
+        raise _cancelled(session, booking)
+    return _checked(check_in(booking, actor=actor))
+
+
+def _scan_person(session: WorkshopSession, person: Beneficiary, actor: Actor) -> ScanOutcome:
+    booking = bookings.booking_for(session, person)
+    if booking is not None and booking.status is BookingStatus.CANCELLED:
+        raise _cancelled(session, booking)
+    if booking is not None:
+        return _checked(check_in(booking, actor=actor))
+    other = _nearest_other_booking(session, person)
+    if other is not None:
+        raise _elsewhere(session, other)
+    if session.is_full:
+        raise _session_full(person)
+    return ScanOutcome("walk_in_possible", person=person)
+
+
+def _checked(marked: Marked) -> ScanOutcome:
+    return ScanOutcome(marked.code, booking=marked.booking, person=marked.booking.beneficiary)
+
+
+def _walk_in_hint(session: WorkshopSession) -> str:
+    if session.is_full:
+        return _("La séance est complète.")
+    return ngettext("Il reste %(num)d place : vous pouvez ajouter la personne.",
+                    "Il reste %(num)d places : vous pouvez ajouter la personne.",
+                    session.seats_left)
+
+
+def _cancelled(session: WorkshopSession, booking: Booking) -> ServiceError:
+    when = booking.cancelled_at or booking.status_changed_at
+    return Conflict(
+        "booking_cancelled",
+        _("L'inscription de %(name)s a été annulée le %(day)s.",
+          name=booking.beneficiary.display_name, day=day(when)) + " " + _walk_in_hint(session),
+        person=booking.beneficiary, walk_in=not session.is_full)
+
+
+def _elsewhere(session: WorkshopSession, other: Booking) -> ServiceError:
+    """The person is expected at another session: say which, and whether they can stay."""
+    there = other.session
+    name = other.beneficiary.display_name
+    details = {"person": other.beneficiary, "booking": other, "walk_in": not session.is_full}
+    if session_day(there).date() == session_day(session).date():
+        return Conflict(
+            "wrong_session",
+            _("%(name)s est inscrit à une autre séance : « %(title)s » à %(hour)s.",
+              name=name, title=there.workshop.title, hour=hour(there.starts_at))
+            + " " + _walk_in_hint(session), **details)
+    return Conflict(
+        "wrong_day",
+        _("%(name)s est inscrit un autre jour : « %(title)s » le %(day)s à %(hour)s.",
+          name=name, title=there.workshop.title, day=day(there.starts_at),
+          hour=hour(there.starts_at)) + " " + _walk_in_hint(session), **details)
+
+
+def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Booking | None:
+    """The person's booking closest in time to this session, at one of its neighbours."""
+    rows = db.session.scalars(
+        db.select(Booking).join(Booking.session)
+        .where(Booking.beneficiary_id == person.id, Booking.session_id != session.id,
+               Booking.status.in_((BookingStatus.BOOKED, BookingStatus.WAITLISTED)),
+               WorkshopSession.status == SessionStatus.SCHEDULED,
+               WorkshopSession.starts_at.between(session.starts_at - NEARBY,
+                                                 session.starts_at + NEARBY))
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda b: abs(b.session.starts_at - session.starts_at))
+
+
+def _people_named(session: WorkshopSession, staff: StaffMember, text: str) -> list[Beneficiary]:
+    """People whose name matches: those on this session first, then the site's others."""
+    words = roster.fold(text).split()
+    on_session = [row.person for row in roster.roster(session, text).rows]
+    others = [p for p in people.search(staff, text) if p not in on_session]
+    found = [p for p in [*on_session, *others]
+             if all(w in roster.fold(f"{p.first_name} {p.last_name}") for w in words)]
+    return found[:8]

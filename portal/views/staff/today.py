@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
-from portal.services import checkin
+from portal.services import roster
 from portal.views.staff import bp
 
 
 @bp.route("/")
 def today() -> str:
     staff = current_user._get_current_object()
-    days = checkin.sessions_by_day(staff, days=7)
+    days = roster.sessions_by_day(staff, days=7)
     return render_template("staff/today.html", staff=staff, days=days)

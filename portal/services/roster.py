@@ -1,0 +1,194 @@
+"""What the check-in screens read: the sessions of the coming days and a session's roster.
+
+Reading only. The roster costs a fixed number of queries whatever its size, and its
+fingerprint (one query) lets two devices poll it cheaply: an unchanged roster answers 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import case, func, true
+from sqlalchemy.orm import joinedload
+
+from portal.clock import PARIS, now
+from portal.extensions import db
+from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
+from portal.models.people import Beneficiary, StaffMember
+from portal.models.vocab import BookingStatus
+from portal.models.vouchers import Cheque
+from portal.services.codes import normalise_code
+from portal.services.people import visible_site_ids
+
+#: who appears on the roster (cancelled bookings do not; a scan still finds them).
+ON_ROSTER = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT,
+             BookingStatus.EXCUSED, BookingStatus.WAITLISTED)
+#: a fixed weight per status, so that any single change moves the fingerprint.
+_STATUS_WEIGHT = {status: weight for weight, status in enumerate(BookingStatus, start=1)}
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    session: WorkshopSession
+    booked: int
+    present: int
+    waitlisted: int
+
+
+def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[SessionCounts]]]:
+    """Sessions from today (Paris) for ``days`` days, with booked/present/waitlist counts."""
+    today = now().astimezone(PARIS).date()
+    start = datetime.combine(today, time.min, PARIS)
+    end = start + timedelta(days=days)
+    counts = (
+        db.select(
+            Booking.session_id,
+            func.sum(case((Booking.status == BookingStatus.BOOKED, 1), else_=0)).label("booked"),
+            func.sum(case((Booking.status == BookingStatus.PRESENT, 1), else_=0)).label("present"),
+            func.sum(case((Booking.status == BookingStatus.WAITLISTED, 1), else_=0)).label(
+                "waitlisted"),
+        )
+        .group_by(Booking.session_id)
+        .subquery()
+    )
+    query = (
+        db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
+        .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
+        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end)
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
+    )
+    site_ids = visible_site_ids(staff)
+    if site_ids is not None:
+        query = query.where(WorkshopSession.site_id.in_(site_ids or [-1]))
+    grouped: dict[date, list[SessionCounts]] = defaultdict(list)
+    for session, booked, present, waitlisted in db.session.execute(query).unique():
+        day = session.starts_at.astimezone(PARIS).date()
+        grouped[day].append(SessionCounts(session, booked or 0, present or 0, waitlisted or 0))
+    return sorted(grouped.items())
+
+
+# --- one session's roster ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    booking: Booking
+    #: cheques taken for this booking, and how many the workshop still asks for.
+    paid: int
+    owed: int
+    #: cheques taken but not yet on a receipt (the receipt can be issued again).
+    unreceipted: int
+
+    @property
+    def person(self) -> Beneficiary:
+        return self.booking.beneficiary
+
+    @property
+    def has_note(self) -> bool:
+        return bool(self.booking.beneficiary.staff_notes.strip())
+
+
+@dataclass
+class Roster:
+    session: WorkshopSession
+    rows: list[RosterRow]
+    waiting: list[RosterRow]
+    counts: dict[str, int] = field(default_factory=dict)
+    filtered: bool = False
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Hélène" matches "helene"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _matches(booking: Booking, words: list[str], code: str) -> bool:
+    person = booking.beneficiary
+    name = fold(f"{person.first_name} {person.last_name}")
+    if code and code in (person.login_id, booking.code):
+        return True
+    return all(word in name for word in words)
+
+
+def roster(session: WorkshopSession, text: str = "") -> Roster:
+    """Everyone on the session (waiting list apart), by name; optionally filtered by ``text``.
+
+    Two queries whatever the number of people: the bookings with their people, and the
+    cheques taken for them.
+    """
+    bookings = db.session.scalars(
+        db.select(Booking)
+        .join(Booking.beneficiary)
+        .options(joinedload(Booking.beneficiary), joinedload(Booking.checked_in_by))
+        .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
+        .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
+                  Booking.id)
+    ).unique().all()
+    paid: dict[int, tuple[int, int]] = {}
+    if bookings:
+        for booking_id, taken, unreceipted in db.session.execute(
+            db.select(Cheque.booking_id, func.count(Cheque.id),
+                      func.sum(case((Cheque.receipt_id.is_(None), 1), else_=0)))
+            .join(Booking, Booking.id == Cheque.booking_id)
+            .where(Booking.session_id == session.id, Cheque.redeemed_at.is_not(None))
+            .group_by(Cheque.booking_id)
+        ):
+            paid[booking_id] = (int(taken), int(unreceipted or 0))
+    price = session.workshop.price_cheques
+    counts = {status.value: 0 for status in ON_ROSTER}
+    words = fold(text).split()
+    code = normalise_code(text)
+    rows: list[RosterRow] = []
+    waiting: list[RosterRow] = []
+    for booking in bookings:
+        counts[booking.status.value] += 1
+        if words and not _matches(booking, words, code):
+            continue
+        taken, unreceipted = paid.get(booking.id, (0, 0))
+        row = RosterRow(booking, taken, max(price - taken, 0), unreceipted)
+        if booking.status is BookingStatus.WAITLISTED:
+            waiting.append(row)
+        else:
+            rows.append(row)
+    waiting.sort(key=lambda r: (r.booking.waitlist_position or 0, r.booking.id))
+    return Roster(session, rows, waiting, counts, filtered=bool(words))
+
+
+def fingerprint(session: WorkshopSession) -> str:
+    """A short hash that changes whenever anything shown on the roster changes.
+
+    One query: the bookings' statuses and times, the people's note flags and the cheques
+    taken, plus the session's own row (already loaded).
+    """
+    weight = case(*((Booking.status == status, w) for status, w in _STATUS_WEIGHT.items()),
+                  else_=0)
+    bookings = (
+        db.select(func.count(Booking.id), func.sum(Booking.id * weight),
+                  func.max(Booking.status_changed_at), func.max(Booking.checked_in_at),
+                  func.sum(case((func.length(func.trim(Beneficiary.staff_notes)) > 0,
+                                 Booking.id), else_=0)),
+                  func.sum(Beneficiary.id * func.length(Beneficiary.first_name
+                                                        + Beneficiary.last_name)))
+        .join(Beneficiary, Beneficiary.id == Booking.beneficiary_id)
+        .where(Booking.session_id == session.id)
+    )
+    cheques = (
+        db.select(func.count(Cheque.id), func.sum(Cheque.id),
+                  func.sum(case((Cheque.receipt_id.is_(None), Cheque.id), else_=0)))
+        .join(Booking, Booking.id == Cheque.booking_id)
+        .where(Booking.session_id == session.id)
+    )
+    counted, taken = bookings.subquery(), cheques.subquery()
+    row = db.session.execute(
+        db.select(counted, taken).select_from(counted.join(taken, true()))  # one row each
+    ).one()
+    state = (row, session.status.value, session.seats_taken, session.capacity,
+             session.closed_at, session.reopened_at, session.starts_at, session.ends_at,
+             now().astimezone(PARIS).date())
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:20]

@@ -1,0 +1,264 @@
+"""APTIC cheques taken at check-in: normalise, check, redeem all or nothing, then the receipt.
+
+A cheque is redeemed once in the whole network (SECURITY.md §4.20): a known cheque by a
+conditional ``UPDATE … WHERE redeemed_at IS NULL``, a new one by an ``INSERT`` that the
+``UNIQUE (programme_id, number)`` constraint refuses the second time. Either way the loser
+learns when and where the cheque was taken. The booking row is locked first, so two devices
+taking cheques for the same person cannot together take more than the workshop costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from portal.clock import now, today_local
+from portal.extensions import db
+from portal.formatting import day, euros, hour
+from portal.models.bookings import Booking
+from portal.models.documents import Document
+from portal.models.vocab import BookingStatus
+from portal.models.vouchers import Cheque, ChequeProgramme
+from portal.services import documents
+from portal.services.audit import Actor, record
+from portal.services.checkin import cheques_taken, require_site
+from portal.services.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+#: more than this in one go is a typing accident, not a payment.
+MAX_CHEQUES_AT_ONCE = 20
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.]+")
+_LIST_SEPARATORS = re.compile(r"[\n\r,;]+")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    number: str
+    code: str
+    message: str
+
+
+class ChequesRefused(Conflict):
+    """One or more cheques of an entry cannot be taken; none of them was."""
+
+    def __init__(self, refusals: list[Refusal]) -> None:
+        first = refusals[0]
+        super().__init__(first.code, first.message, refusals=refusals)
+        self.refusals = refusals
+
+
+@dataclass
+class Redemption:
+    cheques: list[Cheque]
+    receipt: Document | None
+    #: cheques the workshop still asks for after these.
+    still_owed: int
+    receipt_failed: bool = False
+    numbers: list[str] = field(default_factory=list)
+
+
+def normalise_number(raw: str) -> str:
+    """As DOMAIN.md §2 says: trimmed, without spaces or dashes, upper case."""
+    return _SEPARATORS.sub("", raw or "").upper()
+
+
+def split_numbers(raw: str | list[str]) -> list[str]:
+    """One number per line (a scanner ends each with Enter), or separated by , or ;."""
+    parts = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(raw or "")
+    return [number for number in (normalise_number(p) for p in parts) if number]
+
+
+def active_programmes() -> list[ChequeProgramme]:
+    return list(db.session.scalars(
+        db.select(ChequeProgramme).filter_by(is_active=True).order_by(ChequeProgramme.name)))
+
+
+def _where_and_when(cheque: Cheque) -> str:
+    taken = cheque.redeemed_at
+    assert taken is not None
+    place = cheque.site.name if cheque.site else _("un autre lieu du réseau")
+    return _("Chèque %(number)s déjà pris le %(day)s à %(hour)s (%(place)s).",
+             number=cheque.number, day=day(taken), hour=hour(taken), place=place)
+
+
+def _expired(programme: ChequeProgramme, number: str) -> Refusal | None:
+    if today_local() <= programme.accepted_until:
+        return None
+    return Refusal(number, "cheque_expired",
+                   _("Chèque %(number)s périmé : il était accepté jusqu'au %(day)s.",
+                     number=number, day=format_date(programme.accepted_until, "d MMMM y")))
+
+
+def _check_number(number: str, programmes: list[ChequeProgramme],
+                  chosen: ChequeProgramme | None) -> tuple[Cheque | ChequeProgramme | None,
+                                                          Refusal | None]:
+    """The known cheque (or the programme a new one belongs to), or why it is refused."""
+    known = list(db.session.scalars(db.select(Cheque).filter_by(number=number)))
+    if chosen is not None:
+        known = [c for c in known if c.programme_id == chosen.id]
+    if len(known) == 1:
+        cheque = known[0]
+        if cheque.redeemed_at is not None:
+            return None, Refusal(number, "cheque_already_redeemed", _where_and_when(cheque))
+        if not cheque.programme.is_active:
+            return None, Refusal(number, "programme_closed",
+                                 _("Chèque %(number)s : le dispositif « %(name)s » n'est plus "
+                                   "accepté.", number=number, name=cheque.programme.name))
+        return cheque, _expired(cheque.programme, number)
+    candidates = [chosen] if chosen is not None else programmes
+    matching = [p for p in candidates if re.fullmatch(p.number_pattern, number)]
+    if len(known) > 1 or len(matching) > 1:
+        return None, Refusal(number, "programme_ambiguous",
+                             _("Chèque %(number)s : choisissez son dispositif dans la liste.",
+                               number=number))
+    if not matching:
+        return None, Refusal(number, "cheque_number_invalid",
+                             _("« %(number)s » n'est pas un numéro de chèque accepté. "
+                               "Vérifiez le numéro imprimé sous le code-barres.",
+                               number=number))
+    return matching[0], _expired(matching[0], number)
+
+
+def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
+                   programme_id: int | None = None) -> Redemption:
+    """Take the cheques entered for a booking: all of them, or none with every reason."""
+    session = booking.session
+    require_site(actor, session.site_id)
+    price = session.workshop.price_cheques
+    if price == 0:
+        raise Conflict("cheques_not_needed",
+                       _("Cet atelier est gratuit : aucun chèque à prendre."))
+    if booking.status not in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+        raise Conflict("booking_not_payable",
+                       _("Des chèques ne se prennent que pour une personne inscrite ou "
+                         "présente."))
+    numbers = split_numbers(raw)
+    if not numbers:
+        raise Conflict("cheque_number_missing",
+                       _("Scannez ou tapez le numéro d'au moins un chèque."))
+    if len(numbers) > MAX_CHEQUES_AT_ONCE:
+        raise Conflict("too_many_cheques",
+                       _("Pas plus de %(num)d chèques à la fois.", num=MAX_CHEQUES_AT_ONCE))
+    refusals = [Refusal(n, "cheque_entered_twice",
+                        _("Le chèque %(number)s est saisi deux fois.", number=n))
+                for i, n in enumerate(numbers) if n in numbers[:i]]
+    if refusals:
+        raise ChequesRefused(refusals)
+    programmes = active_programmes()
+    chosen = db.session.get(ChequeProgramme, programme_id) if programme_id else None
+    if programme_id and (chosen is None or not chosen.is_active):
+        raise Conflict("programme_unknown", _("Choisissez un dispositif dans la liste."))
+
+    # Lock the booking row first: every later read sees what other devices committed.
+    db.session.execute(
+        update(Booking).where(Booking.id == booking.id).values(code=Booking.code),
+        execution_options={"synchronize_session": False})
+    left = max(price - cheques_taken(booking), 0)
+    if len(numbers) > left:
+        db.session.rollback()
+        raise Conflict(
+            "cheques_too_many",
+            ngettext("Cet atelier coûte %(num)d chèque", "Cet atelier coûte %(num)d chèques",
+                     price)
+            + " ; " + ngettext("il en reste %(num)d à payer.", "il en reste %(num)d à payer.",
+                               left)
+            + " " + _("Un chèque ne se rend pas : n'en prenez pas plus."), still_owed=left)
+    checked = [(n, *_check_number(n, programmes, chosen)) for n in numbers]
+    refusals = [refusal for _n, _found, refusal in checked if refusal is not None]
+    if refusals:
+        db.session.rollback()
+        raise ChequesRefused(refusals)
+    at = now()
+    staff_id = actor.staff_id
+    taken: list[Cheque] = []
+    current = numbers[0]
+    try:
+        for number, found, _refusal in checked:
+            current = number
+            if isinstance(found, Cheque):
+                won = db.session.execute(
+                    update(Cheque).where(Cheque.id == found.id, Cheque.redeemed_at.is_(None))
+                    .values(redeemed_at=at, redeemed_by_id=staff_id, site_id=session.site_id,
+                            booking_id=booking.id, accompaniment_id=None),
+                    execution_options={"synchronize_session": False}).rowcount
+                if won != 1:
+                    raise _Lost(number)
+                taken.append(found)
+            else:
+                assert isinstance(found, ChequeProgramme)
+                cheque = Cheque(programme_id=found.id, number=number,
+                                value_cents=found.face_value_cents, registered_at=at,
+                                redeemed_at=at, redeemed_by_id=staff_id,
+                                site_id=session.site_id, booking_id=booking.id)
+                db.session.add(cheque)
+                db.session.flush()
+                taken.append(cheque)
+    except (IntegrityError, _Lost):  # another device took one of them a moment ago
+        db.session.rollback()
+        raise ChequesRefused([_refusal_after_race(current)]) from None
+    record(actor, "cheques.redeemed", object_type="booking", object_id=booking.id,
+           site_id=session.site_id, session_id=session.id,
+           beneficiary_id=booking.beneficiary_id, cheques=numbers,
+           total_cents=sum(c.value_cents for c in taken))
+    db.session.commit()
+    for cheque in taken:
+        db.session.refresh(cheque)
+    redemption = Redemption(taken, None, max(left - len(taken), 0), numbers=numbers)
+    redemption.receipt, redemption.receipt_failed = _receipt(taken, actor)
+    return redemption
+
+
+class _Lost(Exception):
+    """A known cheque was redeemed by someone else between the check and the update."""
+
+
+def _refusal_after_race(number: str) -> Refusal:
+    cheque = db.session.scalar(db.select(Cheque).filter_by(number=number)
+                               .where(Cheque.redeemed_at.is_not(None)))
+    if cheque is not None:
+        return Refusal(number, "cheque_already_redeemed", _where_and_when(cheque))
+    return Refusal(number, "cheque_busy",
+                   _("Chèque %(number)s : il vient d'être saisi sur un autre appareil. "
+                     "Recommencez.", number=number))
+
+
+def _receipt(cheques: list[Cheque], actor: Actor) -> tuple[Document | None, bool]:
+    """The numbered receipt, issued at once. The cheques stay taken if printing fails:
+    the receipt can be issued again from the roster (``issue_missing_receipt``)."""
+    try:
+        return documents.issue_receipt(cheques, actor=actor), False
+    except Exception:  # the renderer's time limit or crash must not undo a payment
+        db.session.rollback()
+        log.exception("receipt not issued for cheques %s", [c.id for c in cheques])
+        return None, True
+
+
+def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
+    """The receipt for this booking's cheques that have none yet."""
+    require_site(actor, booking.session.site_id)
+    pending = list(db.session.scalars(
+        db.select(Cheque).where(Cheque.booking_id == booking.id,
+                                Cheque.redeemed_at.is_not(None), Cheque.receipt_id.is_(None))
+        .order_by(Cheque.id)))
+    if not pending:
+        raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
+    return documents.issue_receipt(pending, actor=actor)
+
+
+def receipts_of(booking: Booking) -> list[Document]:
+    """The receipts issued for a booking's cheques, newest first."""
+    return list(db.session.scalars(
+        db.select(Document).where(Document.id.in_(
+            db.select(Cheque.receipt_id).where(Cheque.booking_id == booking.id)))
+        .order_by(Document.id.desc())))
+
+
+def total(cheques: list[Cheque]) -> str:
+    return euros(sum(c.value_cents for c in cheques))
