@@ -601,6 +601,7 @@ def load() -> None:
     plans = _plan_sessions(site, staff, workshops, at)
     book = BookingMaker(rng, at, staff)
     _fill_sessions(plans, people, book, rng, at)
+    _expect_martine_today(plans, people, book)
     _create_accompaniments(site, staff, people, book, at)
     book.finish(people)
     db.session.flush()
@@ -721,7 +722,9 @@ def _plan_sessions(site: Site, staff: dict[str, StaffMember],
             animator=animator, seats_taken=0, created_at=min(at, starts - timedelta(days=28)),
             course=courses[course_spec.key] if course_spec else None,
         )
-        phase = "past" if ends <= at else "live" if starts <= at else "future"
+        # Today's sessions stay open, even once over: the team closes them after check-in,
+        # and a visitor of the demonstration can try the check-in screen all day.
+        phase = "past" if day < today else "live" if starts <= at else "future"
         if phase == "past":
             session.status = SessionStatus.CLOSED
             session.closed_at = min(at, ends + timedelta(minutes=15))
@@ -914,6 +917,33 @@ def _fill_sessions(plans: list[Planned], people: dict[str, Beneficiary], book: B
 
     for plan in plans:
         plan.session.seats_taken = sum(b.status in SEAT_HOLDING for b in plan.bookings)
+
+
+def _expect_martine_today(plans: list[Planned], people: dict[str, Beneficiary],
+                          book: BookingMaker) -> None:
+    """Martine is booked, not yet checked in, on today's last session: scanning her card
+    (MAR-762) on the check-in screen shows what a check-in looks like."""
+    day = book.at.astimezone(PARIS).date()
+    today = [p for p in plans if p.course is None
+             and p.session.status is SessionStatus.SCHEDULED
+             and p.session.starts_at.astimezone(PARIS).date() == day]
+    if not today:
+        return
+    plan = today[-1]
+    session = plan.session
+    mine = next((b for b in plan.bookings if b.beneficiary is people["martine"]), None)
+    holding = sum(b.status in SEAT_HOLDING for b in plan.bookings)
+    if mine is None:
+        if holding < session.capacity:
+            book.add(plan, "martine", people["martine"], BookingStatus.BOOKED)
+    elif mine.status in SEAT_HOLDING or holding < session.capacity:
+        mine.status = BookingStatus.BOOKED
+        mine.checked_in_at = mine.cancelled_at = mine.waitlist_position = None
+        mine.checked_in_by = None
+        mine.status_changed_at = mine.created_at
+        if mine.source is BookingSource.WALK_IN:
+            mine.source = BookingSource.DESK
+    session.seats_taken = sum(b.status in SEAT_HOLDING for b in plan.bookings)
 
 
 def _create_accompaniments(site: Site, staff: dict[str, StaffMember],

@@ -67,10 +67,16 @@ def current_login_session() -> login_sessions.LoginSession | None:
     return resolved.login_session if resolved else None
 
 
+#: sent by screens that refresh themselves (the check-in roster): not a sign of activity.
+POLL_HEADER = "X-Portal-Poll"
+
+
 def _load_from_request(_request: object) -> StaffMember | Beneficiary | None:
+    # A screen polling on its own must not keep an unattended login alive.
+    polling = request.headers.get(POLL_HEADER) == "1"
     resolved = login_sessions.resolve(
         session.get(TOKEN_KEY),
-        touch_interval=current_app.config["LOGIN_SESSION_TOUCH_INTERVAL"],
+        touch_interval=current_app.config["LOGIN_SESSION_TOUCH_INTERVAL"], touch=not polling,
     )
     g._resolved_login = resolved
     if resolved is None:

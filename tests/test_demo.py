@@ -57,9 +57,9 @@ def check_invariants(at: datetime) -> None:
         local_start = clock.local(session.starts_at)
         assert local_start.weekday() != 6, "the centre is closed on Sundays"
         assert (local_start.hour, local_start.minute) in {(9, 30), (14, 0)}
-        if session.ends_at <= at:
+        if local_start.date() < clock.local(at).date():
             assert session.status in (SessionStatus.CLOSED, SessionStatus.CANCELLED)
-        else:
+        else:  # today's sessions wait for the team to close them after check-in
             assert session.status in (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)
         if session.status is SessionStatus.CLOSED:
             assert session.closed_at is not None and session.closed_at <= at
@@ -216,3 +216,20 @@ def test_cli_refuses_production(app: Flask, fast_hashing: None) -> None:
     assert result.exit_code == 1
     assert "refusées en production" in result.output
     assert db.session.scalar(select(func.count()).select_from(Site)) == 0
+
+
+def test_martine_waits_to_be_checked_in_on_a_weekday(app: Flask, fast_hashing: None) -> None:
+    """The README's check-in walk-through: today's last session has Martine booked."""
+    clock.freeze(datetime(2026, 11, 26, 16, 30, tzinfo=UTC))  # a Thursday, after both sessions
+    demo.load()
+    today = clock.local(clock.now()).date()
+    sessions = [s for s in db.session.scalars(select(WorkshopSession))
+                if clock.local(s.starts_at).date() == today and s.course_id is None
+                and s.status is SessionStatus.SCHEDULED]
+    assert sessions, "today's sessions stay open until the team closes them"
+    last = max(sessions, key=lambda s: s.starts_at)
+    martine = db.session.scalar(select(Beneficiary).filter_by(login_id=demo.MARTINE_LOGIN_ID))
+    booking = db.session.scalar(select(Booking).filter_by(session_id=last.id,
+                                                          beneficiary_id=martine.id))
+    assert booking is not None and booking.status is BookingStatus.BOOKED
+    check_invariants(clock.now())

@@ -58,7 +58,8 @@ def start(
     return token
 
 
-def resolve(token: str | None, *, touch_interval: timedelta) -> Resolved | None:
+def resolve(token: str | None, *, touch_interval: timedelta,
+            touch: bool = True) -> Resolved | None:
     """The principal behind a cookie token, or None if unknown, revoked, idle or expired."""
     if not token or len(token) > 128:
         return None
@@ -80,7 +81,7 @@ def resolve(token: str | None, *, touch_interval: timedelta) -> Resolved | None:
     if principal is None or not principal.is_active:
         _revoke_row(row, "disabled", at)
         return None
-    if at - row.last_seen_at >= touch_interval:
+    if touch and at - row.last_seen_at >= touch_interval:
         row.last_seen_at = at
         db.session.commit()
     return Resolved(principal, row)

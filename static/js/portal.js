@@ -1,5 +1,5 @@
 // Portail's own small script. Every screen works without it; it only adds the inactivity
-// warning (shared PCs) and keeps focus sensible after htmx swaps.
+// warning (shared PCs) and, on the check-in screen, keeps the scan field ready.
 (function () {
   "use strict";
 
@@ -29,14 +29,79 @@
       }, total * 1000);
     }
 
-    // Any exchange with the server counts as activity and restarts the countdown.
-    document.body.addEventListener("htmx:afterRequest", schedule);
+    // Any exchange with the server counts as activity and restarts the countdown, except the
+    // requests a screen makes on its own (the check-in roster's polling).
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var elt = event.detail && event.detail.elt;
+      if (elt && elt.hasAttribute && elt.hasAttribute("data-poll")) { return; }
+      schedule();
+    });
     schedule();
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpIdleWarning);
-  } else {
+  // The check-in screen: the scan field is always ready. A USB scanner types the code and
+  // Enter; wherever the focus is (a roster button, the page), letters and digits go to the
+  // scan field, and after each answer the focus goes where the next step is.
+  function setUpCheckIn() {
+    var screen = document.getElementById("checkin");
+    var field = document.getElementById("scan-code");
+    if (!screen || !field) { return; }
+
+    function isTextEntry(elt) {
+      if (!elt) { return false; }
+      var tag = elt.tagName;
+      return tag === "TEXTAREA" || tag === "SELECT" || elt.isContentEditable ||
+        (tag === "INPUT" && !/^(button|submit|reset|checkbox|radio)$/i.test(elt.type));
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) { return; }
+      if (event.key.length !== 1 || event.key === " " || isTextEntry(document.activeElement)) {
+        return;
+      }
+      event.preventDefault();
+      field.focus();
+      field.value += event.key;
+    });
+
+    function focusAfterAnswer() {
+      var result = document.querySelector("#scan-result .result");
+      var wanted = result ? result.getAttribute("data-focus") : "scan";
+      var targets = {
+        "walk-in": "walk-in-button",
+        "matches": "match-button",
+        "cheques": "cheque-numbers",
+        "receipt": "receipt-link"
+      };
+      var target = targets[wanted] && document.getElementById(targets[wanted]);
+      (target || field).focus();
+    }
+
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var elt = event.detail.elt;
+      if (!elt || !screen.contains(elt) || elt.hasAttribute("data-poll") || elt.id === "roster-q") {
+        return;
+      }
+      window.setTimeout(focusAfterAnswer, 0);
+    });
+
+    // Emptied as soon as the scan is sent (its value is already taken), so that a next scan
+    // typed at once is not lost.
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt && event.detail.elt.hasAttribute("data-scan-form")) {
+        field.value = "";
+      }
+    });
+  }
+
+  function start() {
     setUpIdleWarning();
+    setUpCheckIn();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

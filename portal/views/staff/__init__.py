@@ -9,4 +9,4 @@ from portal.access import require_staff
 bp = Blueprint("staff", __name__, url_prefix="/equipe")
 bp.before_request(require_staff)
 
-from portal.views.staff import desk, documents, today  # noqa: E402,F401  (routes register on bp)
+from portal.views.staff import checkin, closing, desk, documents, today  # noqa: E402,F401  (routes register on bp)

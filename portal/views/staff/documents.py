@@ -48,10 +48,12 @@ def _verify_url() -> str:
     return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
+def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
+    """A PDF to save, or with ``inline`` to open in the browser's viewer and print at once."""
     response = make_response(data)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Content-Length"] = str(len(data))
     return response
 
@@ -74,7 +76,8 @@ def document_download(document_id: int) -> Response:
     document = db.session.get(Document, document_id)
     if document is None or not _in_my_sites(document.site_id):
         abort(404)
-    return pdf_response(document.pdf, f"{document.number}.pdf")
+    return pdf_response(document.pdf, f"{document.number}.pdf",
+                        inline=request.args.get("voir") == "1")
 
 
 @bp.route("/documents/<int:document_id>/annuler", methods=["POST"])

@@ -1,0 +1,374 @@
+"""The check-in screen: scan field, roster (polled with an ETag), marks, walk-ins, cheques.
+
+Every action answers htmx with the result (into the ``role="status"`` region), the person's
+panel and the roster (out of band); without JavaScript the same routes render the whole page.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, make_response, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.clock import now
+from portal.extensions import db
+from portal.formatting import euros, hour
+from portal.forms import EmptyForm
+from portal.htmx import is_htmx
+from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
+from portal.models.documents import Document
+from portal.models.people import Beneficiary, StaffMember
+from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
+from portal.models.vouchers import Cheque
+from portal.services import checkin, roster, vouchers
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+from portal.sessions import client_ip
+from portal.views.staff import bp
+
+#: how often an open check-in screen asks whether the roster changed.
+POLL_SECONDS = 4
+
+
+@dataclass
+class Result:
+    """One answer shown in the status region, and what the panel below it offers."""
+
+    tone: str
+    label: str
+    message: str
+    code: str
+    booking: Booking | None = None
+    person: Beneficiary | None = None
+    walk_in: bool = False
+    matches: list[Beneficiary] = field(default_factory=list)
+    receipt: Document | None = None
+    refusals: list[vouchers.Refusal] = field(default_factory=list)
+    focus: str = "scan"
+
+
+def _staff() -> StaffMember:
+    return current_user._get_current_object()
+
+
+def _actor() -> Actor:
+    return Actor.of(_staff(), client_ip())
+
+
+def session_or_404(session_id: int) -> WorkshopSession:
+    """A session of one of the staff member's sites; any other is a 404."""
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None or _staff().role_at(session.site_id) is None:
+        abort(404)
+    return session
+
+
+def _booking_or_404(session: WorkshopSession, booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.session_id != session.id:
+        abort(404)
+    return booking
+
+
+def _check_csrf() -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+
+# --- messages for staff ----------------------------------------------------------------------
+
+
+def _still_owed(booking: Booking) -> str:
+    if booking.session.workshop.price_cheques == 0:
+        return _("Atelier gratuit.")
+    owed = checkin.owed(booking)
+    if owed == 0:
+        return _("Chèques : tout est payé.")
+    return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.", owed)
+
+
+def _marked_result(marked: checkin.Marked) -> Result:
+    booking = marked.booking
+    name = booking.beneficiary.display_name
+    if marked.code == "already_checked_in":
+        who = booking.checked_in_by.full_name if booking.checked_in_by else _("l'équipe")
+        when = hour(booking.checked_in_at) if booking.checked_in_at else "?"
+        return Result("warn", _("Déjà pointé"),
+                      _("%(name)s : présence déjà notée à %(hour)s par %(who)s.", name=name,
+                        hour=when, who=who) + " " + _still_owed(booking),
+                      marked.code, booking, booking.beneficiary)
+    if marked.code == "checked_in":
+        return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + " "
+                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+    if marked.code == "walk_in_added":
+        return Result("info", _("Sans inscription"),
+                      _("Ajout sans inscription, présence notée : %(name)s.", name=name) + " "
+                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+    messages = {
+        "marked_absent": (_("Absent"), _("Absence notée : %(name)s.", name=name)),
+        "marked_excused": (_("Excusé"), _("Absence excusée notée : %(name)s.", name=name)),
+        "undone": (_("Annulé"),
+                   _("Ajout annulé : %(name)s ne figure plus sur la liste.", name=name)
+                   if booking.status is BookingStatus.CANCELLED else
+                   _("Pointage annulé : %(name)s est de nouveau « inscrit ».", name=name)),
+    }
+    label, message = messages[marked.code]
+    return Result("ok", label, message, marked.code, booking, booking.beneficiary)
+
+
+def _refused(error: ServiceError) -> Result:
+    details = error.details
+    return Result("error", _("Refusé"), error.message, error.code,
+                  booking=details.get("booking") if isinstance(details.get("booking"), Booking)
+                  else None,
+                  person=details.get("person"), walk_in=bool(details.get("walk_in")),
+                  refusals=list(getattr(error, "refusals", [])))
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _etag(session: WorkshopSession, text: str) -> str:
+    staff = _staff()
+    # Stable across processes (unlike hash()): several workers answer the same screen.
+    search = zlib.crc32(text.encode())
+    return f'W/"{roster.fingerprint(session)}-{staff.id}-{get_locale()}-{search:x}"'
+
+
+def _roster_context(session: WorkshopSession, text: str) -> dict[str, Any]:
+    return {"roster": roster.roster(session, text), "text": text,
+            "etag": _etag(session, text), "poll_seconds": POLL_SECONDS,
+            "can_act": _can_act(session), "can_undo": checkin.can_undo}
+
+
+def _can_act(session: WorkshopSession) -> bool:
+    try:
+        checkin.check_open(session, now())
+    except ServiceError:
+        return False
+    return True
+
+
+def _panel_context(session: WorkshopSession, result: Result | None,
+                   booking: Booking | None) -> dict[str, Any]:
+    booking = booking or (result.booking if result and result.booking and
+                          result.booking.session_id == session.id else None)
+    context: dict[str, Any] = {"panel_booking": booking, "programmes": [], "receipts": [],
+                               "owed": 0, "paid": 0}
+    if booking is not None:
+        context["paid"] = checkin.cheques_taken(booking)
+        context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
+        context["receipts"] = vouchers.receipts_of(booking)
+        context["unreceipted"] = _unreceipted(booking)
+        context["programmes"] = vouchers.active_programmes() if context["owed"] else []
+    return context
+
+
+def _unreceipted(booking: Booking) -> bool:
+    return db.session.scalar(
+        db.select(db.func.count(Cheque.id)).where(
+            Cheque.booking_id == booking.id, Cheque.redeemed_at.is_not(None),
+            Cheque.receipt_id.is_(None))) > 0
+
+
+def _page_context(session: WorkshopSession, result: Result | None = None,
+                  booking: Booking | None = None, text: str = "",
+                  cheque_input: str = "") -> dict[str, Any]:
+    staff = _staff()
+    return {"session": session, "result": result, "form": EmptyForm(),
+            "is_admin": staff.role_at(session.site_id) is StaffRole.ADMIN,
+            "is_today": checkin.is_today(session), "cheque_input": cheque_input,
+            **_roster_context(session, text), **_panel_context(session, result, booking)}
+
+
+def _respond(session: WorkshopSession, result: Result, booking: Booking | None = None,
+             cheque_input: str = "") -> Response:
+    text = request.form.get("q", "")
+    context = _page_context(session, result, booking, text, cheque_input)
+    # A refusal is an answer like any other on the screen (200 for htmx, no console error);
+    # a plain form post re-renders the page with 422, as any refused form does.
+    htmx = is_htmx()
+    status = 422 if result.tone == "error" and not htmx else 200
+    template = "staff/_checkin_answer.html" if htmx else "staff/checkin.html"
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+@bp.route("/seances/<int:session_id>/pointage")
+def checkin_page(session_id: int) -> Response:
+    session = session_or_404(session_id)
+    raw = request.args.get("b", "")
+    booking = None
+    if raw.isdigit():
+        booking = db.session.get(Booking, int(raw))
+        if booking is not None and booking.session_id != session.id:
+            booking = None
+    context = _page_context(session, None, booking, request.args.get("q", "")[:80])
+    return make_response(render_template("staff/checkin.html", **context))
+
+
+@bp.route("/seances/<int:session_id>/pointage/liste")
+def roster_fragment(session_id: int) -> Response:
+    """The roster alone, for polling: 304 when nothing changed since the ETag sent."""
+    session = session_or_404(session_id)
+    text = request.args.get("q", "")[:80]
+    etag = _etag(session, text)
+    if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
+        response = make_response("", 304)
+    else:
+        context = {**_roster_context(session, text), "session": session}
+        response = make_response(render_template("staff/_roster.html", **context))
+    response.headers["ETag"] = etag
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.route("/seances/<int:session_id>/pointage/personne/<int:booking_id>")
+def person_panel(session_id: int, booking_id: int) -> Response:
+    session = session_or_404(session_id)
+    booking = _booking_or_404(session, booking_id)
+    if not is_htmx():
+        context = _page_context(session, None, booking, request.args.get("q", "")[:80])
+        return make_response(render_template("staff/checkin.html", **context))
+    context = {"session": session, "form": EmptyForm(), "result": None,
+               "can_act": _can_act(session), **_panel_context(session, None, booking)}
+    return make_response(render_template("staff/_person_panel.html", **context))
+
+
+@bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
+def scan(session_id: int) -> Response:
+    session = session_or_404(session_id)
+    _check_csrf()
+    raw = request.form.get("code", "")
+    try:
+        outcome = checkin.scan(session, raw, actor=_actor())
+    except ServiceError as error:
+        return _respond(session, _refused(error))
+    if outcome.code == "walk_in_possible":
+        person = outcome.person
+        assert person is not None
+        return _respond(session, Result(
+            "info", _("Sans inscription"),
+            _("%(name)s n'est pas inscrit à cette séance.", name=person.display_name) + " "
+            + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
+                       "Il reste %(num)d places : vous pouvez l'ajouter.", session.seats_left),
+            outcome.code, person=person, walk_in=True, focus="walk-in"))
+    if outcome.code == "choose_person":
+        return _respond(session, Result(
+            "info", _("Choisir"),
+            ngettext("%(num)d personne trouvée : choisissez-la ci-dessous.",
+                     "%(num)d personnes trouvées : choisissez ci-dessous.", len(outcome.matches)),
+            outcome.code, matches=outcome.matches, focus="matches"))
+    assert outcome.booking is not None
+    return _respond(session, _marked_result(checkin.Marked(outcome.code, outcome.booking)))
+
+
+_MARKS = {"present": checkin.check_in, "absent": checkin.mark_absent,
+          "excused": checkin.mark_excused, "undo": checkin.undo}
+
+
+@bp.route("/seances/<int:session_id>/pointage/<int:booking_id>", methods=["POST"])
+def mark(session_id: int, booking_id: int) -> Response:
+    session = session_or_404(session_id)
+    booking = _booking_or_404(session, booking_id)
+    _check_csrf()
+    action = _MARKS.get(request.form.get("action", ""))
+    if action is None:
+        return _respond(session, Result("error", _("Refusé"), _("Choisissez une action."),
+                                        "action_unknown"), booking)
+    try:
+        marked = action(booking, actor=_actor())
+    except ServiceError as error:
+        return _respond(session, _refused(error), booking)
+    return _respond(session, _marked_result(marked), marked.booking)
+
+
+@bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
+def walk_in(session_id: int) -> Response:
+    session = session_or_404(session_id)
+    _check_csrf()
+    raw = request.form.get("person_id", "")
+    person = db.session.get(Beneficiary, int(raw)) if raw.isdigit() else None
+    if person is None or person.is_anonymised:
+        return _respond(session, Result("error", _("Refusé"),
+                                        _("Cette personne n'est pas connue."), "unknown_person"))
+    try:
+        marked = checkin.add_walk_in(session, person, actor=_actor())
+    except ServiceError as error:
+        return _respond(session, _refused(error))
+    return _respond(session, _marked_result(marked), marked.booking)
+
+
+@bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/cheques", methods=["POST"])
+def take_cheques(session_id: int, booking_id: int) -> Response:
+    session = session_or_404(session_id)
+    booking = _booking_or_404(session, booking_id)
+    _check_csrf()
+    raw = request.form.get("numbers", "")[:2000]
+    programme = request.form.get("programme_id", "")
+    name = booking.beneficiary.display_name
+    try:
+        done = vouchers.redeem_cheques(booking, raw, actor=_actor(),
+                                       programme_id=int(programme) if programme.isdigit()
+                                       else None)
+    except ServiceError as error:
+        result = _refused(error)
+        result.focus = "cheques"
+        return _respond(session, result, booking, cheque_input=raw)
+    message = ngettext("%(num)d chèque pris pour %(name)s", "%(num)d chèques pris pour %(name)s",
+                       len(done.cheques), name=name)
+    message += f" ({euros(sum(c.value_cents for c in done.cheques))})."
+    if done.receipt is not None:
+        message += " " + _("Reçu n° %(number)s prêt à imprimer.", number=done.receipt.number)
+    else:
+        message += " " + _("Le reçu n'a pas pu être édité : cliquez sur « Éditer le reçu ».")
+    result = Result("ok", _("Chèques pris"), message, "cheques_redeemed", booking,
+                    booking.beneficiary, receipt=done.receipt,
+                    focus="receipt" if done.receipt else "cheques")
+    return _respond(session, result, booking)
+
+
+@bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/recu", methods=["POST"])
+def issue_receipt(session_id: int, booking_id: int) -> Response:
+    session = session_or_404(session_id)
+    booking = _booking_or_404(session, booking_id)
+    _check_csrf()
+    try:
+        document = vouchers.issue_missing_receipt(booking, actor=_actor())
+    except ServiceError as error:
+        return _respond(session, _refused(error), booking)
+    return _respond(session, Result("ok", _("Reçu"),
+                                    _("Reçu n° %(number)s prêt à imprimer.",
+                                      number=document.number),
+                                    "receipt_issued", booking, booking.beneficiary,
+                                    receipt=document, focus="receipt"), booking)
+
+
+def poll_url(session: WorkshopSession, text: str) -> str:
+    return url_for("staff.roster_fragment", session_id=session.id, q=text or None)
+
+
+@bp.app_template_global("checkin_state")
+def checkin_state(session: WorkshopSession) -> str:
+    """A one-line state for the screen's header."""
+    if session.status is SessionStatus.CLOSED:
+        return _("Clôturée")
+    if session.status is SessionStatus.CANCELLED:
+        return _("Annulée")
+    if session.reopened_at is not None:
+        return _("Rouverte pour correction")
+    return _("Pointage ouvert") if checkin.is_today(session) else _("Pas aujourd'hui")
+
+
+bp.add_app_template_global(poll_url, "roster_poll_url")

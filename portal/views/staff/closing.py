@@ -1,0 +1,109 @@
+"""Closing a session (confirmation, then the documents to print) and reopening it (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.forms import EmptyForm
+from portal.models.vocab import SessionStatus, StaffRole
+from portal.services import closing
+from portal.services.audit import Actor
+from portal.services.errors import ServiceError
+from portal.sessions import client_ip
+from portal.views.staff import bp
+from portal.views.staff.checkin import session_or_404
+from portal.views.staff.documents import pdf_response
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user._get_current_object(), client_ip())
+
+
+def _is_admin_at(site_id: int) -> bool:
+    return current_user._get_current_object().role_at(site_id) is StaffRole.ADMIN
+
+
+def _verify_url() -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
+
+
+@bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])
+def close(session_id: int) -> Any:
+    session = session_or_404(session_id)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            done = closing.close_session(session, actor=_actor(), verify_url=_verify_url())
+        except ServiceError as error:
+            flash(error.message, "error")
+            return redirect(url_for("staff.close", session_id=session.id), 303)
+        flash(_summary(done), "error" if done.documents_failed else "success")
+        return redirect(url_for("staff.close", session_id=session.id), 303)
+    context: dict[str, Any] = {"session": session, "form": form,
+                               "is_admin": _is_admin_at(session.site_id)}
+    if session.status is SessionStatus.CLOSED:
+        context.update(sheet=closing.final_attendance_sheet(session),
+                       certificates=closing.certificates_for_printing(session))
+    else:
+        context["preview"] = closing.preview(session)
+    return render_template("staff/close.html", **context)
+
+
+def _summary(done: closing.Closing) -> str:
+    if done.documents_failed:
+        return _("Séance clôturée, mais les documents n'ont pas tous été édités. Cliquez sur "
+                 "« Éditer les documents manquants ».")
+    parts = [_("Séance clôturée.") if done.newly_closed else _("La séance était déjà clôturée.")]
+    if done.marked_absent:
+        parts.append(ngettext("%(num)d absence notée.", "%(num)d absences notées.",
+                              done.marked_absent))
+    if done.new_certificates:
+        parts.append(ngettext("%(num)d attestation délivrée.", "%(num)d attestations délivrées.",
+                              done.new_certificates))
+    if done.course_certificates:
+        parts.append(ngettext("%(num)d attestation de fin de parcours.",
+                              "%(num)d attestations de fin de parcours.",
+                              len(done.course_certificates)))
+    return " ".join(parts)
+
+
+@bp.route("/seances/<int:session_id>/attestations.pdf")
+def session_certificates_pdf(session_id: int) -> Response:
+    """Every current attestation of the session (and the end-of-course ones of its closing)."""
+    session = session_or_404(session_id)
+    merged = closing.merged_certificates(session)
+    if merged is None:
+        abort(404)
+    return pdf_response(merged, f"attestations-seance-{session.id}.pdf")
+
+
+@bp.route("/seances/<int:session_id>/reouvrir", methods=["GET", "POST"])
+def reopen(session_id: int) -> Any:
+    session = session_or_404(session_id)
+    if not _is_admin_at(session.site_id):
+        abort(403)
+    form = EmptyForm()
+    error = None
+    reason = ""
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        reason = request.form.get("reason", "")[:1000]
+        try:
+            closing.reopen_session(session, reason, actor=_actor())
+        except ServiceError as failure:
+            error = failure.message
+        else:
+            flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."),
+                  "success")
+            return redirect(url_for("staff.checkin_page", session_id=session.id), 303)
+    return render_template("staff/reopen.html", session=session, form=form, error=error,
+                           reason=reason), 422 if error else 200
