@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -14,7 +14,7 @@ from portal.config import is_production
 from portal.extensions import db
 from portal.models.people import Site
 from portal.models.vocab import StaffRole
-from portal.services import accounts
+from portal.services import accounts, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
 
@@ -180,8 +180,36 @@ def sample_document(kind: str, out: Path) -> None:
     click.echo(f"Document écrit : {out}")
 
 
+@click.command("create-cheque-programme")
+@click.option("--name", required=True, help="Pass Numérique APTIC – Pas-de-Calais 2026")
+@click.option("--issuer", required=True, help="Le financeur : Département du Pas-de-Calais")
+@click.option("--operator", default="APTIC", show_default=True)
+@click.option("--pattern", "number_pattern", default=r"[0-9A-Z]{6,30}", show_default=True,
+              help="Expression régulière d'un numéro normalisé (sans espaces ni tirets).")
+@click.option("--year", type=int, required=True,
+              help="Année des chèques : valables jusqu'au 31/12 de cette année.")
+@click.option("--face-value", type=float, default=10.0, show_default=True, help="En euros.")
+@click.option("--grace-days", type=int, default=31, show_default=True,
+              help="Jours acceptés après la fin de validité (un mois de grâce).")
+def create_cheque_programme(name: str, issuer: str, operator: str, number_pattern: str,
+                            year: int, face_value: float, grace_days: int) -> None:
+    """Register a cheque programme (APTIC "Pass Numérique" or another issuer's)."""
+    if not 2000 <= year <= 2100:
+        click.echo("Erreur : année entre 2000 et 2100.", err=True)
+        sys.exit(1)
+    try:
+        programme = vouchers.create_programme(
+            name=name, issuer=issuer, operator=operator, number_pattern=number_pattern,
+            validity_end=date(year, 12, 31), face_value_cents=round(face_value * 100),
+            grace_days=grace_days, actor=Actor.system())
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Dispositif créé : {programme.name} (id {programme.id}), chèques acceptés "
+               f"jusqu'au {programme.accepted_until:%d/%m/%Y}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_site, create_staff, demo, backup, restore, purge_sessions,
-                    send_messages, send_reminders):
+    for command in (create_site, create_staff, create_cheque_programme, demo, backup, restore,
+                    purge_sessions, send_messages, send_reminders):
         app.cli.add_command(command)
     app.cli.add_command(documents_cli)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
@@ -28,7 +29,7 @@ from portal.models.vouchers import Cheque, ChequeProgramme
 from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.checkin import cheques_taken, require_site
-from portal.services.errors import Conflict
+from portal.services.errors import Conflict, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,39 @@ class Redemption:
     numbers: list[str] = field(default_factory=list)
 
 
+def create_programme(*, name: str, issuer: str, operator: str, number_pattern: str,
+                     validity_end: date, actor: Actor, face_value_cents: int = 1000,
+                     grace_days: int = 31) -> ChequeProgramme:
+    """A cheque programme (an issuer's booklets of one year, say): data, never hard-coded."""
+    name, issuer, operator = name.strip(), issuer.strip(), operator.strip()
+    if not name or not issuer or not operator or max(map(len, (name, issuer, operator))) > 120:
+        raise ValidationFailed("programme_fields",
+                               _("Indiquez le nom, le financeur et l'opérateur (120 caractères "
+                                 "au plus)."))
+    try:
+        re.compile(number_pattern)
+    except re.error:
+        raise ValidationFailed("pattern_invalid",
+                               _("Le modèle de numéro n'est pas une expression régulière "
+                                 "valable.")) from None
+    if not number_pattern or len(number_pattern) > 200 or re.fullmatch(number_pattern, ""):
+        raise ValidationFailed("pattern_invalid",
+                               _("Le modèle de numéro doit refuser un numéro vide."))
+    if not 1 <= face_value_cents <= 100_000 or not 0 <= grace_days <= 366:
+        raise ValidationFailed("programme_values",
+                               _("Valeur faciale de 0,01 à 1 000 € ; délai de grâce de 0 à 366 "
+                                 "jours."))
+    programme = ChequeProgramme(name=name, issuer=issuer, operator=operator,
+                                number_pattern=number_pattern, validity_end=validity_end,
+                                face_value_cents=face_value_cents, grace_days=grace_days)
+    db.session.add(programme)
+    db.session.flush()
+    record(actor, "programme.created", object_type="cheque_programme", object_id=programme.id,
+           name=name, pattern=number_pattern, validity_end=validity_end.isoformat())
+    db.session.commit()
+    return programme
+
+
 def normalise_number(raw: str) -> str:
     """As DOMAIN.md §2 says: trimmed, without spaces or dashes, upper case."""
     return _SEPARATORS.sub("", raw or "").upper()
@@ -96,6 +130,14 @@ def _expired(programme: ChequeProgramme, number: str) -> Refusal | None:
                      number=number, day=format_date(programme.accepted_until, "d MMMM y")))
 
 
+def _matches(pattern: str, number: str) -> bool:
+    try:
+        return re.fullmatch(pattern, number) is not None
+    except re.error:  # a broken pattern accepts nothing rather than failing the check-in
+        log.error("invalid cheque number pattern %r", pattern)
+        return False
+
+
 def _check_number(number: str, programmes: list[ChequeProgramme],
                   chosen: ChequeProgramme | None) -> tuple[Cheque | ChequeProgramme | None,
                                                           Refusal | None]:
@@ -113,7 +155,7 @@ def _check_number(number: str, programmes: list[ChequeProgramme],
                                    "accepté.", number=number, name=cheque.programme.name))
         return cheque, _expired(cheque.programme, number)
     candidates = [chosen] if chosen is not None else programmes
-    matching = [p for p in candidates if re.fullmatch(p.number_pattern, number)]
+    matching = [p for p in candidates if _matches(p.number_pattern, number)]
     if len(known) > 1 or len(matching) > 1:
         return None, Refusal(number, "programme_ambiguous",
                              _("Chèque %(number)s : choisissez son dispositif dans la liste.",
