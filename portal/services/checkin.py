@@ -404,12 +404,12 @@ def _elsewhere(session: WorkshopSession, other: Booking) -> ServiceError:
     if session_day(there).date() == session_day(session).date():
         return Conflict(
             "wrong_session",
-            _("%(name)s est inscrit à une autre séance : « %(title)s » à %(hour)s.",
+            _("Inscription de %(name)s pour une autre séance : « %(title)s » à %(hour)s.",
               name=name, title=there.workshop.title, hour=hour(there.starts_at))
             + " " + _walk_in_hint(session), **details)
     return Conflict(
         "wrong_day",
-        _("%(name)s est inscrit un autre jour : « %(title)s » le %(day)s à %(hour)s.",
+        _("Inscription de %(name)s pour un autre jour : « %(title)s » le %(day)s à %(hour)s.",
           name=name, title=there.workshop.title, day=day(there.starts_at),
           hour=hour(there.starts_at)) + " " + _walk_in_hint(session), **details)
 

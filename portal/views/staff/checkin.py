@@ -117,7 +117,7 @@ def _marked_result(marked: checkin.Marked) -> Result:
         "undone": (_("Annulé"),
                    _("Ajout annulé : %(name)s ne figure plus sur la liste.", name=name)
                    if booking.status is BookingStatus.CANCELLED else
-                   _("Pointage annulé : %(name)s est de nouveau « inscrit ».", name=name)),
+                   _("Pointage annulé : %(name)s revient à l'état « Inscrit ».", name=name)),
     }
     label, message = messages[marked.code]
     return Result("ok", label, message, marked.code, booking, booking.beneficiary)
@@ -260,7 +260,7 @@ def scan(session_id: int) -> Response:
         assert person is not None
         return _respond(session, Result(
             "info", _("Sans inscription"),
-            _("%(name)s n'est pas inscrit à cette séance.", name=person.display_name) + " "
+            _("Pas d'inscription à cette séance pour %(name)s.", name=person.display_name) + " "
             + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
                        "Il reste %(num)d places : vous pouvez l'ajouter.", session.seats_left),
             outcome.code, person=person, walk_in=True, focus="walk-in"))
