@@ -73,7 +73,7 @@
         "cheques": "cheque-numbers",
         "receipt": "receipt-link"
       };
-      var target = targets[wanted] && document.getElementById(targets[wanted]);
+      var target = document.getElementById(targets[wanted] || wanted || "scan-code");
       (target || field).focus();
     }
 

@@ -290,8 +290,12 @@ def mark(session_id: int, booking_id: int) -> Response:
     try:
         marked = action(booking, actor=_actor())
     except ServiceError as error:
-        return _respond(session, _refused(error), booking)
-    return _respond(session, _marked_result(marked), marked.booking)
+        result = _refused(error)
+    else:
+        result = _marked_result(marked)
+    # Keyboard users stay on the row they acted on (a scan still lands in the scan field).
+    result.focus = f"name-{booking.id}"
+    return _respond(session, result, booking)
 
 
 @bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
