@@ -9,7 +9,7 @@ booked people hold one, absent and excused people give theirs back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -280,6 +280,9 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) 
         return check_in(existing, actor=actor)
     if not bookings.take_seat(session.id):
         db.session.rollback()
+        again = bookings.booking_for(session, person)  # the last seat, taken for them elsewhere?
+        if again is not None and again.status is BookingStatus.PRESENT:
+            return Marked("already_checked_in", again)
         raise _session_full(person)
     booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                   code=bookings.new_booking_code())
@@ -352,6 +355,11 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
 def _scan_booking(session: WorkshopSession, booking: Booking, actor: Actor) -> ScanOutcome:
     person = booking.beneficiary
     if booking.session_id != session.id:
+        expected_there = (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+                          and booking.session.status is SessionStatus.SCHEDULED
+                          and booking.session.ends_at >= _start_of_today())
+        if not expected_there:  # an old or cancelled booking says nothing: as for the card
+            return _scan_person(session, person, actor)
         here = bookings.booking_for(session, person)
         if here is not None and here.status is not BookingStatus.CANCELLED:
             return _checked(check_in(here, actor=actor))
@@ -414,6 +422,11 @@ def _elsewhere(session: WorkshopSession, other: Booking) -> ServiceError:
           hour=hour(there.starts_at)) + " " + _walk_in_hint(session), **details)
 
 
+def _start_of_today() -> datetime:
+    """Midnight in Paris: bookings of sessions over before today are history, not errors."""
+    return datetime.combine(now().astimezone(PARIS).date(), time.min, PARIS)
+
+
 def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Booking | None:
     """The person's booking closest in time to this session, at one of its neighbours."""
     rows = db.session.scalars(
@@ -421,6 +434,7 @@ def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Boo
         .where(Booking.beneficiary_id == person.id, Booking.session_id != session.id,
                Booking.status.in_((BookingStatus.BOOKED, BookingStatus.WAITLISTED)),
                WorkshopSession.status == SessionStatus.SCHEDULED,
+               WorkshopSession.ends_at >= _start_of_today(),
                WorkshopSession.starts_at.between(session.starts_at - NEARBY,
                                                  session.starts_at + NEARBY))
     ).all()

@@ -27,6 +27,7 @@ from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.checkin import require_site
 from portal.services.errors import NotAllowed, ValidationFailed
+from portal.services.locking import lock_row
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +162,17 @@ def _settle(session: WorkshopSession, actor: Actor, at: object) -> Closing:
     return Closing(session, newly_closed=True, marked_absent=absent, waitlist_cleared=cleared)
 
 
+#: the reason given when a correction leaves an attestation without its presence.
+NO_LONGER_PRESENT = "Présence corrigée après réouverture de la séance"
+
+
 def _issue_documents(session: WorkshopSession, closing: Closing, actor: Actor,
                      verify_url: str) -> None:
     present = _bookings(session, BookingStatus.PRESENT)
+    present_ids = {b.beneficiary_id for b in present}
+    for person_id, certificate in _current_certificates(session).items():
+        if person_id not in present_ids:  # marked absent after a reopening
+            documents.revoke(certificate, NO_LONGER_PRESENT, actor=actor)
     if session.workshop.grants_attestation and present:
         before = len(_current_certificates(session))
         closing.certificates, _merged = documents.issue_session_certificates(
@@ -174,8 +183,12 @@ def _issue_documents(session: WorkshopSession, closing: Closing, actor: Actor,
         for person in _completing(session, present):
             closing.course_certificates.append(documents.issue_course_certificate(
                 course, person, actor=actor, verify_url=verify_url))
-    closing.attendance_sheet = final_attendance_sheet(session) or \
-        documents.issue_attendance_sheet(session, actor=actor)
+    lock_row(WorkshopSession, session.id, "closed_at")  # one final sheet, however many devices
+    closing.attendance_sheet = final_attendance_sheet(session)
+    if closing.attendance_sheet is None:
+        closing.attendance_sheet = documents.issue_attendance_sheet(session, actor=actor)
+    else:
+        db.session.rollback()
 
 
 def final_attendance_sheet(session: WorkshopSession) -> Document | None:

@@ -38,6 +38,7 @@ from portal.services import accounts
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
 from portal.services.errors import NotAllowed, ValidationFailed
+from portal.services.locking import lock_row
 
 #: what a beneficiary sees in "My documents".
 PERSONAL_KINDS = (DocumentKind.CERTIFICATE, DocumentKind.COURSE_CERTIFICATE,
@@ -251,6 +252,8 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
     """
     if not session.workshop.grants_attestation:
         raise NotAllowed("no_attestation", _("Cet atelier ne donne pas d'attestation."))
+    # Two devices closing the same session: the second waits, then finds the first's.
+    lock_row(WorkshopSession, session.id, "closed_at")
     present = list(db.session.scalars(
         db.select(Booking).where(Booking.session_id == session.id,
                                  Booking.status == BookingStatus.PRESENT)
@@ -260,6 +263,7 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
                                       revoked_at=None))}
     todo = [b for b in present if b.beneficiary_id not in existing]
     if not todo:
+        db.session.rollback()
         return list(existing.values()), None
     year = now().astimezone(PARIS).year
     snapshots = []
@@ -423,6 +427,7 @@ def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Acto
     """The end-of-course certificate, once the course is completed by its rule."""
     if not course.grants_attestation:
         raise NotAllowed("no_attestation", _("Ce parcours ne donne pas d'attestation."))
+    lock_row(Course, course.id, "created_at")  # one certificate, however many devices ask
     completed, attended, given = course_completed(course, person)
     if not completed:
         raise NotAllowed("course_not_completed",
@@ -432,6 +437,7 @@ def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Acto
         kind=DocumentKind.COURSE_CERTIFICATE, beneficiary_id=person.id, course_id=course.id,
         revoked_at=None))
     if existing is not None:
+        db.session.rollback()
         return existing
     sessions = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
     first, last = sessions[0], sessions[-1]
@@ -507,7 +513,14 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
     document = issue(DocumentKind.RECEIPT, site, snapshot,
                      title=f"Reçu de chèques APTIC – {service['title']}"[:200], actor=actor,
                      beneficiary=person, session_id=booking.session_id if booking else None)
-    for cheque in cheques:
-        cheque.receipt_id = document.id
+    claimed = db.session.execute(
+        update(Cheque).where(Cheque.id.in_([c.id for c in cheques]), Cheque.receipt_id.is_(None))
+        .values(receipt_id=document.id), execution_options={"synchronize_session": False},
+    ).rowcount
+    if claimed != len(cheques):  # issued a moment ago on another device: give the number back
+        db.session.rollback()
+        raise NotAllowed("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
     db.session.commit()
+    for cheque in cheques:
+        db.session.refresh(cheque)
     return document

@@ -30,6 +30,7 @@ from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.checkin import cheques_taken, require_site
 from portal.services.errors import Conflict, ValidationFailed
+from portal.services.locking import lock_row
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +200,7 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
         raise Conflict("programme_unknown", _("Choisissez un dispositif dans la liste."))
 
     # Lock the booking row first: every later read sees what other devices committed.
-    db.session.execute(
-        update(Booking).where(Booking.id == booking.id).values(code=Booking.code),
-        execution_options={"synchronize_session": False})
+    lock_row(Booking, booking.id, "status_changed_at")
     left = max(price - cheques_taken(booking), 0)
     if len(numbers) > left:
         db.session.rollback()
