@@ -77,12 +77,13 @@
       (target || field).focus();
     }
 
-    document.body.addEventListener("htmx:afterRequest", function (event) {
-      var elt = event.detail.elt;
-      if (!elt || !screen.contains(elt) || elt.hasAttribute("data-poll") || elt.id === "roster-q") {
-        return;
+    // Every check-in action answers into #scan-result (the roster and the panel come out of
+    // band); polling and the search only replace the roster.
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      var target = event.detail.target;
+      if (target && target.id === "scan-result") {
+        window.setTimeout(focusAfterAnswer, 0);
       }
-      window.setTimeout(focusAfterAnswer, 0);
     });
 
     // Emptied as soon as the scan is sent (its value is already taken), so that a next scan

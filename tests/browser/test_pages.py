@@ -89,6 +89,14 @@ def _calendar_link_created(page: Page, _seeded: Accounts) -> Response:
     return response
 
 
+def _staff_session(attribute: str, screen: str) -> Reach:
+    """A staff screen (``pointage``, ``cloture``) of a seeded session (``Accounts.<attribute>``).
+    None of the seeded sessions is today's: the check-in screens of an open session, with
+    results, are checked in test_checkin_journeys.py on that module's own data."""
+    return lambda page, seeded: page.goto(
+        f"/equipe/seances/{getattr(seeded, attribute)}/{screen}")
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -180,6 +188,12 @@ SCREENS = [
     Screen("donnees-personnelles-equipe", STAFF, _go("/donnees-personnelles"),
            "Vos données personnelles"),
     Screen("acces-refuse-equipe", STAFF, _go("/mon-espace/"), "Accès refusé", 403),
+    Screen("pointage-pas-aujourd-hui", STAFF, _staff_session("booked_session_id", "pointage"),
+           "Pointage : Premiers pas sur l'ordinateur", tags=ZOOM),
+    Screen("pointage-liste-vide", STAFF, _staff_session("open_session_id", "pointage"),
+           "Pointage : Bien utiliser son smartphone"),
+    Screen("cloture-a-confirmer", STAFF, _staff_session("booked_session_id", "cloture"),
+           "Clôturer la séance : Premiers pas sur l'ordinateur"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
