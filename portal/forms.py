@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from portal.services.passwords import MAX_LENGTH
+
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A row id from a form or query value; None for anything else ("²", "1e3", 20 digits)."""
+    return int(raw) if raw and _ID.fullmatch(raw) else None
 
 
 class LoginForm(FlaskForm):

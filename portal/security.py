@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from typing import Any
+
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.config import is_production
 
@@ -14,7 +17,26 @@ CSP = (
 )
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in URLs: an id beyond a 32-bit integer matches no route (404), instead of
+    overflowing the database driver (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL byte is never text a person typed, and PostgreSQL refuses it in strings: 400."""
+    if "\x00" in request.path or any("\x00" in value
+                                     for values in request.values.listvalues()
+                                     for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId  # before any blueprint adds its rules
+    app.before_request(_refuse_nul_bytes)
     hops = int(app.config.get("TRUST_PROXY_HOPS") or 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

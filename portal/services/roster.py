@@ -188,7 +188,8 @@ def fingerprint(session: WorkshopSession) -> str:
     row = db.session.execute(
         db.select(counted, taken).select_from(counted.join(taken, true()))  # one row each
     ).one()
-    state = (row, session.status.value, session.seats_taken, session.capacity,
+    state = (row, session.workshop.price_cheques, session.workshop.title,
+             session.status.value, session.seats_taken, session.capacity,
              session.closed_at, session.reopened_at, session.starts_at, session.ends_at,
              now().astimezone(PARIS).date())
     return hashlib.sha256(repr(state).encode()).hexdigest()[:20]

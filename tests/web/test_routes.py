@@ -103,3 +103,74 @@ def test_open_redirects_after_login_are_ignored(client, factory):
         assert response.headers["Location"] == "/mon-espace/", target
         client.post("/deconnexion")  # CSRF-refused: clear the cookie jar instead
         client.delete_cookie("portail_session")
+
+
+# --- logged in: the login guard no longer answers first ------------------------------------------
+
+
+@pytest.fixture
+def one_of_each(factory, frozen_now):
+    """Row 1 of each kind a route names, so that a route that acts would act on something:
+    a session of today that started ten minutes ago, a booking of it, the person booked."""
+    from datetime import timedelta
+
+    site = factory.site()
+    person = factory.beneficiary(site)
+    session = factory.session(site, factory.workshop(grants_attestation=True),
+                              starts_in=timedelta(minutes=-10))
+    factory.booking(session, person)
+    return site, person
+
+
+def _audience(factory, login_as, site, person, audience):
+    from portal.models.vocab import StaffRole
+
+    if audience == "staff":
+        login_as(factory.staff(site, role=StaffRole.ADMIN))
+        return "staff."
+    login_as(person)
+    return "me."
+
+
+def _snapshot():
+    """Every row of every table but the login sessions and the (append-only) audit trail."""
+    from portal.extensions import db
+
+    db.session.expire_all()
+    return {table.name: sorted(map(tuple, db.session.execute(table.select()).all()), key=repr)
+            for table in db.metadata.sorted_tables
+            if table.name not in ("login_session", "audit_event")}
+
+
+@pytest.mark.parametrize("audience", ["staff", "beneficiary"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_logged_in_posts_without_csrf_token_are_refused(app, client, factory, login_as,
+                                                        one_of_each, audience, htmx):
+    prefix = _audience(factory, login_as, *one_of_each, audience)
+    before = _snapshot()
+    checked = 0
+    for rule in all_rules(app):
+        if "POST" not in rule.methods or not rule.endpoint.startswith(prefix):
+            continue
+        response = client.post(concrete_url(rule), data={"action": "present", "code": "B"},
+                               headers={"HX-Request": "true"} if htmx else {})
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        checked += 1
+    assert checked >= 5
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("audience", ["staff", "beneficiary"])
+def test_logged_in_gets_change_nothing(app, client, factory, login_as, one_of_each, audience):
+    prefix = _audience(factory, login_as, *one_of_each, audience)
+    before = _snapshot()
+    checked = 0
+    for rule in all_rules(app):
+        if "GET" not in rule.methods or not rule.endpoint.startswith(prefix):
+            continue
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(concrete_url(rule), headers=headers)
+            assert response.status_code < 500, (rule.rule, response.status_code)
+        checked += 1
+    assert checked >= 5
+    assert _snapshot() == before

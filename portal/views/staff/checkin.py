@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from portal.clock import now
 from portal.extensions import db
 from portal.formatting import euros, hour
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, parse_id
 from portal.htmx import is_htmx
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
@@ -142,9 +142,10 @@ def _etag(session: WorkshopSession, text: str) -> str:
     return f'W/"{roster.fingerprint(session)}-{staff.id}-{get_locale()}-{search:x}"'
 
 
-def _roster_context(session: WorkshopSession, text: str) -> dict[str, Any]:
+def _roster_context(session: WorkshopSession, text: str,
+                    etag: str | None = None) -> dict[str, Any]:
     return {"roster": roster.roster(session, text), "text": text,
-            "etag": _etag(session, text), "poll_seconds": POLL_SECONDS,
+            "etag": etag or _etag(session, text), "poll_seconds": POLL_SECONDS,
             "can_act": _can_act(session), "can_undo": checkin.can_undo}
 
 
@@ -208,12 +209,10 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
 @bp.route("/seances/<int:session_id>/pointage")
 def checkin_page(session_id: int) -> Response:
     session = session_or_404(session_id)
-    raw = request.args.get("b", "")
-    booking = None
-    if raw.isdigit():
-        booking = db.session.get(Booking, int(raw))
-        if booking is not None and booking.session_id != session.id:
-            booking = None
+    booking_id = parse_id(request.args.get("b"))
+    booking = db.session.get(Booking, booking_id) if booking_id else None
+    if booking is not None and booking.session_id != session.id:
+        booking = None
     context = _page_context(session, None, booking, request.args.get("q", "")[:80])
     return make_response(render_template("staff/checkin.html", **context))
 
@@ -227,7 +226,7 @@ def roster_fragment(session_id: int) -> Response:
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
         response = make_response("", 304)
     else:
-        context = {**_roster_context(session, text), "session": session}
+        context = {**_roster_context(session, text, etag), "session": session}
         response = make_response(render_template("staff/_roster.html", **context))
     response.headers["ETag"] = etag
     response.vary.add("HX-Request")
@@ -240,10 +239,14 @@ def person_panel(session_id: int, booking_id: int) -> Response:
     booking = _booking_or_404(session, booking_id)
     if not is_htmx():
         context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-        return make_response(render_template("staff/checkin.html", **context))
+        response = make_response(render_template("staff/checkin.html", **context))
+        response.vary.add("HX-Request")
+        return response
     context = {"session": session, "form": EmptyForm(), "result": None,
                "can_act": _can_act(session), **_panel_context(session, None, booking)}
-    return make_response(render_template("staff/_person_panel.html", **context))
+    response = make_response(render_template("staff/_person_panel.html", **context))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
@@ -302,8 +305,8 @@ def mark(session_id: int, booking_id: int) -> Response:
 def walk_in(session_id: int) -> Response:
     session = session_or_404(session_id)
     _check_csrf()
-    raw = request.form.get("person_id", "")
-    person = db.session.get(Beneficiary, int(raw)) if raw.isdigit() else None
+    person_id = parse_id(request.form.get("person_id"))
+    person = db.session.get(Beneficiary, person_id) if person_id else None
     if person is None or person.is_anonymised:
         return _respond(session, Result("error", _("Refusé"),
                                         _("Cette personne n'est pas connue."), "unknown_person"))
@@ -320,12 +323,11 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
     booking = _booking_or_404(session, booking_id)
     _check_csrf()
     raw = request.form.get("numbers", "")[:2000]
-    programme = request.form.get("programme_id", "")
+    programme = parse_id(request.form.get("programme_id"))
     name = booking.beneficiary.display_name
     try:
         done = vouchers.redeem_cheques(booking, raw, actor=_actor(),
-                                       programme_id=int(programme) if programme.isdigit()
-                                       else None)
+                                       programme_id=programme)
     except ServiceError as error:
         result = _refused(error)
         result.focus = "cheques"

@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, parse_id
 from portal.htmx import render_page_or_partial
 from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
@@ -80,7 +80,8 @@ def book_for(person_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     raw = request.form.get("session_id", "")
-    session = db.session.get(WorkshopSession, int(raw)) if raw.isdigit() else None
+    session_id = parse_id(raw)
+    session = db.session.get(WorkshopSession, session_id) if session_id else None
     sites = people.visible_site_ids(_staff())
     if session is None or (sites is not None and session.site_id not in sites):
         flash(_("Choisissez une séance dans la liste."), "error")
@@ -106,7 +107,8 @@ def book_course_for(person_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     raw = request.form.get("course_id", "")
-    course = db.session.get(Course, int(raw)) if raw.isdigit() else None
+    course_id = parse_id(raw)
+    course = db.session.get(Course, course_id) if course_id else None
     sites = people.visible_site_ids(_staff())
     if course is None or (sites is not None and course.site_id not in sites):
         flash(_("Choisissez un parcours dans la liste."), "error")

@@ -22,7 +22,7 @@ from flask_login import current_user
 from portal.access import roles_required
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, parse_id
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
@@ -169,13 +169,14 @@ def deposit_slip() -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
-    site = db.session.get(Site, int(raw_site)) if raw_site.isdigit() else None
+    site_id = parse_id(raw_site)
+    site = db.session.get(Site, site_id) if site_id else None
     if site is None or not _in_my_sites(site.id):
         abort(404)
     year, _sep, month = raw_month.partition("-")
     try:
         document = documents.issue_deposit_slip(
-            site, int(year) if year.isdigit() else 0, int(month) if month.isdigit() else 0,
+            site, parse_id(year) or 0, parse_id(month) or 0,
             actor=_actor())
     except ServiceError as error:
         flash(error.message, "error")
