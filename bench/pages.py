@@ -50,15 +50,44 @@ def main() -> None:
         assert answer.status_code == 303, answer.get_data(as_text=True)[-3000:]
         report("staff sessions /equipe/",
                [timed(client, "/equipe/") for _ in range(args.requests)])
+        session_id = todays_session(app)
+        if session_id is None:
+            print("(no session today in the demo: check-in figures skipped)")
+        else:
+            checkin = f"/equipe/seances/{session_id}/pointage"
+            report("check-in page", [timed(client, checkin) for _ in range(args.requests)])
+            report("roster fragment, full (200)",
+                   [timed(client, checkin + "/liste") for _ in range(args.requests)])
+            etag = client.get(checkin + "/liste").headers["ETag"]
+            report("roster fragment, unchanged (304)",
+                   [timed(client, checkin + "/liste", {"If-None-Match": etag,
+                                                       "X-Portal-Poll": "1"}, expected=304)
+                    for _ in range(args.requests)])
         with app.app_context():
             db.engine.dispose()
 
 
-def timed(client, path: str) -> float:
+def todays_session(app) -> int | None:
+    """The demo's last session of today (the one the check-in walk-through uses)."""
+    from portal.clock import PARIS, now
+    from portal.models import WorkshopSession
+    from portal.models.vocab import SessionStatus
+
+    with app.app_context():
+        today = now().astimezone(PARIS).date()
+        ids = [s.id for s in db.session.scalars(
+            db.select(WorkshopSession).filter_by(status=SessionStatus.SCHEDULED)
+            .order_by(WorkshopSession.starts_at))
+            if s.starts_at.astimezone(PARIS).date() == today]
+        return ids[-1] if ids else None
+
+
+def timed(client, path: str, headers: dict[str, str] | None = None, *,
+          expected: int = 200) -> float:
     start = time.perf_counter()
-    response = client.get(path)
+    response = client.get(path, headers=headers or {})
     elapsed = (time.perf_counter() - start) * 1000
-    assert response.status_code == 200, (path, response.status_code)
+    assert response.status_code == expected, (path, response.status_code)
     return elapsed
 
 
