@@ -7,7 +7,6 @@ never depends on when the suite runs. After every change the seats must add up:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from portal.models import (
     Booking,
     Cheque,
     ChequeProgramme,
-    WorkshopSession,
 )
 from portal.models.vocab import (
     ActorKind,
@@ -31,62 +29,15 @@ from portal.models.vocab import (
 from portal.services import bookings, checkin, closing, roster
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.services.scene import NOW, VERIFY, code_of, fresh, seats_add_up
 
-#: Thursday 26 November 2026, 14:00 in Paris.
-NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-VERIFY = "https://portail.example.fr/v/{code}"
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[datetime]:
-    clock.freeze(NOW)
-    yield NOW
-    clock.unfreeze()
-
-
-@pytest.fixture
-def site(factory):
-    return factory.site(name="Cyberbase de Méricourt")
-
-
-@pytest.fixture
-def staff(factory, site):
-    return factory.staff(site, StaffRole.ANIMATEUR, full_name="Claire Martin")
-
-
-@pytest.fixture
-def actor(staff) -> Actor:
-    return Actor.of(staff)
-
+pytestmark = pytest.mark.usefixtures("frozen")
 
 @pytest.fixture
 def session(factory, site):
     """Started ten minutes ago, today."""
     return factory.session(site, factory.workshop(title="Premiers pas sur la tablette"),
                            starts_in=timedelta(minutes=-10), capacity=4)
-
-
-def code_of(call) -> str:
-    with pytest.raises(ServiceError) as error:
-        call()
-    return error.value.code
-
-
-def fresh(row):
-    """The row as the database has it now (another unit of work may have changed it)."""
-    db.session.expire_all()
-    return db.session.get(type(row), row.id)
-
-
-def seats_add_up(session: WorkshopSession) -> int:
-    """The invariant of SECURITY.md §4; returns the seats taken."""
-    db.session.expire_all()
-    taken = db.session.get(WorkshopSession, session.id).seats_taken
-    holding = db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
-        Booking.session_id == session.id,
-        Booking.status.in_((BookingStatus.BOOKED, BookingStatus.PRESENT))))
-    assert taken == holding, f"seats_taken={taken} but {holding} bookings hold a seat"
-    return taken
 
 
 def audit_rows(action: str | None = None) -> list[AuditEvent]:

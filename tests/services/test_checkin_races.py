@@ -12,58 +12,29 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
-from portal import clock
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
     Beneficiary,
     Booking,
     Cheque,
-    ChequeProgramme,
     Document,
     WorkshopSession,
 )
-from portal.models.vocab import BookingStatus, DocumentKind, StaffRole
+from portal.models.vocab import BookingStatus, DocumentKind
 from portal.services import checkin, closing, documents, vouchers
-from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.services.scene import NOW, seats_add_up
+
+pytestmark = pytest.mark.usefixtures("frozen")
 
 THREADS = 30
-#: Thursday 26 November 2026, 14:00 in Paris.
-NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[datetime]:
-    clock.freeze(NOW)
-    yield NOW
-    clock.unfreeze()
-
-
-@pytest.fixture
-def site(factory):
-    return factory.site(name="Cyberbase de Méricourt")
-
-
-@pytest.fixture
-def actor(factory, site) -> Actor:
-    return Actor.of(factory.staff(site, StaffRole.ANIMATEUR))
-
-
-@pytest.fixture
-def aptic(app) -> ChequeProgramme:
-    row = ChequeProgramme(name="APTIC Pas-de-Calais 2026", issuer="Département",
-                          operator="APTIC", number_pattern=r"[0-9]{10}",
-                          validity_end=date(2026, 12, 31))
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def race(app: Flask, arguments: list[int], attempt: Callable[[int], str]) -> Counter[str]:
@@ -100,15 +71,6 @@ def race(app: Flask, arguments: list[int], attempt: Callable[[int], str]) -> Cou
 def count(model, *where) -> int:
     db.session.expire_all()
     return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where)) or 0
-
-
-def seats_add_up(session_id: int) -> int:
-    db.session.expire_all()
-    taken = db.session.get(WorkshopSession, session_id).seats_taken
-    holding = count(Booking, Booking.session_id == session_id,
-                    Booking.status.in_((BookingStatus.BOOKED, BookingStatus.PRESENT)))
-    assert taken == holding, f"seats_taken={taken} but {holding} bookings hold a seat"
-    return taken
 
 
 def test_thirty_scans_of_one_booking_check_in_once(app, factory, site, actor):

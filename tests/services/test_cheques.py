@@ -6,61 +6,21 @@ issues the numbered receipt. The clock is frozen on Thursday 26 November 2026, 1
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from portal import clock
 from portal.extensions import db
-from portal.models import AuditEvent, Booking, Cheque, ChequeProgramme, Document
+from portal.models import AuditEvent, Booking, Cheque, Document
 from portal.models.vocab import ActorKind, BookingStatus, DocumentKind, StaffRole
 from portal.services import documents, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
 from portal.services.vouchers import ChequesRefused
+from tests.services.scene import NOW, programme
 
-#: Thursday 26 November 2026, 14:00 in Paris.
-NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[datetime]:
-    clock.freeze(NOW)
-    yield NOW
-    clock.unfreeze()
-
-
-@pytest.fixture
-def site(factory):
-    return factory.site(code="MER", name="Cyberbase de Méricourt")
-
-
-@pytest.fixture
-def staff(factory, site):
-    return factory.staff(site, StaffRole.ANIMATEUR, full_name="Claire Martin")
-
-
-@pytest.fixture
-def actor(staff) -> Actor:
-    return Actor.of(staff)
-
-
-def programme(**fields) -> ChequeProgramme:
-    values = {"name": "APTIC Pas-de-Calais 2026", "issuer": "Département du Pas-de-Calais",
-              "operator": "APTIC", "number_pattern": r"[0-9]{10}",
-              "validity_end": date(2026, 12, 31)}
-    values.update(fields)
-    row = ChequeProgramme(**values)
-    db.session.add(row)
-    db.session.commit()
-    return row
-
-
-@pytest.fixture
-def aptic(app) -> ChequeProgramme:
-    return programme()
-
+pytestmark = pytest.mark.usefixtures("frozen")
 
 def booking_for(factory, site, *, price: int = 2, status=BookingStatus.PRESENT,
                 **fields) -> Booking:

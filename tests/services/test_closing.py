@@ -6,8 +6,7 @@ ran from 11:50 to 13:50 that day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -15,7 +14,7 @@ from pypdf import PdfReader
 
 from portal import clock
 from portal.extensions import db
-from portal.models import AuditEvent, Booking, Course, Document, WorkshopSession
+from portal.models import AuditEvent, Course, Document, WorkshopSession
 from portal.models.vocab import (
     BookingStatus,
     CompletionRule,
@@ -26,33 +25,11 @@ from portal.models.vocab import (
 from portal.services import checkin, closing
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.services.scene import NOW, VERIFY, code_of, fresh, seats_add_up
 
-#: Thursday 26 November 2026, 14:00 in Paris.
-NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-VERIFY = "https://portail.example.fr/v/{code}"
+pytestmark = pytest.mark.usefixtures("frozen")
+
 ENDED = timedelta(hours=-2, minutes=-10)
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[datetime]:
-    clock.freeze(NOW)
-    yield NOW
-    clock.unfreeze()
-
-
-@pytest.fixture
-def site(factory):
-    return factory.site(code="MER", name="Cyberbase de Méricourt")
-
-
-@pytest.fixture
-def staff(factory, site):
-    return factory.staff(site, StaffRole.ANIMATEUR, full_name="Claire Martin")
-
-
-@pytest.fixture
-def actor(staff) -> Actor:
-    return Actor.of(staff)
 
 
 @pytest.fixture
@@ -63,27 +40,6 @@ def admin(factory, site) -> Actor:
 def finished_session(factory, site, *, grants: bool = True, **fields) -> WorkshopSession:
     workshop = factory.workshop(title="Créer son adresse e-mail", grants_attestation=grants)
     return factory.session(site, workshop, starts_in=ENDED, **fields)
-
-
-def code_of(call) -> str:
-    with pytest.raises(ServiceError) as error:
-        call()
-    return error.value.code
-
-
-def fresh(row):
-    db.session.expire_all()
-    return db.session.get(type(row), row.id)
-
-
-def seats_add_up(session: WorkshopSession) -> int:
-    db.session.expire_all()
-    taken = db.session.get(WorkshopSession, session.id).seats_taken
-    holding = db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
-        Booking.session_id == session.id,
-        Booking.status.in_((BookingStatus.BOOKED, BookingStatus.PRESENT))))
-    assert taken == holding, f"seats_taken={taken} but {holding} bookings hold a seat"
-    return taken
 
 
 def docs(kind: DocumentKind | None = None) -> list[Document]:
