@@ -10,6 +10,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Booking, Document
 from portal.models.vocab import BookingStatus, DocumentKind
+from portal.pdf.documents import qr_data_uri
 from portal.services import calendar
 from portal.services.audit import Actor
 from tests.conftest import csrf_from, login
@@ -310,3 +311,13 @@ def test_desk_messages_speak_to_staff(app, factory, site):
                            data={"csrf_token": csrf_from(page), "session_id": session.id})
     follow = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Odile est déjà inscrit à cette séance." in follow
+
+
+def test_a_booked_person_sees_the_code_to_show_at_the_door(client, factory, site, person):
+    session = factory.session(site)
+    booking = factory.booking(session, person, code="HX7KP4RM")
+    page = client.get(f"/mon-espace/seances/{session.id}").get_data(as_text=True)
+    assert "HX7K-P4RM" in page
+    # The QR code carries the booking code itself: the check-in scanner reads it from a phone.
+    assert f'src="{qr_data_uri(booking.code)}"' in page
+    assert 'alt="QR code à montrer à l\'accueil (code HX7K-P4RM)"' in page
