@@ -281,13 +281,18 @@ def _receipt(cheques: list[Cheque], actor: Actor) -> tuple[Document | None, bool
         return None, True
 
 
-def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
-    """The receipt for this booking's cheques that have none yet."""
-    require_site(actor, booking.session.site_id)
-    pending = list(db.session.scalars(
+def without_receipt(booking: Booking) -> list[Cheque]:
+    """Cheques taken for this booking that are on no receipt yet (its rendering failed)."""
+    return list(db.session.scalars(
         db.select(Cheque).where(Cheque.booking_id == booking.id,
                                 Cheque.redeemed_at.is_not(None), Cheque.receipt_id.is_(None))
         .order_by(Cheque.id)))
+
+
+def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
+    """The receipt for this booking's cheques that have none yet."""
+    require_site(actor, booking.session.site_id)
+    pending = without_receipt(booking)
     if not pending:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
     return documents.issue_receipt(pending, actor=actor)

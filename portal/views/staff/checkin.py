@@ -26,7 +26,6 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary, StaffMember
 from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
-from portal.models.vouchers import Cheque
 from portal.services import checkin, roster, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
@@ -167,16 +166,9 @@ def _panel_context(session: WorkshopSession, result: Result | None,
         context["paid"] = checkin.cheques_taken(booking)
         context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
         context["receipts"] = vouchers.receipts_of(booking)
-        context["unreceipted"] = _unreceipted(booking)
+        context["unreceipted"] = bool(vouchers.without_receipt(booking))
         context["programmes"] = vouchers.active_programmes() if context["owed"] else []
     return context
-
-
-def _unreceipted(booking: Booking) -> bool:
-    return db.session.scalar(
-        db.select(db.func.count(Cheque.id)).where(
-            Cheque.booking_id == booking.id, Cheque.redeemed_at.is_not(None),
-            Cheque.receipt_id.is_(None))) > 0
 
 
 def _page_context(session: WorkshopSession, result: Result | None = None,
