@@ -98,6 +98,14 @@ def check_open(session: WorkshopSession, at: datetime) -> None:
                            day=day(session.starts_at)))
 
 
+def _open_to(actor: Actor, session: WorkshopSession) -> datetime:
+    """The actor works at the session's site and attendance may be taken now; the time."""
+    require_site(actor, session.site_id)
+    at = now()
+    check_open(session, at)
+    return at
+
+
 def cheques_taken(booking: Booking) -> int:
     return db.session.scalar(
         db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
@@ -136,9 +144,7 @@ def _session_full(person: Beneficiary) -> ServiceError:
 def check_in(booking: Booking, *, actor: Actor) -> Marked:
     """Mark a person present. Already present is an answer, not an error."""
     session = booking.session
-    require_site(actor, session.site_id)
-    at = now()
-    check_open(session, at)
+    at = _open_to(actor, session)
     expected = booking.status
     if expected is BookingStatus.PRESENT:
         return Marked("already_checked_in", booking)
@@ -170,9 +176,7 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
 
 def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> Marked:
     session = booking.session
-    require_site(actor, session.site_id)
-    at = now()
-    check_open(session, at)
+    at = _open_to(actor, session)
     expected = booking.status
     code = "marked_absent" if status is BookingStatus.ABSENT else "marked_excused"
     if expected is status:
@@ -228,9 +232,7 @@ def _is_walk_in(booking: Booking) -> bool:
 def undo(booking: Booking, *, actor: Actor) -> Marked:
     """Back to "booked" (a walk-in added by mistake leaves the roster)."""
     session = booking.session
-    require_site(actor, session.site_id)
-    at = now()
-    check_open(session, at)
+    at = _open_to(actor, session)
     expected = booking.status
     if expected not in MARKS:
         raise NotAllowed("nothing_to_undo", _("Il n'y a rien à annuler pour cette personne."))
@@ -270,9 +272,7 @@ def undo(booking: Booking, *, actor: Actor) -> Marked:
 
 def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) -> Marked:
     """Someone at the door without a booking: take a seat (atomically) and check them in."""
-    require_site(actor, session.site_id)
-    at = now()
-    check_open(session, at)
+    at = _open_to(actor, session)
     if person.is_anonymised:
         raise NotFound("unknown_person", _("Cette personne n'est pas connue."))
     existing = bookings.booking_for(session, person)

@@ -13,7 +13,6 @@ from typing import Any
 from flask import abort, make_response, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.clock import now
@@ -24,13 +23,11 @@ from portal.htmx import is_htmx
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
-from portal.models.people import Beneficiary, StaffMember
+from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
 from portal.services import checkin, roster, vouchers
-from portal.services.audit import Actor
 from portal.services.errors import ServiceError
-from portal.sessions import client_ip
-from portal.views.staff import bp
+from portal.views.staff import bp, current_staff, staff_actor
 
 #: how often an open check-in screen asks whether the roster changed.
 POLL_SECONDS = 4
@@ -53,18 +50,10 @@ class Result:
     focus: str = "scan"
 
 
-def _staff() -> StaffMember:
-    return current_user._get_current_object()
-
-
-def _actor() -> Actor:
-    return Actor.of(_staff(), client_ip())
-
-
 def session_or_404(session_id: int) -> WorkshopSession:
     """A session of one of the staff member's sites; any other is a 404."""
     session = db.session.get(WorkshopSession, session_id)
-    if session is None or _staff().role_at(session.site_id) is None:
+    if session is None or current_staff().role_at(session.site_id) is None:
         abort(404)
     return session
 
@@ -135,7 +124,7 @@ def _refused(error: ServiceError) -> Result:
 
 
 def _etag(session: WorkshopSession, text: str) -> str:
-    staff = _staff()
+    staff = current_staff()
     # Stable across processes (unlike hash()): several workers answer the same screen.
     search = zlib.crc32(text.encode())
     return f'W/"{roster.fingerprint(session)}-{staff.id}-{get_locale()}-{search:x}"'
@@ -174,7 +163,7 @@ def _panel_context(session: WorkshopSession, result: Result | None,
 def _page_context(session: WorkshopSession, result: Result | None = None,
                   booking: Booking | None = None, text: str = "",
                   cheque_input: str = "") -> dict[str, Any]:
-    staff = _staff()
+    staff = current_staff()
     return {"session": session, "result": result, "form": EmptyForm(),
             "is_admin": staff.role_at(session.site_id) is StaffRole.ADMIN,
             "is_today": checkin.is_today(session), "cheque_input": cheque_input,
@@ -247,7 +236,7 @@ def scan(session_id: int) -> Response:
     _check_csrf()
     raw = request.form.get("code", "")
     try:
-        outcome = checkin.scan(session, raw, actor=_actor())
+        outcome = checkin.scan(session, raw, actor=staff_actor())
     except ServiceError as error:
         return _respond(session, _refused(error))
     if outcome.code == "walk_in_possible":
@@ -283,7 +272,7 @@ def mark(session_id: int, booking_id: int) -> Response:
         return _respond(session, Result("error", _("Refusé"), _("Choisissez une action."),
                                         "action_unknown"), booking)
     try:
-        marked = action(booking, actor=_actor())
+        marked = action(booking, actor=staff_actor())
     except ServiceError as error:
         result = _refused(error)
     else:
@@ -303,7 +292,7 @@ def walk_in(session_id: int) -> Response:
         return _respond(session, Result("error", _("Refusé"),
                                         _("Cette personne n'est pas connue."), "unknown_person"))
     try:
-        marked = checkin.add_walk_in(session, person, actor=_actor())
+        marked = checkin.add_walk_in(session, person, actor=staff_actor())
     except ServiceError as error:
         return _respond(session, _refused(error))
     return _respond(session, _marked_result(marked), marked.booking)
@@ -318,7 +307,7 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
     programme = parse_id(request.form.get("programme_id"))
     name = booking.beneficiary.display_name
     try:
-        done = vouchers.redeem_cheques(booking, raw, actor=_actor(),
+        done = vouchers.redeem_cheques(booking, raw, actor=staff_actor(),
                                        programme_id=programme)
     except ServiceError as error:
         result = _refused(error)
@@ -343,7 +332,7 @@ def issue_receipt(session_id: int, booking_id: int) -> Response:
     booking = _booking_or_404(session, booking_id)
     _check_csrf()
     try:
-        document = vouchers.issue_missing_receipt(booking, actor=_actor())
+        document = vouchers.issue_missing_receipt(booking, actor=staff_actor())
     except ServiceError as error:
         return _respond(session, _refused(error), booking)
     return _respond(session, Result("ok", _("Reçu"),

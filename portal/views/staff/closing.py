@@ -4,33 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.forms import EmptyForm
 from portal.models.vocab import SessionStatus, StaffRole
 from portal.services import closing
-from portal.services.audit import Actor
 from portal.services.errors import ServiceError
-from portal.sessions import client_ip
-from portal.views.staff import bp
+from portal.views.staff import bp, current_staff, staff_actor, verify_url
 from portal.views.staff.checkin import session_or_404
 from portal.views.staff.documents import pdf_response
 
 
-def _actor() -> Actor:
-    return Actor.of(current_user._get_current_object(), client_ip())
-
-
 def _is_admin_at(site_id: int) -> bool:
-    return current_user._get_current_object().role_at(site_id) is StaffRole.ADMIN
-
-
-def _verify_url() -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
+    return current_staff().role_at(site_id) is StaffRole.ADMIN
 
 
 @bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])
@@ -41,7 +30,7 @@ def close(session_id: int) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            done = closing.close_session(session, actor=_actor(), verify_url=_verify_url())
+            done = closing.close_session(session, actor=staff_actor(), verify_url=verify_url())
         except ServiceError as error:
             flash(error.message, "error")
             return redirect(url_for("staff.close", session_id=session.id), 303)
@@ -98,7 +87,7 @@ def reopen(session_id: int) -> Any:
             abort(400)
         reason = request.form.get("reason", "")[:1000]
         try:
-            closing.reopen_session(session, reason, actor=_actor())
+            closing.reopen_session(session, reason, actor=staff_actor())
         except ServiceError as failure:
             error = failure.message
         else:

@@ -7,7 +7,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 
 from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
@@ -17,14 +16,8 @@ from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingSource
 from portal.services import bookings, catalogue, people
-from portal.services.audit import Actor
 from portal.services.errors import ServiceError
-from portal.sessions import client_ip
-from portal.views.staff import bp
-
-
-def _staff() -> Any:
-    return current_user._get_current_object()
+from portal.views.staff import bp, current_staff, staff_actor
 
 
 def _for_staff(error: ServiceError, person: Beneficiary) -> str:
@@ -44,7 +37,7 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
 def _person_or_404(person_id: int) -> Beneficiary:
     """A beneficiary of one of the staff member's sites; anyone else is a 404."""
     person = db.session.get(Beneficiary, person_id)
-    if person is None or person.is_anonymised or not people.can_see(_staff(), person):
+    if person is None or person.is_anonymised or not people.can_see(current_staff(), person):
         abort(404)
     return person
 
@@ -53,14 +46,14 @@ def _person_or_404(person_id: int) -> Beneficiary:
 def people_search() -> Any:
     text = request.args.get("q", "")
     return render_page_or_partial("staff/people.html", "staff/_people_results.html",
-                                  text=text, results=people.search(_staff(), text))
+                                  text=text, results=people.search(current_staff(), text))
 
 
 @bp.route("/beneficiaires/<int:person_id>")
 def person(person_id: int) -> str:
     person = _person_or_404(person_id)
     upcoming, past = bookings.bookings_of(person)
-    sites = people.visible_site_ids(_staff())
+    sites = people.visible_site_ids(current_staff())
     choices = [s for s in catalogue.upcoming_sessions(limit=80)
                if sites is None or s.site_id in sites]
     booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
@@ -82,12 +75,12 @@ def book_for(person_id: int) -> Any:
     raw = request.form.get("session_id", "")
     session_id = parse_id(raw)
     session = db.session.get(WorkshopSession, session_id) if session_id else None
-    sites = people.visible_site_ids(_staff())
+    sites = people.visible_site_ids(current_staff())
     if session is None or (sites is not None and session.site_id not in sites):
         flash(_("Choisissez une séance dans la liste."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
     try:
-        outcome = bookings.book(session, person, actor=Actor.of(_staff(), client_ip()),
+        outcome = bookings.book(session, person, actor=staff_actor(),
                                 source=BookingSource.DESK,
                                 waitlist=request.form.get("liste_attente") == "1")
     except ServiceError as error:
@@ -109,12 +102,12 @@ def book_course_for(person_id: int) -> Any:
     raw = request.form.get("course_id", "")
     course_id = parse_id(raw)
     course = db.session.get(Course, course_id) if course_id else None
-    sites = people.visible_site_ids(_staff())
+    sites = people.visible_site_ids(current_staff())
     if course is None or (sites is not None and course.site_id not in sites):
         flash(_("Choisissez un parcours dans la liste."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
     try:
-        placed = bookings.book_course(course, person, actor=Actor.of(_staff(), client_ip()),
+        placed = bookings.book_course(course, person, actor=staff_actor(),
                                       source=BookingSource.DESK)
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
@@ -135,7 +128,7 @@ def cancel_for(booking_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        promoted = bookings.cancel(booking, actor=Actor.of(_staff(), client_ip()))
+        promoted = bookings.cancel(booking, actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
     else:

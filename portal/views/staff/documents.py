@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal.access import roles_required
 from portal.clock import PARIS, now
@@ -29,23 +28,13 @@ from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site
 from portal.models.vocab import StaffRole
 from portal.services import documents, people
-from portal.services.audit import Actor
 from portal.services.errors import ServiceError
-from portal.sessions import client_ip
-from portal.views.staff import bp
-
-
-def _actor() -> Actor:
-    return Actor.of(current_user._get_current_object(), client_ip())
+from portal.views.staff import bp, current_staff, staff_actor, verify_url
 
 
 def _in_my_sites(site_id: int) -> bool:
-    sites = people.visible_site_ids(current_user._get_current_object())
+    sites = people.visible_site_ids(current_staff())
     return sites is None or site_id in sites
-
-
-def _verify_url() -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
 
 
 def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
@@ -60,7 +49,7 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Respons
 
 @bp.route("/documents")
 def documents_list() -> str:
-    staff = current_user._get_current_object()
+    staff = current_staff()
     site_ids = people.visible_site_ids(staff)
     query = db.select(Site).filter_by(is_active=True).order_by(Site.name)
     if site_ids is not None:
@@ -89,7 +78,7 @@ def document_revoke(document_id: int) -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        documents.revoke(document, request.form.get("reason", ""), actor=_actor())
+        documents.revoke(document, request.form.get("reason", ""), actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
     else:
@@ -106,7 +95,8 @@ def booking_certificate(booking_id: int) -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        document = documents.issue_certificate(booking, actor=_actor(), verify_url=_verify_url())
+        document = documents.issue_certificate(booking, actor=staff_actor(),
+                                               verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("staff.person", person_id=booking.beneficiary_id), 303)
@@ -121,8 +111,8 @@ def session_certificates(session_id: int) -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        issued, merged = documents.issue_session_certificates(session, actor=_actor(),
-                                                              verify_url=_verify_url())
+        issued, merged = documents.issue_session_certificates(session, actor=staff_actor(),
+                                                              verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("staff.today"), 303)
@@ -140,14 +130,14 @@ def attendance_sheet(session_id: int) -> Any:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    document = documents.issue_attendance_sheet(session, actor=_actor())
+    document = documents.issue_attendance_sheet(session, actor=staff_actor())
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
 @bp.route("/beneficiaires/<int:person_id>/carte", methods=["POST"])
 def login_card(person_id: int) -> Any:
     person = db.session.get(Beneficiary, person_id)
-    staff = current_user._get_current_object()
+    staff = current_staff()
     if person is None or person.is_anonymised or not people.can_see(staff, person):
         abort(404)
     if not EmptyForm().validate_on_submit():
@@ -158,7 +148,7 @@ def login_card(person_id: int) -> Any:
         return redirect(url_for("staff.person", person_id=person.id), 303)
     address = current_app.config["PUBLIC_URL"].split("://", 1)[-1].rstrip("/")
     document = documents.issue_login_card(
-        person, site, actor=_actor(), portal_address=address,
+        person, site, actor=staff_actor(), portal_address=address,
         code_validity=current_app.config["FIRST_LOGIN_CODE_VALIDITY"])
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
@@ -177,7 +167,7 @@ def deposit_slip() -> Any:
     try:
         document = documents.issue_deposit_slip(
             site, parse_id(year) or 0, parse_id(month) or 0,
-            actor=_actor())
+            actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("staff.documents_list"), 303)

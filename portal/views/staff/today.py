@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template
-from flask_login import current_user
 
 from portal.services import roster
-from portal.views.staff import bp
+from portal.views.staff import bp, current_staff
 
 
 @bp.route("/")
 def today() -> str:
-    staff = current_user._get_current_object()
+    staff = current_staff()
     days = roster.sessions_by_day(staff, days=7)
     return render_template("staff/today.html", staff=staff, days=days)
