@@ -8,6 +8,7 @@ worker killed; the next render starts a fresh one.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -33,7 +34,9 @@ _executor: ProcessPoolExecutor | None = None
 
 def _fontconfig_file() -> Path:
     """A fontconfig file that lists the project's fonts and nothing else."""
-    folder = Path(tempfile.gettempdir()) / f"portail-fontconfig-{os.getuid()}"
+    # One folder per checkout: two copies of the portal on a machine must not swap fonts.
+    tag = hashlib.sha256(str(FONT_DIR).encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"portail-fontconfig-{os.getuid()}-{tag}"
     folder.mkdir(exist_ok=True)
     path = folder / "fonts.conf"
     content = (

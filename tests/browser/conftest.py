@@ -257,6 +257,26 @@ class _QuietRequestHandler(WSGIRequestHandler):
         return None
 
 
+def _closing_iterators(app: Flask) -> Any:
+    """The body of every answer read and its iterator closed before anything is written.
+
+    Werkzeug's development server leaves a file answer (a static file) open when the browser
+    drops the connection first (it does for a favicon it no longer wants): the file is then
+    closed by the garbage collector with a ResourceWarning, which fails the test at random.
+    """
+
+    def application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        iterator = app(environ, start_response)
+        try:
+            return [b"".join(iterator)]
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    return application
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -282,7 +302,7 @@ def live_server(template_database: str, tmp_path_factory: pytest.TempPathFactory
         seeded = seed(Factory(password_hash))
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True,
+    server = make_server("127.0.0.1", 0, _closing_iterators(app), threaded=True,
                          request_handler=_QuietRequestHandler)
     live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, seeded)
 
