@@ -19,7 +19,7 @@ from portal.clock import now
 from portal.extensions import db
 from portal.formatting import euros, hour
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import is_htmx
+from portal.htmx import answer, is_htmx
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
@@ -174,14 +174,8 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
              cheque_input: str = "") -> Response:
     text = request.form.get("q", "")
     context = _page_context(session, result, booking, text, cheque_input)
-    # A refusal is an answer like any other on the screen (200 for htmx, no console error);
-    # a plain form post re-renders the page with 422, as any refused form does.
-    htmx = is_htmx()
-    status = 422 if result.tone == "error" and not htmx else 200
-    template = "staff/_checkin_answer.html" if htmx else "staff/checkin.html"
-    response = make_response(render_template(template, **context), status)
-    response.vary.add("HX-Request")
-    return response
+    return answer("staff/checkin.html", "staff/_checkin_answer.html",
+                  refused=result.tone == "error", **context)
 
 
 # --- routes --------------------------------------------------------------------------------
