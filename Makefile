@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 PORT ?= 5000
+# The address printed on documents and links: the one `make run` serves, unless given.
+PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 APT_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig
 APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils
 
@@ -15,7 +17,7 @@ APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils
 
 run: install migrate demo
 	@echo "Portail : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PORTAL_PUBLIC_URL=$(PORTAL_PUBLIC_URL) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-test
 	$(BIN)/ruff check portal tests bench
@@ -72,7 +74,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 demo: migrate
-	$(FLASK) demo --if-empty
+	PORTAL_PUBLIC_URL=$(PORTAL_PUBLIC_URL) $(FLASK) demo --if-empty
 
 lint: install-test
 	$(BIN)/ruff check portal tests bench

@@ -14,6 +14,7 @@ from portal.config import is_production
 from portal.extensions import db
 from portal.models.people import Site
 from portal.models.vocab import StaffRole
+from portal.public_urls import public_url
 from portal.services import accounts, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
@@ -90,10 +91,10 @@ def demo(if_empty: bool) -> None:
 
     if if_empty and db.session.scalar(db.select(Site.id).limit(1)) is not None:
         click.echo("La base contient déjà des données : démonstration non chargée.")
-        demo_data.print_accounts(click.echo)
+        demo_data.print_accounts(click.echo, public_url("public.home"))
         return
     demo_data.load()
-    demo_data.print_accounts(click.echo)
+    demo_data.print_accounts(click.echo, public_url("public.home"))
 
 
 @click.command("backup")

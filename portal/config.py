@@ -5,11 +5,13 @@ The explicit ``config`` mapping given to ``create_app`` (tests) wins over everyt
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -19,7 +21,7 @@ class ConfigurationError(RuntimeError):
 
 
 DEFAULTS: dict[str, Any] = {
-    "ENV_NAME": "development",  # "production" turns on every production safeguard
+    "ENV_NAME": "development",  # "production" turns on every production safeguard (ENVIRONMENTS)
     "DEBUG": False,
     "TESTING": False,
     "SQLALCHEMY_DATABASE_URI": None,  # None: instance/portal.sqlite3
@@ -60,7 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "HSTS_SECONDS": 31536000,
     "TRUST_PROXY_HOPS": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
     "PORTAL_NAME": "Portail",
-    # The public address printed on documents (verification links and QR codes).
+    # The public address every absolute link is built from (portal.public_urls): QR codes,
+    # verification links, login cards, calendar feeds. `make run` sets it to the port it serves;
+    # production refuses to start without a real HTTPS address.
     "PUBLIC_URL": "http://127.0.0.1:5000",
     # Messages to beneficiaries: queued in the outbox, sent by `flask send-messages` (cron).
     "MAIL_SERVER": "localhost",
@@ -96,6 +100,10 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_SMS_BACKEND": ("SMS_BACKEND", str),
 }
 
+#: the values PORTAL_ENV may take (any case): anything else refuses to start, so that a typo
+#: never runs a development configuration in production.
+ENVIRONMENTS = ("development", "production")
+
 PRODUCTION_OVERRIDES: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "__Host-portail",
     "SESSION_COOKIE_SECURE": True,
@@ -120,6 +128,7 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
         if variable in os.environ:
             app.config[key] = _parse(os.environ[variable], kind)
     app.config.update(overrides)
+    app.config["ENV_NAME"] = _environment_name(app.config.get("ENV_NAME"))
 
     if is_production(app):
         for key, value in PRODUCTION_OVERRIDES.items():
@@ -131,7 +140,9 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
             raise ConfigurationError("PORTAL_SECRET_KEY is required in production.")
         if len(app.config["SECRET_KEY"]) < 32:
             raise ConfigurationError("PORTAL_SECRET_KEY must be at least 32 characters long.")
-    elif not app.config.get("SECRET_KEY"):
+    app.config["PUBLIC_URL"] = _public_url(app.config.get("PUBLIC_URL"),
+                                           production=is_production(app))
+    if not is_production(app) and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -145,6 +156,54 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     app.debug = bool(app.config.get("DEBUG"))
+
+
+def _environment_name(raw: object) -> str:
+    name = str(raw if raw is not None else "").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)} (any case), not {raw!r}.")
+    return name
+
+
+def _public_url(raw: object, *, production: bool) -> str:
+    """The public address, normalised (lower-case scheme and host, no trailing slash).
+
+    Anywhere: an absolute http(s) address without credentials, query or fragment.
+    In production: HTTPS on a name or address that others can reach (no loopback).
+    """
+    text = str(raw or "").strip()
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname or "", parts.port
+    except ValueError as error:  # a port out of range, a malformed IPv6 address
+        raise ConfigurationError(f"PORTAL_PUBLIC_URL is not a valid address: {text!r}.") from error
+    if (parts.scheme.lower() not in ("http", "https") or not host or parts.query
+            or parts.fragment or parts.username is not None or parts.password is not None
+            or any(c.isspace() for c in text)):
+        raise ConfigurationError(
+            "PORTAL_PUBLIC_URL must be the portal's full address, such as "
+            f"https://portail.example.fr (no query, no password), not {text!r}.")
+    scheme = parts.scheme.lower()
+    if production and (scheme != "https" or _is_local(host)):
+        raise ConfigurationError(
+            "PORTAL_PUBLIC_URL must be the public HTTPS address of the portal in production "
+            f"(https://portail.example.fr), not {text!r}: it is printed on documents.")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _is_local(host: str) -> bool:
+    """Loopback, unspecified or ``localhost`` names: nobody else can open such an address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _normalise_database_url(url: str) -> str:

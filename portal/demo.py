@@ -20,7 +20,6 @@ a password. The known accounts are listed in ``DEMO_ACCOUNTS`` and by ``print_ac
 
 from __future__ import annotations
 
-import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -59,7 +58,6 @@ from portal.services import accounts, passwords
 from portal.services.audit import Actor, record
 from portal.services.codes import group, random_code
 
-DEMO_URL = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"  # `PORT=8000 make run`
 SEED = 2013  # the year the Cyberbase opened: same variety on every load
 PAST_DAYS = 30
 FUTURE_DAYS = 21
@@ -1007,11 +1005,11 @@ def _create_cheques(site: Site, plans: list[Planned], rng: random.Random,
 # --- printing the logins ------------------------------------------------------------------
 
 
-def print_accounts(echo: Callable[[str], None]) -> None:
-    """Print, in French, the demonstration logins and where to open the portal."""
+def print_accounts(echo: Callable[[str], None], address: str) -> None:
+    """Print, in French, the demonstration logins and where to open the portal (``address``)."""
     echo("")
     echo(f"Démonstration : {SITE_FIELDS['name']} ({SITE_CODE})")
-    echo(f"Ouvrez {DEMO_URL} puis « Se connecter ».")
+    echo(f"Ouvrez {address} puis « Se connecter ».")
     echo("")
     echo("Équipe (identifiant : l'adresse e-mail)")
     for account in (a for a in DEMO_ACCOUNTS if a.is_staff):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -164,9 +165,9 @@ def test_demo_accounts_follow_the_rules(app: Flask) -> None:
     assert set(demo.KEVIN_FIRST_LOGIN_CODE) <= set(UNAMBIGUOUS_ALPHABET)
 
     lines: list[str] = []
-    demo.print_accounts(lines.append)
+    demo.print_accounts(lines.append, "http://127.0.0.1:5000/")
     printed = "\n".join(lines)
-    assert "http://127.0.0.1:5000" in printed
+    assert "Ouvrez http://127.0.0.1:5000/ " in printed
     for account in demo.DEMO_ACCOUNTS:
         assert account.shown_identifier in printed and account.shown_secret in printed
 
@@ -208,6 +209,34 @@ def test_cli_loads_the_demo_then_leaves_it_alone(app: Flask, fast_hashing: None)
     assert result.exit_code == 0
     assert "déjà des données" in result.output
     assert table_counts() == before
+
+
+def test_cli_prints_the_address_the_portal_is_served_on(
+        app: Flask, fast_hashing: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PORT=8000 make run` sets PORTAL_PUBLIC_URL: the demo prints it, documents use it."""
+    app.config["PUBLIC_URL"] = "http://127.0.0.1:8000"
+    monkeypatch.setenv("PORT", "5000")  # the address comes from the configuration only
+    result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Ouvrez http://127.0.0.1:8000/ " in result.output
+    assert "5000" not in result.output
+
+
+def test_make_run_passes_its_port_to_the_portal() -> None:
+    """The Makefile serves on PORT and gives the same address to the demo and the portal."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "PORTAL_PUBLIC_URL")}
+    plan = subprocess.run(["make", "--dry-run", "--always-make", "run", "PORT=8123"], cwd=root,
+                          env=env, capture_output=True, text=True, check=True).stdout
+    lines = plan.splitlines()
+    demo_line = next(line for line in lines if " demo " in line)
+    serve_line = next(line for line in lines if " run " in line and "flask" in line)
+    for line in (demo_line, serve_line):
+        assert "PORTAL_PUBLIC_URL=http://127.0.0.1:8123" in line
+    assert "--port 8123" in serve_line
 
 
 def test_cli_refuses_production(app: Flask, fast_hashing: None) -> None:

@@ -31,6 +31,7 @@ from portal.htmx import is_htmx, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
 from portal.models.vocab import Language, Level, Theme
+from portal.public_urls import public_url
 from portal.services import beneficiaries as profile_service
 from portal.services import bookings, calendar, catalogue, documents
 from portal.services.audit import Actor
@@ -281,7 +282,7 @@ def create_feed() -> Any:
         abort(400)
     token = calendar.create_feed_token(_me(), actor=_actor())
     # Shown once on the profile page after the redirect (Post/Redirect/Get), then forgotten.
-    browser_session[NEW_FEED_KEY] = url_for("calendar_feed.feed", token=token, _external=True)
+    browser_session[NEW_FEED_KEY] = public_url("calendar_feed.feed", token=token)
     return redirect(url_for("me.profile"), 303)
 
 

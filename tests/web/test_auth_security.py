@@ -309,7 +309,8 @@ def test_production_cookies_are_secure_with_host_prefix(database_url, monkeypatc
     from portal import create_app
 
     monkeypatch.setenv("PORTAL_ENV", "production")
-    app = create_app({"SECRET_KEY": "s" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SECRET_KEY": "s" * 40, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "PUBLIC_URL": "https://portail.example.fr"})
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-portail"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_PATH"] == "/"

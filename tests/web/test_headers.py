@@ -53,7 +53,8 @@ def test_hsts_only_in_production(client, database_url, monkeypatch):
 
     assert "Strict-Transport-Security" not in client.get("/").headers
     monkeypatch.setenv("PORTAL_ENV", "production")
-    production = create_app({"SECRET_KEY": "p" * 40, "SQLALCHEMY_DATABASE_URI": database_url})
+    production = create_app({"SECRET_KEY": "p" * 40, "SQLALCHEMY_DATABASE_URI": database_url,
+                             "PUBLIC_URL": "https://portail.example.fr"})
     response = production.test_client().get("/healthz", base_url="https://localhost")
     with production.app_context():
         db.engine.dispose()

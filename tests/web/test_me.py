@@ -145,7 +145,7 @@ def test_personal_feed_is_revocable(app, client, factory, site, person):
                           follow_redirects=True)
     url = re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>',
                     created.get_data(as_text=True)).group(1).strip()
-    path = url.split("localhost", 1)[1]
+    path = url.removeprefix(app.config["PUBLIC_URL"])
     anonymous = app.test_client()
     assert anonymous.get(path).status_code == 200
     assert "BEGIN:VEVENT" in anonymous.get(path).get_data(as_text=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_login import current_user
 
 from portal.access import require_staff
 from portal.models.people import StaffMember
+from portal.public_urls import verify_url_template
 from portal.services.audit import Actor
 from portal.sessions import client_ip
 
@@ -25,7 +26,7 @@ def staff_actor() -> Actor:
 
 def verify_url() -> str:
     """Where a printed QR code sends its reader, ``{code}`` to fill."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/v/{code}"
+    return verify_url_template()
 
 
 from portal.views.staff import checkin, closing, desk, documents, today  # noqa: E402,F401  (routes register on bp)

@@ -27,6 +27,7 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site
 from portal.models.vocab import StaffRole
+from portal.public_urls import public_address
 from portal.services import documents, people
 from portal.services.errors import ServiceError
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
@@ -146,7 +147,7 @@ def login_card(person_id: int) -> Any:
     if site is None:
         flash(_("Indiquez d'abord le lieu habituel de la personne."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
-    address = current_app.config["PUBLIC_URL"].split("://", 1)[-1].rstrip("/")
+    address = public_address()
     document = documents.issue_login_card(
         person, site, actor=staff_actor(), portal_address=address,
         code_validity=current_app.config["FIRST_LOGIN_CODE_VALIDITY"])
