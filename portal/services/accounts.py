@@ -33,7 +33,8 @@ FIRST_LOGIN_CODE_LENGTH = 8
 
 
 def _invalid_credentials() -> AuthenticationFailed:
-    # One message for unknown identifier, wrong password, disabled account (SECURITY.md §1.4).
+    # One message for unknown identifier, wrong password, disabled account
+    # (docs/security.md#same-answer).
     return AuthenticationFailed(
         "invalid_credentials",
         str(_l("Identifiant ou mot de passe incorrect. Vérifiez et réessayez, "
@@ -46,6 +47,17 @@ def _too_many_attempts() -> AuthenticationFailed:
         "too_many_attempts",
         str(_l("Trop d'essais pour ce compte. Attendez 15 minutes, "
                "ou demandez de l'aide à l'accueil.")),
+    )
+    error.status = 429
+    return error
+
+
+def _too_many_failures_here() -> AuthenticationFailed:
+    # Said only after a failure: a right password from this address still opens the account.
+    error = AuthenticationFailed(
+        "too_many_failures_here",
+        str(_l("Identifiant ou mot de passe incorrect, et trop d'essais manqués depuis ce "
+               "lieu. Vérifiez bien, ou demandez de l'aide à l'accueil.")),
     )
     error.status = 429
     return error
@@ -80,7 +92,7 @@ def authenticate(identifier: str, password: str, *, ip: str) -> LoginOutcome:
     """Check an identifier and a password (or first-login code). Commits the audit trail."""
     key = account_key(identifier)
     throttle = login_throttle()
-    if throttle.is_blocked(key, ip):
+    if throttle.account_blocked(key):
         record(Actor.anonymous(ip), "login.blocked", object_type="account", object_id=key[:64])
         db.session.commit()
         raise _too_many_attempts()
@@ -98,15 +110,17 @@ def authenticate(identifier: str, password: str, *, ip: str) -> LoginOutcome:
                                                                                     password):
         return _succeed(principal, ip, first_login=True)
 
+    address_limited = throttle.address_exhausted(ip)
     throttle.record_failure(key, ip)
     record(
         Actor.anonymous(ip),
         "login.failed",
         object_type=principal.kind if principal else "unknown",
         object_id=principal.id if principal else "",
+        **({"address_limited": True} if address_limited else {}),
     )
     db.session.commit()
-    raise _invalid_credentials()
+    raise _too_many_failures_here() if address_limited else _invalid_credentials()
 
 
 def _is_anonymised(principal: Principal) -> bool:

@@ -1,7 +1,9 @@
-"""Counting failed logins per account (strict) and per address (loose), SECURITY.md §1.3.
+"""Counting failed logins per account (strict) and per address (loose).
 
-Beneficiaries share the centre's public address: one person's mistakes must not lock
-out the whole room, so the per-address limit is far looser than the per-account one.
+See docs/security.md#login-throttling. An account over its limit is refused, even with the
+right password. An address over its limit only changes how further *failures* from it are
+answered: beneficiaries and staff of a centre all leave through one public address, so the
+mistakes of a few (or an attacker on the same network) must never refuse a right password.
 Counters live in the rate-limit storage (memory on one process, Redis for several).
 """
 
@@ -21,12 +23,15 @@ class LoginThrottle:
     per_account: list[RateLimitItem]
     per_address: list[RateLimitItem]
 
-    def is_blocked(self, account_key: str, address: str) -> bool:
-        return not all(
-            self.strategy.test(item, "login-account", account_key) for item in self.per_account
-        ) or not all(
-            self.strategy.test(item, "login-address", address) for item in self.per_address
-        )
+    def account_blocked(self, account_key: str) -> bool:
+        """The account failed too often: refused whatever the password."""
+        return not all(self.strategy.test(item, "login-account", account_key)
+                       for item in self.per_account)
+
+    def address_exhausted(self, address: str) -> bool:
+        """The address failed too often: its failures are answered as such, nothing more."""
+        return not all(self.strategy.test(item, "login-address", address)
+                       for item in self.per_address)
 
     def record_failure(self, account_key: str, address: str) -> None:
         for item in self.per_account:

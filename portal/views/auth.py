@@ -37,13 +37,32 @@ FIRST_LOGIN_WINDOW_SECONDS = 600
 PENDING_KEY = "first_login"
 
 
+def _address_and_account() -> str:
+    """Key of the login form's request limit: one account from one address.
+
+    Never the address alone: a whole centre leaves through one address, and the requests of
+    some must not refuse the others (failed logins are counted in services/throttle.py).
+    """
+    return f"{sessions.client_ip()}|{accounts.account_key(request.form.get('identifier', ''))}"
+
+
+def _address_and_pending_person() -> str:
+    pending = session.get(PENDING_KEY)
+    person = pending.get("id") if isinstance(pending, dict) else None
+    return f"{sessions.client_ip()}|{person}"
+
+
+def _address_and_user() -> str:
+    return f"{sessions.client_ip()}|{current_user.kind}:{current_user.id}"
+
+
 def landing_url(user: Any = None) -> str:
     user = user if user is not None else current_user._get_current_object()
     return url_for("staff.today") if is_staff(user) else url_for("me.home")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"], key_func=_address_and_account)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(landing_url())
@@ -92,7 +111,7 @@ def _pending_first_login() -> Beneficiary | None:
 
 
 @bp.route("/premiere-connexion", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"], key_func=_address_and_pending_person)
 def first_login() -> Any:
     person = _pending_first_login()
     if person is None:
@@ -121,7 +140,7 @@ def first_login() -> Any:
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("20 per minute", methods=["POST"], key_func=_address_and_user)
 def change_password() -> Any:
     user = current_user._get_current_object()
     form = PasswordChangeForm()

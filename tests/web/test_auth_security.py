@@ -85,14 +85,50 @@ def test_another_account_from_the_same_address_still_works(client, factory):
     assert login(client, other.login_id, PASSWORD).status_code == 303
 
 
-def test_the_address_limit_is_loose_but_exists(app_config, factory, client, app):
-    app.config["LOGIN_FAILURES_PER_ADDRESS"] = "8 per hour"
-    people = [factory.beneficiary() for _ in range(3)]
-    for person in people:
-        for _ in range(3):
-            login(client, person.login_id, "mauvais mot de passe")
-    fresh = factory.beneficiary()
-    assert login(client, fresh.login_id, PASSWORD).status_code == 429
+def exhaust_the_address(app, factory, limit=8):
+    """Failures on several accounts from one address (the tests' client: 127.0.0.1)."""
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = f"{limit} per hour"
+    for _ in range(limit // 2):
+        person = factory.beneficiary()
+        for _ in range(2):
+            assert login(app.test_client(), person.login_id, "mauvais mot de passe"
+                         ).status_code == 401
+
+
+def test_a_correct_login_works_when_the_address_is_exhausted(app, factory):
+    """A whole room leaves through one address: others' failures never refuse a right password."""
+    exhaust_the_address(app, factory)
+    beneficiary, staff = factory.beneficiary(), factory.staff()
+    assert login(app.test_client(), beneficiary.login_id, PASSWORD).status_code == 303
+    assert login(app.test_client(), staff.email, PASSWORD).status_code == 303
+    first_timer = factory.beneficiary(password_hash=None)
+    code = accounts.issue_first_login_code(first_timer, validity=timedelta(days=7),
+                                           actor=Actor.system())
+    assert login(app.test_client(), first_timer.login_id, code).headers["Location"] == (
+        "/premiere-connexion")
+
+
+def test_an_exhausted_address_refuses_further_failures(app, factory):
+    exhaust_the_address(app, factory)
+    person = factory.beneficiary()
+    refused = login(app.test_client(), person.login_id, "mauvais mot de passe")
+    assert refused.status_code == 429
+    assert "depuis ce lieu" in refused.get_data(as_text=True)
+    last = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert last.action == "login.failed" and last.details.get("address_limited") is True
+    # Those failures still count for the account: its own limit applies as before.
+    for _ in range(4):
+        login(app.test_client(), person.login_id, "mauvais mot de passe")
+    blocked = login(app.test_client(), person.login_id, PASSWORD)
+    assert blocked.status_code == 429 and "pour ce compte" in blocked.get_data(as_text=True)
+
+
+def test_many_login_requests_from_one_address_never_refuse_another_account(app, factory):
+    """The request limit on the login form counts per account and address, not per address."""
+    client = app.test_client()
+    for n in range(31):  # more than the form's 30 per minute, over many identifiers
+        assert login(client, f"INCONNU{n}", "mauvais mot de passe").status_code == 401
+    assert login(client, factory.beneficiary().login_id, PASSWORD).status_code == 303
 
 
 def test_block_expires_after_the_window(client, factory, frozen_now):
