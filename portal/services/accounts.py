@@ -99,16 +99,20 @@ def authenticate(identifier: str, password: str, *, ip: str) -> LoginOutcome:
 
     principal = find_by_identifier(identifier)
     usable = principal is not None and principal.is_active and not _is_anonymised(principal)
-    password_ok = passwords.verify_password(
-        principal.password_hash if usable and principal else None, password
-    )
-    if usable and principal and password_ok:
-        if passwords.needs_rehash(principal.password_hash or ""):
-            principal.password_hash = passwords.hash_password(password)
-        return _succeed(principal, ip, first_login=False)
-    if usable and isinstance(principal, Beneficiary) and _first_login_code_matches(principal,
-                                                                                    password):
-        return _succeed(principal, ip, first_login=True)
+    account = principal if usable else None
+    # Every failure runs exactly two argon2 verifications — the password, then the card's
+    # first-login code — each against a dummy hash when there is nothing real to check, so
+    # that no failure (unknown, disabled, wrong password, code pending or expired) can be
+    # told from another by its time (docs/security.md#same-answer).
+    password_ok = passwords.verify_password(account.password_hash if account else None,
+                                            password)
+    if password_ok and account is not None:
+        if passwords.needs_rehash(account.password_hash or ""):
+            account.password_hash = passwords.hash_password(password)
+        return _succeed(account, ip, first_login=False)
+    code_ok = passwords.verify_password(_pending_code_hash(account), normalise_code(password))
+    if code_ok and account is not None:
+        return _succeed(account, ip, first_login=True)
 
     address_limited = throttle.address_exhausted(ip)
     throttle.record_failure(key, ip)
@@ -127,12 +131,14 @@ def _is_anonymised(principal: Principal) -> bool:
     return isinstance(principal, Beneficiary) and principal.is_anonymised
 
 
-def _first_login_code_matches(person: Beneficiary, code: str) -> bool:
-    if not person.first_login_code_hash or not person.first_login_code_expires_at:
-        return False
-    if person.first_login_code_expires_at <= now():
-        return False
-    return passwords.verify_password(person.first_login_code_hash, normalise_code(code))
+def _pending_code_hash(principal: Principal | None) -> str | None:
+    """The hash of the card's first-login code, while it may still be used."""
+    if not isinstance(principal, Beneficiary) or not principal.first_login_code_hash:
+        return None
+    expires = principal.first_login_code_expires_at
+    if expires is None or expires <= now():
+        return None
+    return principal.first_login_code_hash
 
 
 def _succeed(principal: Principal, ip: str, *, first_login: bool) -> LoginOutcome:

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, LoginSession
 from portal.services import accounts, passwords
 from portal.services.audit import Actor
-from portal.services.errors import ValidationFailed
+from portal.services.errors import AuthenticationFailed, ValidationFailed
 from tests.conftest import PASSWORD, csrf_from, login, post_form
 
 # --- 1. argon2id parameters ------------------------------------------------------------
@@ -157,6 +157,66 @@ def test_unknown_identifier_and_wrong_password_answer_the_same(client, factory):
         return text[start:text.index("</div>", start)]
 
     assert message(wrong) == message(unknown) == message(disabled)
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """Counts the argon2 verifications actually run (and the hashes they ran against)."""
+    from argon2 import PasswordHasher
+
+    verified: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self, hash, password):
+        verified.append(hash)
+        return real(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return verified
+
+
+def failed_login_paths(factory, frozen_now):
+    """Every way a login can fail (but a blocked account), each as a function to call."""
+    plain = factory.beneficiary()
+    with_code = factory.beneficiary()  # a password, and a new card not used yet
+    accounts.issue_first_login_code(with_code, validity=timedelta(days=7), actor=Actor.system())
+    card_only = factory.beneficiary(password_hash=None)
+    accounts.issue_first_login_code(card_only, validity=timedelta(days=7), actor=Actor.system())
+    expired = factory.beneficiary(password_hash=None)
+    expired_code = accounts.issue_first_login_code(expired, validity=timedelta(days=-1),
+                                                   actor=Actor.system())
+    disabled = factory.beneficiary(is_active=False)
+    staff, disabled_staff = factory.staff(), factory.staff(is_active=False)
+    wrong = "pas le bon mot de passe"
+
+    def attempt(identifier, password):
+        return lambda: accounts.authenticate(identifier, password, ip="203.0.113.7")
+
+    return {
+        "unknown beneficiary": attempt("ZZZZZZ", wrong),
+        "unknown staff": attempt("personne@example.org", wrong),
+        "wrong password": attempt(plain.login_id, wrong),
+        "wrong password, card code pending": attempt(with_code.login_id, wrong),
+        "wrong code, no password yet": attempt(card_only.login_id, wrong),
+        "expired code": attempt(expired.login_id, expired_code),
+        "disabled account, right password": attempt(disabled.login_id, PASSWORD),
+        "staff, wrong password": attempt(staff.email, wrong),
+        "disabled staff, right password": attempt(disabled_staff.email, PASSWORD),
+    }
+
+
+def test_every_failed_login_costs_the_same_work(app, factory, frozen_now, verifications):
+    """No path can be told from another by its time: same number of argon2 verifications,
+    against hashes of the same cost."""
+    work = {}
+    for name, attempt in failed_login_paths(factory, frozen_now).items():
+        verifications.clear()
+        with pytest.raises(AuthenticationFailed) as failure:
+            attempt()
+        assert failure.value.code == "invalid_credentials", name
+        work[name] = [extract_parameters(h) for h in verifications]
+    expected = [extract_parameters(passwords.HASHER.hash("x"))] * 2
+    assert work == dict.fromkeys(work, expected)
 
 
 # --- 5. password change needs the current one; first-login codes -----------------------
