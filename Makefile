@@ -1,23 +1,37 @@
 # Portail: `make run` serves the demo, `make test` runs the whole suite.
 # Both are idempotent: a second run only does what changed.
+#
+# Python dependencies are locked with their hashes: requirements/runtime.txt (what the portal
+# needs to run) and requirements/test.txt (the same plus the test tools); `make lock`
+# regenerates both from pyproject.toml. npm: package-lock.json, dev dependencies (the W3C
+# validator) only for the tests.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
+PIP_INSTALL := $(BIN)/pip install -q --disable-pip-version-check --no-input
+NPM_CI := npm ci --no-audit --no-fund --ignore-scripts
 PORT ?= 5000
 # The address printed on documents and links: the one `make run` serves, unless given.
 PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 APT_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig
 APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils
 
-.PHONY: run test install install-test system-deps system-deps-test assets translations \
-        migrate demo lint lock clean
+.PHONY: run serve check-port test install install-test system-deps system-deps-test assets \
+        translations migrate demo lint lock clean
 
-run: install migrate demo
+# The port is checked before anything is installed, and again just before serving.
+run: check-port
+	@$(MAKE) --no-print-directory serve
+
+serve: install migrate demo check-port
 	@echo "Portail : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
 	PORTAL_PUBLIC_URL=$(PORTAL_PUBLIC_URL) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+check-port:
+	@$(PYTHON) scripts/check-port '$(PORT)'
 
 test: install-test
 	$(BIN)/ruff check portal tests bench
@@ -25,7 +39,7 @@ test: install-test
 
 install: system-deps $(VENV)/.installed node_modules/.installed assets translations
 
-install-test: install system-deps-test $(VENV)/.installed-test
+install-test: install system-deps-test $(VENV)/.installed-test node_modules/.installed-test
 
 # System libraries WeasyPrint needs (Debian), installed only when missing.
 system-deps:
@@ -45,17 +59,31 @@ system-deps-test:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Runtime dependencies only, each file checked against its locked hash; then the portal
+# itself (editable), built with the locked setuptools rather than one fetched unchecked.
+$(VENV)/.installed: requirements/runtime.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(PIP_INSTALL) --require-hashes -r requirements/runtime.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+# The test tools (pytest, Playwright, hypothesis, ruff…), on top of the runtime.
+$(VENV)/.installed-test: $(VENV)/.installed requirements/test.txt
+	$(PIP_INSTALL) --require-hashes -r requirements/test.txt
 	touch $@
 
+# npm: without the dev dependencies for `make run`; `make test` installs everything at once
+# (its prerequisites inherit NPM_OMIT=), or adds the dev dependencies after a `make run`.
+NPM_OMIT := --omit=dev
+install-test: NPM_OMIT :=
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --ignore-scripts
+	$(NPM_CI) $(NPM_OMIT)
+	$(if $(NPM_OMIT),,touch node_modules/.with-dev)
+	touch $@
+
+node_modules/.installed-test: node_modules/.installed
+	@test -f node_modules/.with-dev || { echo "$(NPM_CI)"; $(NPM_CI) && \
+	  touch node_modules/.with-dev node_modules/.installed; }
 	touch $@
 
 # Third-party assets are copied from node_modules (git-ignored), never committed.
@@ -79,12 +107,21 @@ demo: migrate
 lint: install-test
 	$(BIN)/ruff check portal tests bench
 
-# Regenerate requirements.lock from pyproject.toml (maintainers only).
+# Regenerate the locks from pyproject.toml and package.json (maintainers, after changing a
+# dependency). Pins already locked are kept; `make lock UPGRADE=1` moves everything to the
+# newest versions allowed. The test lock is resolved within the runtime one, so both agree.
+LOCK_TOOLS := pip-tools==7.6.2
+PIP_COMPILE = $$tmp/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+              --all-build-deps --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 lock:
-	rm -rf /tmp/portail-lock && $(PYTHON) -m venv /tmp/portail-lock
-	/tmp/portail-lock/bin/pip install -q -U pip
-	/tmp/portail-lock/bin/pip install -q -e '.[test]'
-	/tmp/portail-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/pip" install -q --disable-pip-version-check -U pip '$(LOCK_TOOLS)' && \
+	$(PIP_COMPILE) --output-file requirements/runtime.txt pyproject.toml && \
+	$(PIP_COMPILE) --extra test --constraint requirements/runtime.txt \
+	  --output-file requirements/test.txt pyproject.toml
+	npm install --package-lock-only --no-audit --no-fund --ignore-scripts
+	@echo "Locks written: requirements/runtime.txt, requirements/test.txt, package-lock.json"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache
