@@ -1,4 +1,6 @@
-"""Password hashing (argon2id) and the password policy (SECURITY.md §1.1-2).
+"""Password hashing (argon2id) and the password policy.
+
+See docs/security.md#password-hashing and docs/security.md#password-policy.
 
 Policy: at least 12 characters, long ones accepted, no composition rules, no truncation,
 no case folding; common passwords and passwords built on the person's own identifiers

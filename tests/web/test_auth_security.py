@@ -1,4 +1,5 @@
-"""SECURITY.md §1: passwords, throttling, identical answers, sessions, cookies."""
+"""docs/security.md#authentication: passwords, throttling, identical answers, sessions,
+cookies, production configuration."""
 
 from __future__ import annotations
 
