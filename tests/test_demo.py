@@ -228,7 +228,8 @@ def test_make_run_passes_its_port_to_the_portal() -> None:
     from pathlib import Path
 
     root = Path(__file__).parents[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "PORTAL_PUBLIC_URL")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PORT", "PORTAL_PUBLIC_URL", "MAKEFLAGS", "MAKELEVEL")}
     plan = subprocess.run(["make", "--dry-run", "--always-make", "run", "PORT=8123"], cwd=root,
                           env=env, capture_output=True, text=True, check=True).stdout
     lines = plan.splitlines()
