@@ -42,25 +42,24 @@ def _invalid_credentials() -> AuthenticationFailed:
     )
 
 
-def _too_many_attempts() -> AuthenticationFailed:
-    error = AuthenticationFailed(
-        "too_many_attempts",
-        str(_l("Trop d'essais pour ce compte. Attendez 15 minutes, "
-               "ou demandez de l'aide à l'accueil.")),
-    )
+def _throttled(code: str, message: str) -> AuthenticationFailed:
+    error = AuthenticationFailed(code, message)
     error.status = 429
     return error
+
+
+def _too_many_attempts() -> AuthenticationFailed:
+    return _throttled("too_many_attempts",
+                      str(_l("Trop d'essais pour ce compte. Attendez 15 minutes, "
+                             "ou demandez de l'aide à l'accueil.")))
 
 
 def _too_many_failures_here() -> AuthenticationFailed:
     # Said only after a failure: a right password from this address still opens the account.
-    error = AuthenticationFailed(
-        "too_many_failures_here",
-        str(_l("Identifiant ou mot de passe incorrect, et trop d'essais manqués depuis ce "
-               "lieu. Vérifiez bien, ou demandez de l'aide à l'accueil.")),
-    )
-    error.status = 429
-    return error
+    return _throttled("too_many_failures_here",
+                      str(_l("Identifiant ou mot de passe incorrect, et trop d'essais manqués "
+                             "depuis ce lieu. Vérifiez bien, ou demandez de l'aide à "
+                             "l'accueil.")))
 
 
 def account_key(identifier: str) -> str:

@@ -43,7 +43,8 @@ def _address_and_account() -> str:
     Never the address alone: a whole centre leaves through one address, and the requests of
     some must not refuse the others (failed logins are counted in services/throttle.py).
     """
-    return f"{sessions.client_ip()}|{accounts.account_key(request.form.get('identifier', ''))}"
+    identifier = request.form.get("identifier", "")[:255]  # the form allows 254 at most
+    return f"{sessions.client_ip()}|{accounts.account_key(identifier)}"
 
 
 def _address_and_pending_person() -> str:
