@@ -305,6 +305,7 @@ def live_server(template_database: str, tmp_path_factory: pytest.TempPathFactory
     server = make_server("127.0.0.1", 0, _closing_iterators(app), threaded=True,
                          request_handler=_QuietRequestHandler)
     live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, seeded)
+    app.config["PUBLIC_URL"] = live.url  # as `make run` does: links lead to this server
 
     def _record(_sender: Flask, exception: BaseException, **_extra: Any) -> None:
         live.exceptions.append(exception)
