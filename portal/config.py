@@ -180,7 +180,7 @@ def _public_url(raw: object, *, production: bool) -> str:
         raise ConfigurationError(f"PORTAL_PUBLIC_URL is not a valid address: {text!r}.") from error
     if (parts.scheme.lower() not in ("http", "https") or not host or parts.query
             or parts.fragment or parts.username is not None or parts.password is not None
-            or any(c.isspace() for c in text)):
+            or any(c.isspace() or c in "{}" for c in text)):
         raise ConfigurationError(
             "PORTAL_PUBLIC_URL must be the portal's full address, such as "
             f"https://portail.example.fr (no query, no password), not {text!r}.")

@@ -151,7 +151,7 @@ def test_production_refuses_an_address_that_is_not_public_https(instance, monkey
 @pytest.mark.parametrize("address", [
     "portail.example.fr", "ftp://portail.example.fr", "https://", "https://portail.example.fr?x=1",
     "https://portail.example.fr/#top", "https://user:pw@portail.example.fr", "https:///v",
-    "https://portail example.fr", "https://portail.example.fr:99999",
+    "https://portail example.fr", "https://portail.example.fr:99999", "https://x.fr/{code}",
 ])
 def test_a_malformed_address_refuses_to_start_everywhere(instance, monkeypatch, address):
     monkeypatch.setenv("PORTAL_PUBLIC_URL", address)
