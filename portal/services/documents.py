@@ -13,14 +13,22 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.formatting import day, duration, euros, hour
+from portal.formatting import (
+    DOCUMENT_LANG,
+    day,
+    duration,
+    euros,
+    full_date,
+    hour,
+    month_year,
+    upper_first,
+)
 from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document, DocumentCounter
@@ -171,14 +179,14 @@ def revoke(document: Document, reason: str, *, actor: Actor) -> None:
 # --- attestations -----------------------------------------------------------------------------
 
 
-def certificate_snapshot(booking: Booking) -> dict[str, Any]:
+def certificate_snapshot(booking: Booking, lang: str = DOCUMENT_LANG) -> dict[str, Any]:
     """The data printed on an attendance certificate (DOMAIN.md §4 mentions)."""
     session = booking.session
     workshop = session.workshop
     site = session.site
     person = booking.beneficiary
     return {
-        "lang": "fr",
+        "lang": lang,
         "site": _site_data(site),
         "doc_title": "Attestation de participation",
         "person_name": person.display_name,
@@ -187,14 +195,14 @@ def certificate_snapshot(booking: Booking) -> dict[str, Any]:
         "action_phrase": "a participé à l'atelier",
         "title": workshop.title,
         "nature": "atelier collectif de médiation numérique",
-        "dates_phrase": f"Le {day(session.starts_at)}, de {hour(session.starts_at)} "
-                        f"à {hour(session.ends_at)}",
+        "dates_phrase": f"Le {day(session.starts_at, lang)}, de {hour(session.starts_at, lang)} "
+                        f"à {hour(session.ends_at, lang)}",
         "first_date": session.starts_at.isoformat(),
         "last_date": session.ends_at.isoformat(),
         "duration": duration(workshop.duration_minutes),
         "place": ", ".join(p for p in (site.name, session.room) if p),
         "objectives": workshop.objective_list,
-        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
     }
 
 
@@ -309,14 +317,15 @@ def issue_attendance_sheet(session: WorkshopSession, *, actor: Actor) -> Documen
         .where(Booking.session_id == session.id, Booking.status.in_(_ATTENDANCE_LABELS))
         .order_by(Beneficiary.last_name, Beneficiary.first_name)))
     count = {status: sum(1 for b in rows if b.status is status) for status in _ATTENDANCE_LABELS}
+    lang = DOCUMENT_LANG
     snapshot = {
-        "lang": "fr",
+        "lang": lang,
         "site": _site_data(session.site),
         "doc_title": "Feuille d'émargement",
-        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
         "workshop_title": session.workshop.title,
-        "date": day(session.starts_at).capitalize(),
-        "times": f"{hour(session.starts_at)} – {hour(session.ends_at)}",
+        "date": upper_first(day(session.starts_at, lang)),
+        "times": f"{hour(session.starts_at, lang)} – {hour(session.ends_at, lang)}",
         "room": session.room,
         "animator": session.animator.full_name if session.animator else "",
         "rows": [{"name": b.beneficiary.display_name, "status": _ATTENDANCE_LABELS[b.status],
@@ -344,10 +353,11 @@ def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_ad
     """
     code = accounts.issue_first_login_code(person, validity=code_validity, actor=actor)
     expires = person.first_login_code_expires_at or now()
+    lang = DOCUMENT_LANG
     card = {"name": person.display_name, "identifier": person.login_id_display,
             "qr_text": person.login_id, "code": group(code),
-            "code_expires": format_date(expires.astimezone(PARIS).date(), "d MMMM y")}
-    snapshot = {"lang": "fr", "site": _site_data(site), "doc_title": "Carte d'accès au portail",
+            "code_expires": full_date(expires.astimezone(PARIS).date(), lang)}
+    snapshot = {"lang": lang, "site": _site_data(site), "doc_title": "Carte d'accès au portail",
                 "portal_address": portal_address, "cards": [card]}
     document = issue(DocumentKind.LOGIN_CARD, site, snapshot,
                      title=f"Carte d'accès – {person.display_name}", actor=actor,
@@ -370,6 +380,7 @@ def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Do
         .order_by(Cheque.programme_id, Cheque.number)))
     if not cheques:
         raise NotAllowed("no_cheques", _("Aucun chèque n'a été reçu ce mois-là."))
+    lang = DOCUMENT_LANG
     bookings = {b.id: b for b in db.session.scalars(
         db.select(Booking).where(Booking.id.in_({c.booking_id for c in cheques if c.booking_id})))}
     programmes: dict[int, dict[str, Any]] = {}
@@ -381,24 +392,25 @@ def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Do
         service = (f"Atelier « {booking.session.workshop.title} »" if booking
                    else "Accompagnement individuel")
         entry["cheques"].append({
-            "number": group(cheque.number), "value": euros(cheque.value_cents),
+            "number": group(cheque.number), "value": euros(cheque.value_cents, lang),
             "taken_on": cheque.redeemed_at.astimezone(PARIS).strftime("%d/%m/%Y")
             if cheque.redeemed_at else "",
             "service": service,
             "staff": cheque.redeemed_by.full_name if cheque.redeemed_by else ""})
         entry["cents"] += cheque.value_cents
     total_cents = sum(p["cents"] for p in programmes.values())
-    month_name = format_date(start.date(), "MMMM y")
+    month_name = month_year(start.date(), lang)
     snapshot = {
-        "lang": "fr", "site": _site_data(site), "doc_title": "Bordereau de remise de chèques",
+        "lang": lang, "site": _site_data(site), "doc_title": "Bordereau de remise de chèques",
         "month": month_name, "period_phrase": f"Chèques reçus en {month_name}",
-        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
         "programmes": [{**{k: v for k, v in p.items() if k != "cents"},
                         "count": f"{len(p['cheques'])} chèque(s)",
-                        "count_number": str(len(p["cheques"])), "value": euros(p["cents"])}
+                        "count_number": str(len(p["cheques"])),
+                        "value": euros(p["cents"], lang)}
                        for p in programmes.values()],
         "total_count": f"{len(cheques)} chèque(s)", "total_count_number": str(len(cheques)),
-        "total_value": euros(total_cents),
+        "total_value": euros(total_cents, lang),
         "regisseur_name": site.signatory_name, "regisseur_role": site.signatory_role,
         "regie_mention": "",
     }
@@ -442,18 +454,19 @@ def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Acto
     sessions = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
     first, last = sessions[0], sessions[-1]
     minutes = sum(s.workshop.duration_minutes for s in sessions)
+    lang = DOCUMENT_LANG
     snapshot = {
-        "lang": "fr", "site": _site_data(course.site),
+        "lang": lang, "site": _site_data(course.site),
         "doc_title": "Attestation de fin de parcours",
         "person_name": person.display_name, "person_first_name": person.first_name,
         "person_public_name": person.first_name_and_initial,
         "action_phrase": "a suivi le parcours", "title": course.title,
         "nature": f"parcours de médiation numérique en {given} séances collectives",
-        "dates_phrase": f"Du {day(first.starts_at)} au {day(last.starts_at)}, "
+        "dates_phrase": f"Du {day(first.starts_at, lang)} au {day(last.starts_at, lang)}, "
                         f"{attended} séance(s) suivie(s) sur {given}",
         "duration": duration(minutes), "place": course.site.name,
         "objectives": course.objective_list,
-        "issued_on": format_date(now().astimezone(PARIS).date(), "d MMMM y"),
+        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
     }
     document = issue(DocumentKind.COURSE_CERTIFICATE, course.site, snapshot,
                      title=f"Attestation de fin de parcours – {course.title}", actor=actor,
@@ -481,12 +494,13 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
     booking = db.session.get(Booking, first.booking_id) if first.booking_id else None
     if site is None:
         raise NotAllowed("cheques_not_redeemed", _("Ces chèques n'ont pas été encaissés."))
+    lang = DOCUMENT_LANG
     if booking is not None:
         session = booking.session
         person = booking.beneficiary
         service = {"kind": "Atelier", "title": session.workshop.title,
-                   "when": f"Séance du {day(session.starts_at)}, de {hour(session.starts_at)} "
-                           f"à {hour(session.ends_at)}",
+                   "when": f"Séance du {day(session.starts_at, lang)}, de "
+                           f"{hour(session.starts_at, lang)} à {hour(session.ends_at, lang)}",
                    "place": ", ".join(p for p in (site.name, session.room) if p),
                    "price": f"{session.workshop.price_cheques} chèque(s) APTIC"}
     else:
@@ -494,19 +508,19 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
         person = accompaniment.beneficiary if accompaniment else None
         service = {"kind": "Accompagnement individuel",
                    "title": accompaniment.summary if accompaniment else "",
-                   "when": day(accompaniment.started_at) if accompaniment else "",
+                   "when": day(accompaniment.started_at, lang) if accompaniment else "",
                    "place": site.name, "price": ""}
     staff = db.session.get(StaffMember, first.redeemed_by_id) if first.redeemed_by_id else None
     total = sum(c.value_cents for c in cheques)
     taken_at = max(c.redeemed_at for c in cheques if c.redeemed_at)
     snapshot = {
-        "lang": "fr", "site": _site_data(site), "doc_title": "Reçu de chèques APTIC",
-        "issued_on": f"{day(taken_at)} à {hour(taken_at)}",
+        "lang": lang, "site": _site_data(site), "doc_title": "Reçu de chèques APTIC",
+        "issued_on": f"{day(taken_at, lang)} à {hour(taken_at, lang)}",
         "person_name": person.display_name if person else "",
         "service": service,
         "cheques": [{"number": group(c.number), "programme": c.programme.name,
-                     "value": euros(c.value_cents)} for c in cheques],
-        "cheque_count": f"{len(cheques)} chèque(s)", "total": euros(total),
+                     "value": euros(c.value_cents, lang)} for c in cheques],
+        "cheque_count": f"{len(cheques)} chèque(s)", "total": euros(total, lang),
         "staff_name": staff.full_name if staff else "", "staff_role": "",
         "regie_mention": "",
     }

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
+import flask
 import pytest
+from flask_babel import get_locale, gettext
 
+from portal import clock
 from portal.extensions import db
-from portal.models import AuditEvent, Document, Site
+from portal.models import AuditEvent, Course, Document, Site
 from portal.models.vocab import BookingStatus, DocumentKind
-from portal.services import documents
+from portal.services import documents, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.pdf.helpers import flat, pdf_text
+from tests.services.scene import fresh, programme
 
 VERIFY = "https://portail.example.fr/v/{code}"
 
@@ -229,3 +237,67 @@ def test_no_receipt_for_cheques_not_taken(factory, site):
     with pytest.raises(ServiceError) as error:
         documents.issue_receipt([cheque], actor=Actor.system())
     assert error.value.code == "cheques_not_redeemed"
+
+
+# --- the document's own language ------------------------------------------------------------
+
+#: English day and month names: none may reach a French document.
+ENGLISH_DATES = re.compile(
+    r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December)\b")
+#: Tuesday 1 December 2026, 16:30 in Paris: the workshop ran from 14:00 to 16:00.
+DECEMBER_FIRST = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def english_screen(app) -> Iterator[None]:
+    """A staff member whose screen is in English is issuing documents."""
+    with app.test_request_context("/equipe/"):
+        flask.session["lang"] = "en"
+        assert str(get_locale()) == "en" and gettext("Complet") != "Complet"
+        yield
+
+
+def test_every_kind_issued_from_an_english_screen_is_french(app, factory, site, english_screen):
+    clock.freeze(DECEMBER_FIRST)
+    staff = factory.staff(site, full_name="Karim Benali")
+    actor = Actor.of(staff)
+    course = Course(site_id=site.id, title="Premiers pas avec l'ordinateur",
+                    objectives="Allumer l'ordinateur")
+    db.session.add(course)
+    db.session.commit()
+    workshop = factory.workshop(title="Créer son adresse e-mail", grants_attestation=True,
+                                price_cheques=2, objectives="Créer une adresse")
+    earlier = factory.session(site, workshop, starts_in=timedelta(days=-7, hours=-2, minutes=-30),
+                              course_id=course.id)
+    session = factory.session(site, workshop, starts_in=timedelta(hours=-2, minutes=-30),
+                              course_id=course.id)
+    person = factory.beneficiary(site, first_name="Martine", last_name="Delannoy")
+    factory.booking(earlier, person, status=BookingStatus.PRESENT)
+    booking = factory.booking(session, person, status=BookingStatus.PRESENT)
+    programme(validity_end=date(2026, 12, 31))
+
+    issued = {
+        "certificate": documents.issue_certificate(booking, actor=actor, verify_url=VERIFY),
+        "course": documents.issue_course_certificate(course, person, actor=actor,
+                                                     verify_url=VERIFY),
+        "receipt": vouchers.redeem_cheques(booking, "2026620101\n2026620102",
+                                           actor=actor).receipt,
+        "card": documents.issue_login_card(person, site, actor=actor,
+                                           portal_address="portail.example.fr",
+                                           code_validity=timedelta(days=25)),
+        "sheet": documents.issue_attendance_sheet(session, actor=actor),
+        "deposit": documents.issue_deposit_slip(site, 2026, 12, actor=actor),
+    }
+    texts = {name: " ".join(flat(pdf_text(fresh(doc).pdf)).split())
+             for name, doc in issued.items()}
+    for name, text in texts.items():
+        assert not ENGLISH_DATES.findall(text), (name, ENGLISH_DATES.findall(text))
+    assert "Le mardi 1er décembre 2026, de 14:00 à 16:00" in texts["certificate"]
+    assert "Fait à Méricourt, le 1er décembre 2026" in texts["certificate"]
+    assert "Du mardi 24 novembre 2026 au mardi 1er décembre 2026" in texts["course"]
+    assert "Séance du mardi 1er décembre 2026, de 14:00 à 16:00" in texts["receipt"]
+    assert "20,00 €" in texts["receipt"] and "20.00" not in texts["receipt"]
+    assert "valable jusqu’au 26 décembre 2026" in texts["card"]
+    assert "Mardi 1er décembre 2026" in texts["sheet"]
+    assert "Mois de décembre 2026" in texts["deposit"] and "20,00 €" in texts["deposit"]
