@@ -15,6 +15,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import get_locale, ngettext
+from num2words import CONVERTER_CLASSES, num2words
 
 from portal.clock import local
 
@@ -96,6 +97,27 @@ def count(number: int, one: str, other: str, locale: str | None = None) -> str:
     language = _language(locale)
     form = one if Locale.parse(language).plural_form(number) == "one" else other
     return form % {"num": format_decimal(number, locale=language)}
+
+
+#: how a language joins euros and cents in words.
+_AND_CENTS = {"fr": " et "}
+
+
+def amount_in_words(cents: int, locale: str | None = None) -> str:
+    """``vingt euros``, ``vingt et un euros et cinquante centimes`` (receipts), with the
+    words of the num2words library."""
+    language = Locale.parse(_language(locale)).language
+    (euro, many_euros), (cent, many_cents) = CONVERTER_CLASSES[language].CURRENCY_FORMS["EUR"]
+    whole, rest = divmod(int(cents), 100)
+    words = f"{num2words(whole, lang=language)} {_noun(whole, euro, many_euros, language)}"
+    if rest:
+        words += (_AND_CENTS.get(language, ", ") + num2words(rest, lang=language) + " "
+                  + _noun(rest, cent, many_cents, language))
+    return words
+
+
+def _noun(number: int, one: str, other: str, language: str) -> str:
+    return one if Locale.parse(language).plural_form(number) == "one" else other
 
 
 def upper_first(text: str) -> str:

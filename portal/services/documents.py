@@ -14,21 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.formatting import (
-    DOCUMENT_LANG,
-    day,
-    duration,
-    euros,
-    full_date,
-    hour,
-    month_year,
-    upper_first,
-)
 from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document, DocumentCounter
@@ -42,9 +33,9 @@ from portal.models.vocab import (
 )
 from portal.models.vouchers import Cheque
 from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
-from portal.services import accounts
+from portal.services import accounts, snapshots
 from portal.services.audit import Actor, record
-from portal.services.codes import group, normalise_code, random_code
+from portal.services.codes import normalise_code, random_code
 from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.locking import lock_row
 
@@ -130,12 +121,8 @@ def issue(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: st
     """Number, render once, store. ``verify_url`` is a format string with ``{code}``."""
     year = now().astimezone(PARIS).year
     sequence, number = allocate_number(site, kind, year)
-    snapshot = {**snapshot, "number": number}
-    code = None
-    if verifiable:
-        code = _new_verification_code()
-        snapshot["code_display"] = group(code)
-        snapshot["verify_url"] = (verify_url or "/v/{code}").format(code=code)
+    code = _new_verification_code() if verifiable else None
+    snapshot = snapshots.numbered(snapshot, number, code=code, verify_url=verify_url)
     pdf = pdf_for(kind, snapshot, signature_data_uri=image_data_uri(site.signature_image))
     return _store(kind, site.id, year, sequence, code, snapshot, pdf, title=title, actor=actor,
                   beneficiary_id=beneficiary.id if beneficiary else None,
@@ -179,39 +166,6 @@ def revoke(document: Document, reason: str, *, actor: Actor) -> None:
 # --- attestations -----------------------------------------------------------------------------
 
 
-def certificate_snapshot(booking: Booking, lang: str = DOCUMENT_LANG) -> dict[str, Any]:
-    """The data printed on an attendance certificate (DOMAIN.md §4 mentions)."""
-    session = booking.session
-    workshop = session.workshop
-    site = session.site
-    person = booking.beneficiary
-    return {
-        "lang": lang,
-        "site": _site_data(site),
-        "doc_title": "Attestation de participation",
-        "person_name": person.display_name,
-        "person_first_name": person.first_name,
-        "person_public_name": person.first_name_and_initial,
-        "action_phrase": "a participé à l'atelier",
-        "title": workshop.title,
-        "nature": "atelier collectif de médiation numérique",
-        "dates_phrase": f"Le {day(session.starts_at, lang)}, de {hour(session.starts_at, lang)} "
-                        f"à {hour(session.ends_at, lang)}",
-        "first_date": session.starts_at.isoformat(),
-        "last_date": session.ends_at.isoformat(),
-        "duration": duration(workshop.duration_minutes),
-        "place": ", ".join(p for p in (site.name, session.room) if p),
-        "objectives": workshop.objective_list,
-        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
-    }
-
-
-def _site_data(site: Site) -> dict[str, Any]:
-    return {key: getattr(site, key) for key in (
-        "name", "address", "postcode", "city", "phone", "aptic_accreditation",
-        "other_accreditation", "signatory_name", "signatory_role")}
-
-
 def issue_certificate(booking: Booking, *, actor: Actor, verify_url: str) -> Document:
     """The attendance certificate of a booking where the person was present. Issuing twice
     returns the certificate already issued."""
@@ -225,7 +179,7 @@ def issue_certificate(booking: Booking, *, actor: Actor, verify_url: str) -> Doc
                                       session_id=booking.session_id, revoked_at=None))
     if existing is not None:
         return existing
-    snapshot = certificate_snapshot(booking)
+    snapshot = snapshots.certificate(booking, issued_at=now())
     document = issue(DocumentKind.CERTIFICATE, booking.session.site, snapshot,
                      title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
                      beneficiary=booking.beneficiary, session_id=booking.session_id,
@@ -274,23 +228,22 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
         db.session.rollback()
         return list(existing.values()), None
     year = now().astimezone(PARIS).year
-    snapshots = []
+    prints = []
     numbers = []
     for booking in todo:
         sequence, number = allocate_number(session.site, DocumentKind.CERTIFICATE, year)
         code = _new_verification_code()
-        snapshots.append({**certificate_snapshot(booking), "number": number,
-                          "code_display": group(code),
-                          "verify_url": verify_url.format(code=code)})
+        prints.append(snapshots.numbered(snapshots.certificate(booking, issued_at=now()),
+                                         number, code=code, verify_url=verify_url))
         numbers.append((sequence, number, code))
-    merged, parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots,
+    merged, parts = batch_pdf(DocumentKind.CERTIFICATE, prints,
                               signature_data_uri=image_data_uri(session.site.signature_image))
     issued = [
         _store(DocumentKind.CERTIFICATE, session.site_id, year, sequence, code, snapshot, pdf,
                title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
                beneficiary_id=booking.beneficiary_id, session_id=session.id)
         for booking, snapshot, (sequence, _number, code), pdf
-        in zip(todo, snapshots, numbers, parts, strict=True)
+        in zip(todo, prints, numbers, parts, strict=True)
     ]
     db.session.commit()
     return [*existing.values(), *issued], merged
@@ -306,37 +259,14 @@ def documents_of_sites(site_ids: list[int] | None, *, limit: int = 100) -> list[
 
 # --- attendance sheets, login cards, deposit slips -------------------------------------------
 
-_ATTENDANCE_LABELS = {BookingStatus.PRESENT: "Présent", BookingStatus.ABSENT: "Absent",
-                      BookingStatus.EXCUSED: "Excusé", BookingStatus.BOOKED: ""}
-
-
 def issue_attendance_sheet(session: WorkshopSession, *, actor: Actor) -> Document:
     """The sheet of a session: before it (to sign) or after check-in (statuses filled)."""
     rows = list(db.session.scalars(
         db.select(Booking).join(Booking.beneficiary)
-        .where(Booking.session_id == session.id, Booking.status.in_(_ATTENDANCE_LABELS))
-        .order_by(Beneficiary.last_name, Beneficiary.first_name)))
-    count = {status: sum(1 for b in rows if b.status is status) for status in _ATTENDANCE_LABELS}
-    lang = DOCUMENT_LANG
-    snapshot = {
-        "lang": lang,
-        "site": _site_data(session.site),
-        "doc_title": "Feuille d'émargement",
-        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
-        "workshop_title": session.workshop.title,
-        "date": upper_first(day(session.starts_at, lang)),
-        "times": f"{hour(session.starts_at, lang)} – {hour(session.ends_at, lang)}",
-        "room": session.room,
-        "animator": session.animator.full_name if session.animator else "",
-        "rows": [{"name": b.beneficiary.display_name, "status": _ATTENDANCE_LABELS[b.status],
-                  "status_key": b.status.value,
-                  "note": "Sans inscription" if b.source.value == "walk_in" else ""}
-                 for b in rows],
-        "totals": {"booked": str(len(rows)),
-                   "present": str(count[BookingStatus.PRESENT]),
-                   "absent": str(count[BookingStatus.ABSENT]),
-                   "excused": str(count[BookingStatus.EXCUSED])},
-    }
+        .where(Booking.session_id == session.id,
+               Booking.status.in_(snapshots.ATTENDANCE_LABELS))
+        .order_by(Beneficiary.last_name, Beneficiary.first_name, Booking.id)))
+    snapshot = snapshots.attendance_sheet(session, rows, issued_at=now())
     document = issue(DocumentKind.ATTENDANCE_SHEET, session.site, snapshot,
                      title=f"Feuille d'émargement – {session.workshop.title}", actor=actor,
                      session_id=session.id)
@@ -352,18 +282,13 @@ def issue_login_card(person: Beneficiary, site: Site, *, actor: Actor, portal_ad
     the previous code.
     """
     code = accounts.issue_first_login_code(person, validity=code_validity, actor=actor)
-    expires = person.first_login_code_expires_at or now()
-    lang = DOCUMENT_LANG
-    card = {"name": person.display_name, "identifier": person.login_id_display,
-            "qr_text": person.login_id, "code": group(code),
-            "code_expires": full_date(expires.astimezone(PARIS).date(), lang)}
-    snapshot = {"lang": lang, "site": _site_data(site), "doc_title": "Carte d'accès au portail",
-                "portal_address": portal_address, "cards": [card]}
+    card = snapshots.Card(person, code, person.first_login_code_expires_at)
+    snapshot = snapshots.login_cards(site, [card], portal_address=portal_address)
     document = issue(DocumentKind.LOGIN_CARD, site, snapshot,
                      title=f"Carte d'accès – {person.display_name}", actor=actor,
                      beneficiary=person)
     # The code itself must not stay readable in the stored data; the PDF carries it.
-    document.snapshot = {**snapshot, "cards": [{**card, "code": "••••-••••"}]}
+    document.snapshot = snapshots.without_codes(document.snapshot)
     db.session.commit()
     return document
 
@@ -380,42 +305,15 @@ def issue_deposit_slip(site: Site, year: int, month: int, *, actor: Actor) -> Do
         .order_by(Cheque.programme_id, Cheque.number)))
     if not cheques:
         raise NotAllowed("no_cheques", _("Aucun chèque n'a été reçu ce mois-là."))
-    lang = DOCUMENT_LANG
     bookings = {b.id: b for b in db.session.scalars(
         db.select(Booking).where(Booking.id.in_({c.booking_id for c in cheques if c.booking_id})))}
-    programmes: dict[int, dict[str, Any]] = {}
-    for cheque in cheques:
-        entry = programmes.setdefault(cheque.programme_id, {
-            "name": cheque.programme.name, "operator": cheque.programme.operator,
-            "cheques": [], "cents": 0})
-        booking = bookings.get(cheque.booking_id or -1)
-        service = (f"Atelier « {booking.session.workshop.title} »" if booking
-                   else "Accompagnement individuel")
-        entry["cheques"].append({
-            "number": group(cheque.number), "value": euros(cheque.value_cents, lang),
-            "taken_on": cheque.redeemed_at.astimezone(PARIS).strftime("%d/%m/%Y")
-            if cheque.redeemed_at else "",
-            "service": service,
-            "staff": cheque.redeemed_by.full_name if cheque.redeemed_by else ""})
-        entry["cents"] += cheque.value_cents
-    total_cents = sum(p["cents"] for p in programmes.values())
-    month_name = month_year(start.date(), lang)
-    snapshot = {
-        "lang": lang, "site": _site_data(site), "doc_title": "Bordereau de remise de chèques",
-        "month": month_name, "period_phrase": f"Chèques reçus en {month_name}",
-        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
-        "programmes": [{**{k: v for k, v in p.items() if k != "cents"},
-                        "count": f"{len(p['cheques'])} chèque(s)",
-                        "count_number": str(len(p["cheques"])),
-                        "value": euros(p["cents"], lang)}
-                       for p in programmes.values()],
-        "total_count": f"{len(cheques)} chèque(s)", "total_count_number": str(len(cheques)),
-        "total_value": euros(total_cents, lang),
-        "regisseur_name": site.signatory_name, "regisseur_role": site.signatory_role,
-        "regie_mention": "",
-    }
+    accompaniments = {a.id: a for a in db.session.scalars(
+        db.select(Accompaniment).where(Accompaniment.id.in_(
+            {c.accompaniment_id for c in cheques if c.accompaniment_id})))}
+    snapshot = snapshots.deposit_slip(site, year, month, cheques, bookings=bookings,
+                                      accompaniments=accompaniments, issued_at=now())
     document = issue(DocumentKind.DEPOSIT_SLIP, site, snapshot,
-                     title=f"Bordereau de remise – {month_name}", actor=actor)
+                     title=f"Bordereau de remise – {snapshot['month']}", actor=actor)
     db.session.commit()
     return document
 
@@ -443,31 +341,20 @@ def issue_course_certificate(course: Course, person: Beneficiary, *, actor: Acto
     completed, attended, given = course_completed(course, person)
     if not completed:
         raise NotAllowed("course_not_completed",
-                         _("Le parcours n'est pas terminé : %(attended)d séance(s) suivie(s) "
-                           "sur %(given)d.", attended=attended, given=given))
+                         ngettext("Le parcours n'est pas terminé : %(num)d séance suivie sur "
+                                  "%(given)d.",
+                                  "Le parcours n'est pas terminé : %(num)d séances suivies sur "
+                                  "%(given)d.", attended, given=given))
     existing = db.session.scalar(db.select(Document).filter_by(
         kind=DocumentKind.COURSE_CERTIFICATE, beneficiary_id=person.id, course_id=course.id,
         revoked_at=None))
     if existing is not None:
         db.session.rollback()
         return existing
-    sessions = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
-    first, last = sessions[0], sessions[-1]
-    minutes = sum(s.workshop.duration_minutes for s in sessions)
-    lang = DOCUMENT_LANG
-    snapshot = {
-        "lang": lang, "site": _site_data(course.site),
-        "doc_title": "Attestation de fin de parcours",
-        "person_name": person.display_name, "person_first_name": person.first_name,
-        "person_public_name": person.first_name_and_initial,
-        "action_phrase": "a suivi le parcours", "title": course.title,
-        "nature": f"parcours de médiation numérique en {given} séances collectives",
-        "dates_phrase": f"Du {day(first.starts_at, lang)} au {day(last.starts_at, lang)}, "
-                        f"{attended} séance(s) suivie(s) sur {given}",
-        "duration": duration(minutes), "place": course.site.name,
-        "objectives": course.objective_list,
-        "issued_on": full_date(now().astimezone(PARIS).date(), lang),
-    }
+    sessions = sorted((s for s in course.sessions if s.status is not SessionStatus.CANCELLED),
+                      key=lambda s: s.starts_at)
+    snapshot = snapshots.course_certificate(course, person, sessions, attended,
+                                            issued_at=now())
     document = issue(DocumentKind.COURSE_CERTIFICATE, course.site, snapshot,
                      title=f"Attestation de fin de parcours – {course.title}", actor=actor,
                      beneficiary=person, course_id=course.id, verifiable=True,
@@ -494,36 +381,16 @@ def issue_receipt(cheques: list[Cheque], *, actor: Actor) -> Document:
     booking = db.session.get(Booking, first.booking_id) if first.booking_id else None
     if site is None:
         raise NotAllowed("cheques_not_redeemed", _("Ces chèques n'ont pas été encaissés."))
-    lang = DOCUMENT_LANG
+    accompaniment = None
     if booking is not None:
-        session = booking.session
         person = booking.beneficiary
-        service = {"kind": "Atelier", "title": session.workshop.title,
-                   "when": f"Séance du {day(session.starts_at, lang)}, de "
-                           f"{hour(session.starts_at, lang)} à {hour(session.ends_at, lang)}",
-                   "place": ", ".join(p for p in (site.name, session.room) if p),
-                   "price": f"{session.workshop.price_cheques} chèque(s) APTIC"}
     else:
         accompaniment = db.session.get(Accompaniment, first.accompaniment_id)
         person = accompaniment.beneficiary if accompaniment else None
-        service = {"kind": "Accompagnement individuel",
-                   "title": accompaniment.summary if accompaniment else "",
-                   "when": day(accompaniment.started_at, lang) if accompaniment else "",
-                   "place": site.name, "price": ""}
     staff = db.session.get(StaffMember, first.redeemed_by_id) if first.redeemed_by_id else None
-    total = sum(c.value_cents for c in cheques)
-    taken_at = max(c.redeemed_at for c in cheques if c.redeemed_at)
-    snapshot = {
-        "lang": lang, "site": _site_data(site), "doc_title": "Reçu de chèques APTIC",
-        "issued_on": f"{day(taken_at, lang)} à {hour(taken_at, lang)}",
-        "person_name": person.display_name if person else "",
-        "service": service,
-        "cheques": [{"number": group(c.number), "programme": c.programme.name,
-                     "value": euros(c.value_cents, lang)} for c in cheques],
-        "cheque_count": f"{len(cheques)} chèque(s)", "total": euros(total, lang),
-        "staff_name": staff.full_name if staff else "", "staff_role": "",
-        "regie_mention": "",
-    }
+    snapshot = snapshots.receipt(cheques, site=site, person=person, staff=staff,
+                                 booking=booking, accompaniment=accompaniment)
+    service = snapshot["service"]
     document = issue(DocumentKind.RECEIPT, site, snapshot,
                      title=f"Reçu de chèques APTIC – {service['title']}"[:200], actor=actor,
                      beneficiary=person, session_id=booking.session_id if booking else None)

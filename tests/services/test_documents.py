@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import flask
 import pytest
@@ -15,7 +17,8 @@ from flask_babel import get_locale, gettext
 from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, Course, Document, Site
-from portal.models.vocab import BookingStatus, DocumentKind
+from portal.models.vocab import BookingStatus, DocumentKind, StaffRole
+from portal.pdf.samples import sample
 from portal.services import documents, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
@@ -188,7 +191,7 @@ def test_course_certificate_by_threshold_is_issued_once(factory, site):
                                                   verify_url=VERIFY)
     assert document.kind is DocumentKind.COURSE_CERTIFICATE
     assert document.number.startswith("PAR-") and document.verification_code
-    assert "2 séance(s) suivie(s) sur 3" in document.snapshot["dates_phrase"]
+    assert "2 séances suivies sur 3" in document.snapshot["dates_phrase"]
     again = documents.issue_course_certificate(course, person, actor=Actor.system(),
                                                verify_url=VERIFY)
     assert again.id == document.id
@@ -258,7 +261,10 @@ def english_screen(app) -> Iterator[None]:
         yield
 
 
-def test_every_kind_issued_from_an_english_screen_is_french(app, factory, site, english_screen):
+@pytest.fixture
+def every_kind(app, factory, site, english_screen) -> dict[DocumentKind, Document]:
+    """One document of each kind, issued from an English screen on Tuesday 1 December 2026
+    at the end of the workshop (the second and last session of a course)."""
     clock.freeze(DECEMBER_FIRST)
     staff = factory.staff(site, full_name="Karim Benali")
     actor = Actor.of(staff)
@@ -276,28 +282,89 @@ def test_every_kind_issued_from_an_english_screen_is_french(app, factory, site, 
     factory.booking(earlier, person, status=BookingStatus.PRESENT)
     booking = factory.booking(session, person, status=BookingStatus.PRESENT)
     programme(validity_end=date(2026, 12, 31))
-
     issued = {
-        "certificate": documents.issue_certificate(booking, actor=actor, verify_url=VERIFY),
-        "course": documents.issue_course_certificate(course, person, actor=actor,
-                                                     verify_url=VERIFY),
-        "receipt": vouchers.redeem_cheques(booking, "2026620101\n2026620102",
-                                           actor=actor).receipt,
-        "card": documents.issue_login_card(person, site, actor=actor,
-                                           portal_address="portail.example.fr",
-                                           code_validity=timedelta(days=25)),
-        "sheet": documents.issue_attendance_sheet(session, actor=actor),
-        "deposit": documents.issue_deposit_slip(site, 2026, 12, actor=actor),
+        DocumentKind.CERTIFICATE: documents.issue_certificate(booking, actor=actor,
+                                                              verify_url=VERIFY),
+        DocumentKind.COURSE_CERTIFICATE: documents.issue_course_certificate(
+            course, person, actor=actor, verify_url=VERIFY),
+        DocumentKind.RECEIPT: vouchers.redeem_cheques(booking, "2026620101\n2026620102",
+                                                      actor=actor).receipt,
+        DocumentKind.LOGIN_CARD: documents.issue_login_card(
+            person, site, actor=actor, portal_address="portail.example.fr",
+            code_validity=timedelta(days=25)),
+        DocumentKind.ATTENDANCE_SHEET: documents.issue_attendance_sheet(session, actor=actor),
+        DocumentKind.DEPOSIT_SLIP: documents.issue_deposit_slip(site, 2026, 12, actor=actor),
     }
-    texts = {name: " ".join(flat(pdf_text(fresh(doc).pdf)).split())
-             for name, doc in issued.items()}
-    for name, text in texts.items():
-        assert not ENGLISH_DATES.findall(text), (name, ENGLISH_DATES.findall(text))
-    assert "Le mardi 1er décembre 2026, de 14:00 à 16:00" in texts["certificate"]
-    assert "Fait à Méricourt, le 1er décembre 2026" in texts["certificate"]
-    assert "Du mardi 24 novembre 2026 au mardi 1er décembre 2026" in texts["course"]
-    assert "Séance du mardi 1er décembre 2026, de 14:00 à 16:00" in texts["receipt"]
-    assert "20,00 €" in texts["receipt"] and "20.00" not in texts["receipt"]
-    assert "valable jusqu’au 26 décembre 2026" in texts["card"]
-    assert "Mardi 1er décembre 2026" in texts["sheet"]
-    assert "Mois de décembre 2026" in texts["deposit"] and "20,00 €" in texts["deposit"]
+    return {kind: fresh(document) for kind, document in issued.items()}
+
+
+def words(pdf: bytes) -> str:
+    """The text of a PDF in reading order, every run of spaces and line breaks as one space."""
+    return " ".join(flat(pdf_text(pdf, layout=False)).split())
+
+
+def test_every_kind_issued_from_an_english_screen_is_french(every_kind):
+    texts = {kind: words(document.pdf) for kind, document in every_kind.items()}
+    for kind, text in texts.items():
+        assert not ENGLISH_DATES.findall(text), (kind, ENGLISH_DATES.findall(text))
+    assert "Le mardi 1er décembre 2026, de 14:00 à 16:00" in texts[DocumentKind.CERTIFICATE]
+    assert "Fait à Méricourt, le 1er décembre 2026" in texts[DocumentKind.CERTIFICATE]
+    assert "Du mardi 24 novembre 2026 au mardi 1er décembre 2026, 2 séances suivies sur 2" \
+        in texts[DocumentKind.COURSE_CERTIFICATE]
+    receipt = texts[DocumentKind.RECEIPT]
+    assert "Séance du mardi 1er décembre 2026, de 14:00 à 16:00" in receipt
+    assert "20,00 €" in receipt and "20.00" not in receipt and "(vingt euros)" in receipt
+    assert "valable jusqu’au 26 décembre 2026" in texts[DocumentKind.LOGIN_CARD]
+    assert "Mardi 1er décembre 2026" in texts[DocumentKind.ATTENDANCE_SHEET]
+    deposit = texts[DocumentKind.DEPOSIT_SLIP]
+    assert "Mois de décembre 2026" in deposit and "20,00 €" in deposit
+    assert "Chèques reçus du 1er au 31 décembre 2026 : 2 chèques" in deposit
+
+
+def shape(value: Any) -> Any:
+    """The keys of nested data, without the values."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def test_samples_are_what_the_services_issue(every_kind, app):
+    """The samples (README pictures, `flask documents sample`) come from the same builders:
+    every key a sample prints, an issued document has, and the other way round."""
+    for kind, document in every_kind.items():
+        assert shape(document.snapshot) == shape(sample(kind)), kind
+        assert "(s)" not in json.dumps(document.snapshot, ensure_ascii=False), kind
+
+
+def test_counts_agree_with_their_number(factory, site, frozen_now):
+    """One cheque is "1 chèque", in the receipt, its total and the deposit slip."""
+    staff = factory.staff(site, full_name="Karim Benali")
+    booking = factory.booking(factory.session(site, factory.workshop(price_cheques=1),
+                                              starts_in=timedelta(hours=-1)),
+                              factory.beneficiary(site), status=BookingStatus.PRESENT)
+    programme(validity_end=date(2026, 12, 31))
+    receipt = vouchers.redeem_cheques(booking, "2026620101", actor=Actor.of(staff)).receipt
+    text = words(fresh(receipt).pdf)
+    assert "Total : 1 chèque" in text and "Prix : 1 chèque" in text
+    assert "(dix euros)" in text
+    slip = documents.issue_deposit_slip(site, 2026, 11, actor=Actor.of(staff))
+    assert "Chèques reçus du 1er au 30 novembre 2026 : 1 chèque pour" in words(fresh(slip).pdf)
+
+
+def test_the_receipt_prints_the_site_s_regie_and_the_staff_member_s_role(factory, frozen_now):
+    site = factory.site(code="LIE", name="Cyberbase de Liévin", city="Liévin",
+                        regie_mention="Régie de recettes de la Ville de Liévin, arrêté n° 12.",
+                        receipt_signatory_role="Mandataire de la régie")
+    desk = factory.staff(site, StaffRole.RECEPTION, full_name="Sandrine Lefebvre")
+    booking = factory.booking(factory.session(site, factory.workshop(price_cheques=2),
+                                              starts_in=timedelta(hours=-1)),
+                              factory.beneficiary(site), status=BookingStatus.PRESENT)
+    programme(validity_end=date(2026, 12, 31))
+    receipt = vouchers.redeem_cheques(booking, "2026620101", actor=Actor.of(desk)).receipt
+    text = words(fresh(receipt).pdf)
+    assert "Chèques reçus par Sandrine Lefebvre (accueil)" in text
+    assert "Mandataire de la régie" in text and "Le régisseur ou son mandataire" not in text
+    assert "Régie de recettes de la Ville de Liévin, arrêté n° 12." in text
+    assert fresh(receipt).snapshot["regie_mention"].startswith("Régie de recettes")

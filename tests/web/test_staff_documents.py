@@ -154,3 +154,16 @@ def test_monthly_deposit_slip_lists_the_cheques_taken(app, factory, site, frozen
     empty = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
                                                    "site_id": site.id, "month": "2026-10"})
     assert empty.status_code == 303
+
+
+def test_closing_preview_says_when_no_attestation_will_be_issued(app, factory, site,
+                                                                 frozen_now):
+    from datetime import timedelta
+
+    workshop = factory.workshop(title="Premiers pas sur Internet", grants_attestation=True)
+    session = factory.session(site, workshop, starts_in=timedelta(hours=-3))
+    factory.booking(session, factory.beneficiary(site), status=BookingStatus.ABSENT)
+    page = staff_client(app, factory.staff(site)).get(f"/equipe/seances/{session.id}/cloture")
+    text = page.get_data(as_text=True)
+    assert "Aucune attestation de participation à délivrer." in text
+    assert "0 attestation" not in text
