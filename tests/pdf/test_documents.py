@@ -19,11 +19,13 @@ from tests.pdf.helpers import (
     figure_alts,
     flat,
     fonts,
+    notdef_characters,
     page_count,
     page_images,
     pdf_text,
     pdfa_identification,
     title,
+    without_bidi_controls,
 )
 
 #: phrases each sample must show (spaces of any kind count as one space).
@@ -78,11 +80,16 @@ EXPECTED = {
 KINDS = sorted(set(KIND_NAMES.values()), key=lambda kind: kind.value)
 
 
+#: the fonts the project ships (package.json), as PDF base font names after the subset tag.
+PROJECT_FONTS = ("Source-Sans-3", "IBM-Plex-Sans-Arabic", "Noto-Sans-Symbols-2")
+
+
 def assert_project_fonts_only(pdf: bytes) -> None:
     found = fonts(pdf)
     assert found, "no font in the document"
     for base_font, embedded in found:
-        assert "Source" in base_font, f"font {base_font} is not the project's"
+        assert base_font.strip("/").partition("+")[2].startswith(PROJECT_FONTS), \
+            f"font {base_font} is not the project's"
         assert embedded, f"font {base_font} is not embedded"
 
 
@@ -102,6 +109,7 @@ def test_sample_renders_in_french_with_project_fonts_as_pdfa(kind, sample_pdf):
     missing = [phrase for phrase in EXPECTED[kind] if phrase not in text]
     assert not missing, f"missing from the {kind.value} PDF: {missing}"
     assert_project_fonts_only(pdf)
+    assert notdef_characters(pdf) == ""
     assert pdfa_identification(pdf) == {"part": "3", "conformance": "A"}
     assert title(pdf) == sample(kind)["doc_title"]
     root = catalog(pdf)
@@ -245,6 +253,39 @@ def test_cards_and_sheets_with_hostile_names_keep_their_layout(app):
     assert page_count(pdf) == 1
     assert_project_fonts_only(pdf)
     assert "<script>alert(1)</script>" in pdf_text(pdf, layout=False)
+
+
+# --- scripts and symbols ----------------------------------------------------------------------
+
+ARABIC_NAME = "فاطمة الزهراء بن علي"
+SYMBOLS = "✓ ✔ → € « » … ⚠ ✉ ☎"
+
+
+def test_arabic_names_and_symbols_print_with_the_project_s_fonts(app):
+    """Allophone people are among those the cheques target: an Arabic name prints in an
+    Arabic font (not as empty boxes) and reads back; so do the common symbols."""
+    snapshot = {**sample(DocumentKind.CERTIFICATE), "person_name": ARABIC_NAME,
+                "person_first_name": "فاطمة", "objectives": [f"Symboles : {SYMBOLS}"]}
+    pdf = pdf_for(DocumentKind.CERTIFICATE, snapshot)
+    assert notdef_characters(pdf) == ""
+    assert any("IBM-Plex-Sans-Arabic" in name for name, _embedded in fonts(pdf))
+    assert_project_fonts_only(pdf)
+    text = without_bidi_controls(pdf_text(pdf, layout=False))
+    assert ARABIC_NAME in text
+    assert "sait maintenant" in text
+    assert SYMBOLS in flat(text)
+
+
+def test_arabic_names_on_cards_and_sheets(app):
+    cards = sample(DocumentKind.LOGIN_CARD)
+    cards["cards"] = [{**cards["cards"][0], "name": ARABIC_NAME}]
+    sheet = sample(DocumentKind.ATTENDANCE_SHEET)
+    sheet["rows"][0]["name"] = ARABIC_NAME
+    for kind, snapshot in ((DocumentKind.LOGIN_CARD, cards),
+                           (DocumentKind.ATTENDANCE_SHEET, sheet)):
+        pdf = pdf_for(kind, snapshot)
+        assert notdef_characters(pdf) == "", kind
+        assert ARABIC_NAME in without_bidi_controls(pdf_text(pdf, layout=False)), kind
 
 
 # --- batches ----------------------------------------------------------------------------------
