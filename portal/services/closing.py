@@ -22,7 +22,7 @@ from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus, StaffRole
-from portal.pdf.documents import merge_pdfs
+from portal.pdf.merge import merge_pdfs
 from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.checkin import require_site
@@ -215,7 +215,9 @@ def certificates_for_printing(session: WorkshopSession) -> list[Document]:
 def merged_certificates(session: WorkshopSession) -> bytes | None:
     """One PDF of :func:`certificates_for_printing`, the stored bytes page after page."""
     docs = certificates_for_printing(session)
-    return merge_pdfs([doc.pdf for doc in docs]) if docs else None
+    if not docs:
+        return None
+    return merge_pdfs([doc.pdf for doc in docs], title=documents.certificates_title(session))
 
 
 def reopen_session(session: WorkshopSession, reason: str, *, actor: Actor) -> None:

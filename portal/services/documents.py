@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
+from portal.formatting import DOCUMENT_LANG, day
 from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document, DocumentCounter
@@ -33,6 +34,7 @@ from portal.models.vocab import (
 )
 from portal.models.vouchers import Cheque
 from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
+from portal.pdf.merge import merge_pdfs
 from portal.services import accounts, snapshots
 from portal.services.audit import Actor, record
 from portal.services.codes import normalise_code, random_code
@@ -236,8 +238,8 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
         prints.append(snapshots.numbered(snapshots.certificate(booking, issued_at=now()),
                                          number, code=code, verify_url=verify_url))
         numbers.append((sequence, number, code))
-    merged, parts = batch_pdf(DocumentKind.CERTIFICATE, prints,
-                              signature_data_uri=image_data_uri(session.site.signature_image))
+    parts = batch_pdf(DocumentKind.CERTIFICATE, prints,
+                      signature_data_uri=image_data_uri(session.site.signature_image))
     issued = [
         _store(DocumentKind.CERTIFICATE, session.site_id, year, sequence, code, snapshot, pdf,
                title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
@@ -246,7 +248,13 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
         in zip(todo, prints, numbers, parts, strict=True)
     ]
     db.session.commit()
-    return [*existing.values(), *issued], merged
+    return [*existing.values(), *issued], merge_pdfs(parts, title=certificates_title(session))
+
+
+def certificates_title(session: WorkshopSession, lang: str = DOCUMENT_LANG) -> str:
+    """The title of a session's attestations printed together."""
+    return (f"Attestations de l’atelier «\u202f{session.workshop.title}\u202f» du "
+            f"{day(session.starts_at, lang)}")
 
 
 def documents_of_sites(site_ids: list[int] | None, *, limit: int = 100) -> list[Document]:

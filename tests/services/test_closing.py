@@ -25,6 +25,7 @@ from portal.models.vocab import (
 from portal.services import checkin, closing
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.pdf.helpers import accessibility_problems, element_text, structure_elements, title
 from tests.services.scene import NOW, VERIFY, code_of, fresh, seats_add_up
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -190,14 +191,28 @@ def test_staff_of_another_site_cannot_close(factory, site):
 
 def test_the_certificates_print_as_one_pdf_of_one_page_each(factory, site, actor):
     session = finished_session(factory, site)
-    for _ in range(3):
-        factory.booking(session, factory.beneficiary(site), status=BookingStatus.PRESENT)
+    names = ["Martine Delannoy", "Gérard Dubois", "Aïcha Haddou"]
+    for name in names:
+        first, last = name.split()
+        factory.booking(session, factory.beneficiary(site, first_name=first, last_name=last),
+                        status=BookingStatus.PRESENT)
     factory.booking(session, factory.beneficiary(site))  # absent: no page
     closing.close_session(session, actor=actor, verify_url=VERIFY)
     merged = closing.merged_certificates(fresh(session))
     assert merged is not None and merged.startswith(b"%PDF-")
     assert pages(merged) == 3
     assert all(pages(d.pdf) == 1 for d in docs(DocumentKind.CERTIFICATE))
+    # What is printed is tagged like what is stored: each person's attestation is a Document
+    # of the merged structure tree, with its own text.
+    assert accessibility_problems(merged) == []
+    assert title(merged) == "Attestations de l’atelier «\u202fCréer son adresse e-mail\u202f» " \
+        "du jeudi 26 novembre 2026"
+    parts = [element_text(merged, element) for element in structure_elements(merged)
+             if element.get("/S") == "/Document"]
+    assert sorted(next(name for name in names if name in text) for text in parts) == \
+        sorted(names)
+    for document in docs(DocumentKind.CERTIFICATE):
+        assert accessibility_problems(document.pdf) == []
 
 
 # --- courses -----------------------------------------------------------------------------------

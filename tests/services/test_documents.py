@@ -22,7 +22,7 @@ from portal.pdf.samples import sample
 from portal.services import documents, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
-from tests.pdf.helpers import flat, pdf_text
+from tests.pdf.helpers import accessibility_problems, flat, pdf_text
 from tests.services.scene import fresh, programme
 
 VERIFY = "https://portail.example.fr/v/{code}"
@@ -304,6 +304,8 @@ def words(pdf: bytes) -> str:
 
 
 def test_every_kind_issued_from_an_english_screen_is_french(every_kind):
+    for kind, document in every_kind.items():
+        assert accessibility_problems(document.pdf) == [], kind  # tagged, titled, in French
     texts = {kind: words(document.pdf) for kind, document in every_kind.items()}
     for kind, text in texts.items():
         assert not ENGLISH_DATES.findall(text), (kind, ENGLISH_DATES.findall(text))
