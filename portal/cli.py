@@ -187,6 +187,21 @@ def sample_document(kind: str, out: Path) -> None:
     click.echo(f"Document écrit : {out}")
 
 
+@documents_cli.command("complete-pending")
+def complete_pending_documents() -> None:
+    """Render the documents numbered but not rendered yet (their render failed or timed out),
+    under their numbers; exits with 1 if some still fail."""
+    from portal.formatting import count
+    from portal.services import documents
+
+    completed, failed = documents.complete_pending(actor=Actor.system())
+    click.echo(count(completed, "%(num)s document terminé", "%(num)s documents terminés", "fr")
+               + ", " + count(failed, "%(num)s encore en attente", "%(num)s encore en attente",
+                              "fr") + ".")
+    if failed:
+        sys.exit(1)
+
+
 @click.command("create-cheque-programme")
 @click.option("--name", required=True, help="Pass Numérique APTIC – Pas-de-Calais 2026")
 @click.option("--issuer", required=True, help="Le financeur : Département du Pas-de-Calais")
