@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
@@ -133,7 +133,7 @@ class _Job:
     signature: str | None
 
 
-def _claim(document: Document, at: Any) -> bool:
+def _claim(document: Document, at: datetime) -> bool:
     """Take the lease of a pending document no other device is rendering."""
     return db.session.execute(
         update(Document)

@@ -434,15 +434,19 @@ def test_samples_are_what_the_services_issue(every_kind, app):
         assert "(s)" not in json.dumps(document.snapshot, ensure_ascii=False), kind
 
 
-def test_counts_agree_with_their_number(factory, site, frozen_now):
-    """One cheque is "1 chèque", in the receipt, its total and the deposit slip."""
-    staff = factory.staff(site, full_name="Karim Benali")
-    booking = factory.booking(factory.session(site, factory.workshop(price_cheques=1),
+def cheques_taken(factory, site, staff, numbers: str, *, price: int) -> Document:
+    """The receipt of cheques taken from a person present at a workshop that just ran."""
+    booking = factory.booking(factory.session(site, factory.workshop(price_cheques=price),
                                               starts_in=timedelta(hours=-1)),
                               factory.beneficiary(site), status=BookingStatus.PRESENT)
     programme(validity_end=date(2026, 12, 31))
-    receipt = vouchers.redeem_cheques(booking, "2026620101", actor=Actor.of(staff)).receipt
-    text = words(fresh(receipt).pdf)
+    return fresh(vouchers.redeem_cheques(booking, numbers, actor=Actor.of(staff)).receipt)
+
+
+def test_counts_agree_with_their_number(factory, site, frozen_now):
+    """One cheque is "1 chèque", in the receipt, its total and the deposit slip."""
+    staff = factory.staff(site, full_name="Karim Benali")
+    text = words(cheques_taken(factory, site, staff, "2026620101", price=1).pdf)
     assert "Total : 1 chèque" in text and "Prix : 1 chèque" in text
     assert "(dix euros)" in text
     slip = documents.issue_deposit_slip(site, 2026, 11, actor=Actor.of(staff))
@@ -454,16 +458,12 @@ def test_the_receipt_prints_the_site_s_regie_and_the_staff_member_s_role(factory
                         regie_mention="Régie de recettes de la Ville de Liévin, arrêté n° 12.",
                         receipt_signatory_role="Mandataire de la régie")
     desk = factory.staff(site, StaffRole.RECEPTION, full_name="Sandrine Lefebvre")
-    booking = factory.booking(factory.session(site, factory.workshop(price_cheques=2),
-                                              starts_in=timedelta(hours=-1)),
-                              factory.beneficiary(site), status=BookingStatus.PRESENT)
-    programme(validity_end=date(2026, 12, 31))
-    receipt = vouchers.redeem_cheques(booking, "2026620101", actor=Actor.of(desk)).receipt
-    text = words(fresh(receipt).pdf)
+    receipt = cheques_taken(factory, site, desk, "2026620101", price=2)
+    text = words(receipt.pdf)
     assert "Chèques reçus par Sandrine Lefebvre (accueil)" in text
     assert "Mandataire de la régie" in text and "Le régisseur ou son mandataire" not in text
     assert "Régie de recettes de la Ville de Liévin, arrêté n° 12." in text
-    assert fresh(receipt).snapshot["regie_mention"].startswith("Régie de recettes")
+    assert receipt.snapshot["regie_mention"].startswith("Régie de recettes")
 
 
 # --- rendering outside the write transaction ----------------------------------------------------

@@ -202,6 +202,8 @@ def test_a_pending_document_is_not_served_and_closing_again_is_offered(app, fact
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Le document n° {certificate.number} est en préparation" in page
+    row = page[page.index(f">{certificate.number}</a>"):]
+    assert row[:row.index("</tr>")].count("En préparation") == 1
     close_page = client.get(f"/equipe/seances/{session.id}/cloture").get_data(as_text=True)
     assert "Éditer les documents manquants" in close_page
 
