@@ -16,7 +16,7 @@ from datetime import date
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
@@ -30,6 +30,7 @@ from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.checkin import cheques_taken, require_site
 from portal.services.errors import Conflict, ValidationFailed
+from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
 
 log = logging.getLogger(__name__)
@@ -282,20 +283,34 @@ def _receipt(cheques: list[Cheque], actor: Actor) -> tuple[Document | None, bool
 
 
 def without_receipt(booking: Booking) -> list[Cheque]:
-    """Cheques taken for this booking that are on no receipt yet (its rendering failed)."""
+    """Cheques taken for this booking whose receipt is not printed yet: on no receipt, or on
+    a numbered receipt whose rendering failed (pending)."""
     return list(db.session.scalars(
-        db.select(Cheque).where(Cheque.booking_id == booking.id,
-                                Cheque.redeemed_at.is_not(None), Cheque.receipt_id.is_(None))
+        db.select(Cheque).outerjoin(Document, Cheque.receipt_id == Document.id)
+        .where(Cheque.booking_id == booking.id, Cheque.redeemed_at.is_not(None),
+               or_(Cheque.receipt_id.is_(None), Document.sha256.is_(None)))
         .order_by(Cheque.id)))
 
 
 def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
-    """The receipt for this booking's cheques that have none yet."""
+    """The receipt for this booking's cheques not printed yet: a numbered receipt whose
+    render failed is completed under its number, cheques on none get a new one."""
     require_site(actor, booking.session.site_id)
-    pending = without_receipt(booking)
-    if not pending:
+    waiting = without_receipt(booking)
+    if not waiting:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
-    return documents.issue_receipt(pending, actor=actor)
+    numbered = sorted({c.receipt_id for c in waiting if c.receipt_id is not None})
+    try:
+        if numbered:
+            receipt = db.session.get(Document, numbered[0])
+            assert receipt is not None
+            return documents.complete_document(receipt, actor=actor)
+        return documents.issue_receipt(waiting, actor=actor)
+    except RenderFailed as error:
+        if error.code != IN_PREPARATION:
+            raise
+        raise Conflict("receipt_exists", _("Le reçu de ces chèques est en préparation sur un "
+                                           "autre appareil.")) from None
 
 
 def receipts_of(booking: Booking) -> list[Document]:

@@ -224,6 +224,8 @@ def my_documents() -> str:
 @bp.route("/documents/<int:document_id>.pdf")
 def download_document(document_id: int) -> Response:
     document = own_document_or_404(document_id)
+    if document.is_pending:  # not printed yet: not the person's document so far
+        abort(404)
     response = make_response(document.pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'

@@ -40,7 +40,8 @@ def close(session_id: int) -> Any:
                                "is_admin": _is_admin_at(session.site_id)}
     if session.status is SessionStatus.CLOSED:
         context.update(sheet=closing.final_attendance_sheet(session),
-                       certificates=closing.certificates_for_printing(session))
+                       certificates=closing.certificates_for_printing(session),
+                       documents_pending=closing.documents_pending(session))
     else:
         context["preview"] = closing.preview(session)
     return render_template("staff/close.html", **context)

@@ -62,10 +62,14 @@ def documents_list() -> str:
 
 
 @bp.route("/documents/<int:document_id>.pdf")
-def document_download(document_id: int) -> Response:
+def document_download(document_id: int) -> Any:
     document = db.session.get(Document, document_id)
     if document is None or not _in_my_sites(document.site_id):
         abort(404)
+    if document.is_pending:  # numbered, its render failed: issuing it again completes it
+        flash(_("Le document n° %(number)s est en préparation : éditez-le de nouveau pour le "
+                "terminer.", number=document.number), "error")
+        return redirect(url_for("staff.documents_list"), 303)
     return pdf_response(document.pdf, f"{document.number}.pdf",
                         inline=request.args.get("voir") == "1")
 
