@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from portal.services.errors import ServiceError
 from portal.services.passwords import MAX_LENGTH
 
 _ID = re.compile(r"[0-9]{1,9}")
@@ -17,6 +18,22 @@ _ID = re.compile(r"[0-9]{1,9}")
 def parse_id(raw: str | None) -> int | None:
     """A row id from a form or query value; None for anything else ("²", "1e3", 20 digits)."""
     return int(raw) if raw and _ID.fullmatch(raw) else None
+
+
+def attach_errors(form: FlaskForm, failure: ServiceError) -> bool:
+    """Put a service's refusal on the fields it names (``details['fields']``, or the one
+    ``details['field']``), after the form's own errors; False when it names no field of the
+    form (the caller shows it above the form)."""
+    named = dict(failure.details.get("fields") or {})
+    if not named and failure.details.get("field"):
+        named = {failure.details["field"]: failure.message}
+    attached = False
+    for name, message in named.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, message]
+            attached = True
+    return attached
 
 
 class LoginForm(FlaskForm):

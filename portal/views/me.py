@@ -22,11 +22,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
-from wtforms.validators import Length, Optional
 
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, attach_errors
 from portal.htmx import is_htmx, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
@@ -95,13 +94,13 @@ def cancel(booking_id: int) -> Any:
 @bp.route("/ateliers")
 def find() -> Response:
     person = _me()
-    filters = catalogue.SearchFilters.from_args(request.args)
+    filters = catalogue.read_filters(request.args)
     results = catalogue.search(filters, home_site_id=person.home_site_id)
     sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
     return render_page_or_partial(
         "me/find.html", "me/_session_results.html",
         filters=filters, results=results, sites=sites, themes=list(Theme), levels=list(Level),
-        weeks=catalogue.week_choices(), person=person,
+        weeks=catalogue.week_choices(chosen=filters.week), person=person,
     )
 
 
@@ -234,14 +233,15 @@ def download_document(document_id: int) -> Response:
 
 
 class ProfileForm(FlaskForm):
-    phone = TelField(_l("Téléphone"), validators=[Optional(), Length(max=20)],
-                        description=_l("Pour recevoir les rappels par SMS."))
+    """The contact details a person may change; the service checks every value (all the
+    problems of a submission at once), so the fields carry no validators of their own."""
+
+    phone = TelField(_l("Téléphone"), description=_l("Pour recevoir les rappels par SMS."))
     has_no_phone = BooleanField(_l("Je n'ai pas de téléphone"))
-    email = EmailField(_l("Adresse e-mail"), validators=[Optional(), Length(max=254)],
-                       description=_l("Facultatif."))
-    commune = StringField(_l("Commune"), validators=[Optional(), Length(max=80)])
-    postcode = StringField(_l("Code postal"), validators=[Optional(), Length(max=10)])
-    language = SelectField(_l("Langue du portail et des messages"),
+    email = EmailField(_l("Adresse e-mail"), description=_l("Facultatif."))
+    commune = StringField(_l("Commune"))
+    postcode = StringField(_l("Code postal"), description=_l("5 chiffres, par exemple : 62680."))
+    language = SelectField(_l("Langue du portail et des messages"), validate_choice=False,
                            choices=[SelectChoice(lang.value, lang.label) for lang in Language])
 
 
@@ -257,19 +257,16 @@ def profile() -> Any:
             profile_service.update_contact(
                 person, phone=form.phone.data or "", has_no_phone=bool(form.has_no_phone.data),
                 email=form.email.data or "", commune=form.commune.data or "",
-                postcode=form.postcode.data or "", language=form.language.data or "fr",
+                postcode=form.postcode.data or "", language=form.language.data or "",
                 actor=_actor())
         except ServiceError as failure:
-            error = failure
-            field = getattr(form, failure.details.get("field", ""), None)
-            if field is not None:
-                field.errors = [failure.message]
+            if not attach_errors(form, failure):
+                error = failure.message
         else:
             flash(_("Vos informations sont enregistrées."), "success")
             return redirect(url_for("me.profile"), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("me/profile.html", person=person, form=form,
-                           error=error.message if error else None,
+    return render_template("me/profile.html", person=person, form=form, error=error,
                            feed_form=EmptyForm(),
                            new_feed_url=browser_session.pop(NEW_FEED_KEY, None)), status
 

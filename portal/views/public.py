@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -15,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,12 +58,16 @@ def set_language() -> Any:
     form = EmptyForm()
     language = request.form.get("lang", "")
     destination = safe_next(request.form.get("next")) or "/"
-    if form.validate_on_submit() and language in current_app.config["LANGUAGES"]:
-        session["lang"] = language
-        if current_user.is_authenticated:
-            with contextlib.suppress(ServiceError):
-                accounts.set_language(current_user, language,
-                                      actor=Actor.of(current_user, client_ip()))
+    if not form.validate_on_submit():
+        abort(400)
+    if language not in current_app.config["LANGUAGES"]:
+        flash(_("Cette langue n'est pas proposée."), "error")
+        return redirect(destination, 303)
+    session["lang"] = language
+    if current_user.is_authenticated:
+        with contextlib.suppress(ServiceError):
+            accounts.set_language(current_user, language,
+                                  actor=Actor.of(current_user, client_ip()))
     return redirect(destination, 303)
 
 
