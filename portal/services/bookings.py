@@ -29,6 +29,7 @@ from portal.services import messages
 from portal.services.audit import Actor, record
 from portal.services.codes import random_code
 from portal.services.errors import Conflict, NotAllowed, ServiceError
+from portal.services.locking import lock_row
 
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 BOOKING_CODE_LENGTH = 8
@@ -186,18 +187,29 @@ class Outcome:
     waitlisted: bool = False
 
 
+def lock_person(person: Beneficiary) -> None:
+    """Make the person's other bookings wait until this unit of work ends (same on SQLite
+    and PostgreSQL): what is counted after it, such as the limit of upcoming bookings, stays
+    true until the commit. Refusals after it roll back, which releases it."""
+    lock_row(Beneficiary, person.id, "first_name")
+
+
 def book(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
          source: BookingSource = BookingSource.ONLINE, waitlist: bool = False) -> Outcome:
     """Book a seat; when the session is full, join the waiting list if ``waitlist`` is set."""
     at = now()
     _check_open_for_booking(session, at)
-    existing = booking_for(session, person)
-    if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
-        raise _already(existing)
-    _check_limit(person, session.site, at)
+    lock_person(person)
     try:
+        existing = booking_for(session, person)
+        if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
+            raise _already(existing)
+        _check_limit(person, session.site, at)
         booking = _place(session, person, existing, actor=actor, source=source,
                          waitlist=waitlist, at=at)
+    except ServiceError:
+        db.session.rollback()
+        raise
     except IntegrityError:
         # The same person booked the same session at the same instant (a double click).
         db.session.rollback()
@@ -247,9 +259,10 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
                 if s.status is SessionStatus.SCHEDULED and s.starts_at > at]
     if not sessions:
         raise NotAllowed("course_not_open", _("Ce parcours n'a plus de séance à venir."))
-    _check_limit(person, sessions[0].site, at)  # a course counts as one booking
+    lock_person(person)
     placed: list[Booking] = []
     try:
+        _check_limit(person, sessions[0].site, at)  # a course counts as one booking
         for session in sessions:
             existing = booking_for(session, person)
             if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):

@@ -341,3 +341,125 @@ def test_the_clock_is_the_services_clock(factory, site, frozen_now):
     clock.freeze(frozen_now + timedelta(hours=1, minutes=30))  # 90 min before: too late
     assert code_of(lambda: bookings.cancel(booking, actor=actor_for(person))) == (
         "cancellation_too_late")
+
+
+# --- concurrency: one person, many bookings at once, the limit of upcoming bookings -------
+
+
+def _at_once(app: Flask, calls: list) -> list[str]:
+    """Run each ``call(app)`` in its own thread, all released together; their outcomes."""
+    results: list[str] = []
+    barrier = threading.Barrier(len(calls), timeout=30)
+
+    def attempt(call) -> None:
+        barrier.wait()
+        with app.app_context():
+            try:
+                results.append(call())
+            except ServiceError as error:
+                results.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread is stuck"
+    return results
+
+
+def _booking_of(session_id: int, person_id: int, *, waitlist: bool = False):
+    from portal.models import Beneficiary
+
+    def call() -> str:
+        session = db.session.get(WorkshopSession, session_id)
+        person = db.session.get(Beneficiary, person_id)
+        outcome = bookings.book(session, person, actor=Actor.of(person), waitlist=waitlist)
+        return "waitlisted" if outcome.waitlisted else "booked"
+
+    return call
+
+
+def _course_of(course_id: int, person_id: int):
+    from portal.models import Beneficiary
+
+    def call() -> str:
+        course = db.session.get(Course, course_id)
+        person = db.session.get(Beneficiary, person_id)
+        bookings.book_course(course, person, actor=Actor.of(person))
+        return "booked"
+
+    return call
+
+
+def _active_count(person_id: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
+        Booking.beneficiary_id == person_id, Booking.status.in_(bookings.ACTIVE)))
+
+
+def test_twenty_bookings_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    sessions = [factory.session(site, starts_in=timedelta(days=2, hours=n)).id
+                for n in range(20)]
+    results = _at_once(app, [_booking_of(s, person.id) for s in sessions])
+    assert results.count("booked") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 5
+    assert sum(seats(db.session.get(WorkshopSession, s)) for s in sessions) == 5
+
+
+def test_twenty_waiting_list_places_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    holder = factory.beneficiary(site)
+    sessions = []
+    for n in range(20):
+        full = factory.session(site, starts_in=timedelta(days=2, hours=n), capacity=1)
+        factory.booking(full, holder)
+        sessions.append(full.id)
+    results = _at_once(app, [_booking_of(s, person.id, waitlist=True) for s in sessions])
+    assert results.count("waitlisted") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 5
+
+
+def test_twenty_courses_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    courses = []
+    for n in range(20):
+        course = Course(site_id=site.id, title=f"Parcours {n}")
+        db.session.add(course)
+        db.session.commit()
+        for week in (0, 1):
+            factory.session(site, starts_in=timedelta(days=2 + 7 * week, hours=n),
+                            course_id=course.id)
+        courses.append(course.id)
+    results = _at_once(app, [_course_of(c, person.id) for c in courses])
+    assert results.count("booked") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 10  # five courses of two sessions each
+    assert bookings.upcoming_count(person, clock.now()) == 5
+
+
+def test_bookings_courses_and_waiting_lists_at_once_share_one_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    holder = factory.beneficiary(site)
+    calls = []
+    for n in range(8):
+        calls.append(_booking_of(factory.session(site, starts_in=timedelta(days=3, hours=n)).id,
+                                 person.id))
+        full = factory.session(site, starts_in=timedelta(days=4, hours=n), capacity=1)
+        factory.booking(full, holder)
+        calls.append(_booking_of(full.id, person.id, waitlist=True))
+    for n in range(8):
+        course = Course(site_id=site.id, title=f"Parcours {n}")
+        db.session.add(course)
+        db.session.commit()
+        factory.session(site, starts_in=timedelta(days=5, hours=n), course_id=course.id)
+        calls.append(_course_of(course.id, person.id))
+    results = _at_once(app, calls)
+    assert len(results) == 24
+    assert results.count("too_many_bookings") == 19, results
+    assert bookings.upcoming_count(person, clock.now()) == 5
