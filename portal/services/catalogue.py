@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import case, or_
+from sqlalchemy import case
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clock import PARIS, now
@@ -20,6 +20,7 @@ from portal.forms import parse_id
 from portal.models.catalogue import Course, Workshop, WorkshopSession, WorkshopTheme
 from portal.models.people import Site
 from portal.models.vocab import Level, SessionStatus, Theme
+from portal.services import search as search_words
 
 E = TypeVar("E", bound=Enum)
 
@@ -177,15 +178,18 @@ def search(filters: SearchFilters, *, home_site_id: int | None = None,
     query = (
         db.select(WorkshopSession)
         .join(WorkshopSession.workshop)
+        .outerjoin(Course, WorkshopSession.course_id == Course.id)
         .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
                  selectinload(WorkshopSession.course))
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.starts_at > at, Workshop.is_active.is_(True))
     )
-    if filters.text:
-        pattern = f"%{_escape_like(filters.text.lower())}%"
-        query = query.where(or_(db.func.lower(Workshop.title).like(pattern, escape="\\"),
-                                db.func.lower(Workshop.description).like(pattern, escape="\\")))
+    for word in search_words.words_of(filters.text):
+        themed = (Workshop.id.in_(db.select(WorkshopTheme.workshop_id)
+                                  .where(WorkshopTheme.theme.in_(word.themes)))
+                  if word.themes else None)
+        query = query.where(search_words.matching(word, Workshop.search_text,
+                                                  Course.search_text, themed=themed))
     if filters.site_id is not None:
         query = query.where(WorkshopSession.site_id == filters.site_id)
     if filters.theme is not None:
@@ -220,10 +224,6 @@ def _group_courses(sessions: list[WorkshopSession]) -> list[WorkshopSession | Co
             items.append(item)
         item.sessions.append(session)
     return items
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def course_sessions(course: Course) -> list[WorkshopSession]:
