@@ -312,6 +312,32 @@ def can_cancel(booking: Booking, at: datetime | None = None, *, by_staff: bool =
     return at <= cancellation_deadline(booking.session)
 
 
+@dataclass(frozen=True)
+class CancellationOutlook:
+    """What cancelling a booking would do, told to the person before they confirm."""
+
+    allowed: bool  # may the person cancel online now (before the deadline)?
+    holds_seat: bool  # a seat is given back (else: a waiting-list place is left)
+    waiting: int  # people on the waiting list: the first one gets the seat at once
+    waitlist_rank: int | None  # the place lost on the waiting list
+    course_title: str | None  # the session belongs to this course; the others stay booked
+
+
+def cancellation_outlook(booking: Booking, at: datetime | None = None) -> CancellationOutlook:
+    session = booking.session
+    waiting = db.session.scalar(
+        db.select(func.count()).select_from(Booking)
+        .where(Booking.session_id == session.id, Booking.status == BookingStatus.WAITLISTED)
+    ) or 0
+    return CancellationOutlook(
+        allowed=can_cancel(booking, at),
+        holds_seat=booking.status is BookingStatus.BOOKED,
+        waiting=int(waiting),
+        waitlist_rank=waitlist_ranks([booking]).get(booking.id),
+        course_title=session.course.title if session.course is not None else None,
+    )
+
+
 def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:
     """Cancel a booking or leave the waiting list; returns the people promoted.
 

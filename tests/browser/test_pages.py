@@ -89,6 +89,23 @@ def _calendar_link_created(page: Page, _seeded: Accounts) -> Response:
     return response
 
 
+def _follow(path: str, link: str | re.Pattern[str]) -> Reach:
+    """The page a link of ``path`` leads to, opened as a plain navigation."""
+
+    def reach(page: Page, _seeded: Accounts) -> Response | None:
+        page.goto(path)
+        href = page.get_by_role("link", name=link).first.get_attribute("href")
+        assert href, f"no link {link!r} on {path}"
+        return page.goto(href)
+
+    return reach
+
+
+def _cancel_question_on_session(page: Page, seeded: Accounts) -> Response | None:
+    return _follow(f"/mon-espace/seances/{seeded.booked_session_id}",
+                   "Annuler mon inscription")(page, seeded)
+
+
 def _staff_session(attribute: str, screen: str) -> Reach:
     """A staff screen (``pointage``, ``cloture``) of a seeded session (``Accounts.<attribute>``).
     None of the seeded sessions is today's: the check-in screens of an open session, with
@@ -139,6 +156,14 @@ SCREENS = [
            tags=ZOOM),
     Screen("recherche-sans-resultat", BENEFICIARY, _go("/mon-espace/ateliers?q=zzzzzz"),
            "Trouver un atelier"),
+    Screen("recherche-filtres-impossibles", BENEFICIARY,
+           _go("/mon-espace/ateliers?site=%C2%B2&semaine=9999-12-31&niveau=x"),
+           "Trouver un atelier"),
+    Screen("mon-espace-annuler-question", BENEFICIARY,
+           _follow("/mon-espace/", re.compile("^Annuler : Premiers pas")), "Bonjour Nadia",
+           tags=ZOOM),
+    Screen("seance-annuler-question", BENEFICIARY, _cancel_question_on_session,
+           "Premiers pas sur l'ordinateur", tags=ZOOM),
     Screen("seance-avec-places", BENEFICIARY,
            lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.open_session_id}"),
            "Bien utiliser son smartphone", tags=ZOOM),

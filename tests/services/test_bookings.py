@@ -463,3 +463,48 @@ def test_bookings_courses_and_waiting_lists_at_once_share_one_limit(app, factory
     assert len(results) == 24
     assert results.count("too_many_bookings") == 19, results
     assert bookings.upcoming_count(person, clock.now()) == 5
+
+
+# --- what cancelling will do (asked before cancelling) ---------------------------------------
+
+
+def test_cancelling_a_seat_others_wait_for_gives_it_to_them(factory, site):
+    session = factory.session(site, capacity=1)
+    holder = factory.beneficiary(site)
+    held = book(session, holder).booking
+    for _ in range(2):
+        book(session, factory.beneficiary(site), waitlist=True)
+    outlook = bookings.cancellation_outlook(held)
+    assert outlook.allowed and outlook.holds_seat
+    assert outlook.waiting == 2 and outlook.waitlist_rank is None
+    assert outlook.course_title is None
+
+
+def test_cancelling_a_seat_nobody_waits_for_frees_it(factory, site):
+    booking = book(factory.session(site), factory.beneficiary(site)).booking
+    outlook = bookings.cancellation_outlook(booking)
+    assert outlook.allowed and outlook.holds_seat and outlook.waiting == 0
+
+
+def test_leaving_the_waiting_list_loses_the_rank(factory, site):
+    session = factory.session(site, capacity=1)
+    book(session, factory.beneficiary(site))
+    book(session, factory.beneficiary(site), waitlist=True)
+    second = book(session, factory.beneficiary(site), waitlist=True).booking
+    outlook = bookings.cancellation_outlook(second)
+    assert outlook.allowed and not outlook.holds_seat and outlook.waitlist_rank == 2
+
+
+def test_cancelling_one_session_of_a_course_names_the_course(factory, site):
+    course = Course(site_id=site.id, title="Débuter sur tablette")
+    db.session.add(course)
+    db.session.commit()
+    session = factory.session(site, course_id=course.id)
+    booking = book(session, factory.beneficiary(site)).booking
+    assert bookings.cancellation_outlook(booking).course_title == "Débuter sur tablette"
+
+
+def test_too_late_to_cancel_is_not_offered(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=60))
+    booking = book(session, factory.beneficiary(site)).booking
+    assert not bookings.cancellation_outlook(booking).allowed
