@@ -141,6 +141,13 @@ class Course(db.Model):
     def objective_list(self) -> list[str]:
         return [line.strip() for line in self.objectives.splitlines() if line.strip()]
 
+    def sessions_needed(self, given: int) -> int:
+        """How many of the ``given`` sessions (those not cancelled) a person must attend to
+        complete the course: all of them, or the threshold."""
+        if self.completion_rule is CompletionRule.THRESHOLD:
+            return self.min_sessions_attended or given
+        return given
+
 
 class WorkshopSession(db.Model):
     """One scheduled occurrence of a workshop, at a site, with a capacity."""

@@ -251,9 +251,68 @@ def _place(session: WorkshopSession, person: Beneficiary, existing: Booking | No
     return booking
 
 
+@dataclass(frozen=True)
+class CourseOutlook:
+    """Can this person still complete the course (its end-of-course certificate) if they
+    join now? Counted from its sessions not cancelled, by its rule (``Course.sessions_needed``).
+    """
+
+    needed: int  # sessions to attend, by the course's rule
+    attended: int  # sessions the person already attended
+    missed: int  # sessions begun or past that the person did not attend
+    open: int  # upcoming sessions the person holds a seat on or may still take
+    full: int  # upcoming sessions with no seat left for them
+
+    @property
+    def can_complete(self) -> bool:
+        return self.attended + self.open >= self.needed
+
+
+def course_outlook(course: Course, person: Beneficiary,
+                   at: datetime | None = None) -> CourseOutlook:
+    """The answer the course page and the desk give before booking (one query)."""
+    at = at or now()
+    given = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
+    statuses = dict(db.session.execute(
+        db.select(Booking.session_id, Booking.status)
+        .where(Booking.beneficiary_id == person.id,
+               Booking.session_id.in_([s.id for s in given] or [-1]))
+    ).tuples().all())
+    attended = sum(1 for s in given if statuses.get(s.id) is BookingStatus.PRESENT)
+    past = [s for s in given if s.starts_at <= at or s.status is not SessionStatus.SCHEDULED]
+    missed = sum(1 for s in past if statuses.get(s.id) is not BookingStatus.PRESENT)
+    upcoming = [s for s in given if s not in past]
+    held = [s for s in upcoming if statuses.get(s.id) is BookingStatus.BOOKED]
+    full = [s for s in upcoming if s not in held and s.is_full]
+    return CourseOutlook(needed=course.sessions_needed(len(given)), attended=attended,
+                         missed=missed, open=len(upcoming) - len(full), full=len(full))
+
+
+def incomplete_reason(outlook: CourseOutlook) -> str:
+    """Why the end-of-course certificate is out of reach, in plain words."""
+    needed = ngettext("L'attestation de fin de parcours demande de venir à %(num)d séance.",
+                      "L'attestation de fin de parcours demande de venir à %(num)d séances.",
+                      outlook.needed)
+    left = ngettext("Vous pouvez encore venir à %(num)d séance seulement : l'attestation ne "
+                    "sera plus possible.",
+                    "Vous pouvez encore venir à %(num)d séances seulement : l'attestation ne "
+                    "sera plus possible.", outlook.attended + outlook.open)
+    return f"{needed} {left}"
+
+
+def _cannot_complete(outlook: CourseOutlook) -> ServiceError:
+    return NotAllowed("course_cannot_be_completed", incomplete_reason(outlook), outlook=outlook)
+
+
 def book_course(course: Course, person: Beneficiary, *, actor: Actor,
-                source: BookingSource = BookingSource.ONLINE) -> list[Booking]:
-    """Book every upcoming session of a course, or none of them."""
+                source: BookingSource = BookingSource.ONLINE,
+                accept_incomplete: bool = False) -> list[Booking]:
+    """Book every upcoming session of a course, or none of them.
+
+    When the person can no longer complete the course (sessions already past or full), it is
+    refused with ``course_cannot_be_completed`` unless ``accept_incomplete`` says they were
+    told and still want the sessions that remain.
+    """
     at = now()
     sessions = [s for s in course.sessions
                 if s.status is SessionStatus.SCHEDULED and s.starts_at > at]
@@ -263,6 +322,10 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
     placed: list[Booking] = []
     try:
         _check_limit(person, sessions[0].site, at)  # a course counts as one booking
+        outlook = course_outlook(course, person, at)
+        # A full session refuses the whole course below: no question to ask before that.
+        if not outlook.can_complete and not outlook.full and not accept_incomplete:
+            raise _cannot_complete(outlook)
         for session in sessions:
             existing = booking_for(session, person)
             if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):

@@ -27,7 +27,7 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
 from portal.extensions import db
 from portal.forms import EmptyForm, attach_errors, parse_id
-from portal.htmx import answer, is_htmx, render_page_or_partial
+from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
 from portal.models.vocab import BookingStatus, Language, Level, Theme
@@ -246,32 +246,46 @@ def book(session_id: int) -> Response:
 # --- a course -------------------------------------------------------------------------------
 
 
+def _course_place(course: Course) -> str:
+    return f"parcours-{course.id}"
+
+
+def _course_context(course: Course, notice: Notice | None = None) -> dict[str, Any]:
+    person = _me()
+    outlook = bookings.course_outlook(course, person)
+    booked = {b.session_id for b in bookings.bookings_of(person)[0]
+              if b.status in bookings.ACTIVE}
+    return {"course": course, "sessions": catalogue.course_sessions(course),
+            "booked_ids": booked, "outlook": outlook, "notice": notice,
+            "incomplete": (bookings.incomplete_reason(outlook)
+                           if not outlook.can_complete and not outlook.full else None)}
+
+
 @bp.route("/parcours/<int:course_id>")
 def course_detail(course_id: int) -> str:
     course = db.session.get(Course, course_id) or abort(404)
-    person = _me()
-    sessions = catalogue.course_sessions(course)
-    booked = {b.session_id for b in bookings.bookings_of(person)[0]
-              if b.status in bookings.ACTIVE}
-    return render_template("me/course.html", course=course, sessions=sessions,
-                           booked_ids=booked, form=EmptyForm())
+    return render_template("me/course.html",
+                           **_course_context(course, _take_notice(_course_place(course))))
 
 
 @bp.route("/parcours/<int:course_id>/reserver", methods=["POST"])
-def book_course(course_id: int) -> Any:
+def book_course(course_id: int) -> Response:
     course = db.session.get(Course, course_id) or abort(404)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    where = _course_place(course)
     try:
-        placed = bookings.book_course(course, _me(), actor=_actor())
+        placed = bookings.book_course(course, _me(), actor=_actor(),
+                                      accept_incomplete=request.form.get("incomplet") == "1")
     except ServiceError as error:
-        flash(error.message, "error")
-        return redirect(url_for("me.course_detail", course_id=course.id), 303)
-    flash(ngettext("C'est fait ! Votre place est réservée à la séance du parcours.",
-                   "C'est fait ! Vos places sont réservées aux %(num)d séances du parcours.",
-                   len(placed)), "success")
-    return redirect(url_for("me.home"), 303)
+        return answer("me/course.html", "me/course.html", refused=True,
+                      **_course_context(course, Notice(error.message, "error", where)))
+    _keep_notice(Notice(ngettext(
+        "C'est fait ! Votre place est réservée à la séance du parcours.",
+        "C'est fait ! Vos places sont réservées aux %(num)d séances du parcours.",
+        len(placed)), "success", where))
+    return hx_redirect(url_for("me.course_detail", course_id=course.id))
 
 
 # --- calendar -----------------------------------------------------------------------------

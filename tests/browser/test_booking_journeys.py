@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,12 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
+from portal import clock
 from portal.extensions import db
+from portal.models import Beneficiary, Course, Workshop, WorkshopSession
 from portal.models.bookings import Booking
 from portal.models.messages import OutboxMessage
 from portal.models.people import Site
 from portal.models.vocab import BookingSource, BookingStatus
-from portal.services import messages
+from portal.services import messages, passwords
 from tests.browser.conftest import (
     BENEFICIARY,
     DESKTOP,
@@ -548,3 +551,48 @@ def test_a_refused_booking_is_told_in_the_panel_and_focused(
             site.max_upcoming_bookings = limit
             db.session.commit()
             db.session.remove()
+
+
+def test_a_course_already_begun_says_so_and_asks_before_booking(
+        open_page: Callable[..., Page], live_server: LiveServer) -> None:
+    """A course whose first session is past: its certificate is out of reach. The page says
+    so before the button, which asks "quand même"; the answer then shows by the button."""
+    seeded = live_server.accounts
+    with live_server.app.app_context():
+        site = db.session.scalars(db.select(Site).filter_by(code="MER")).one()
+        workshop = Workshop(title="Découvrir sa tablette pas à pas", duration_minutes=120)
+        course = Course(site_id=site.id, title="Parcours : la tablette au quotidien")
+        person = Beneficiary(first_name="Simone", last_name="Caron", login_id="S7CN4P",
+                             password_hash=passwords.hash_password(seeded.password),
+                             home_site_id=site.id)
+        db.session.add_all([workshop, course, person])
+        db.session.flush()
+        start = clock.now().replace(microsecond=0)
+        for days in (-3, 10, 17):
+            at = start + timedelta(days=days)
+            db.session.add(WorkshopSession(workshop_id=workshop.id, site_id=site.id,
+                                           course_id=course.id, starts_at=at,
+                                           ends_at=at + timedelta(hours=2), capacity=6))
+        db.session.commit()
+        course_id = course.id
+        db.session.remove()
+    page = open_page(viewport=NARROW)
+    log_in(page, "S7CN4P", seeded.password)
+    page.goto(f"/mon-espace/parcours/{course_id}")
+    expect(page).to_have_title(re.compile(r"^Parcours : la tablette au quotidien – à partir du "))
+    warning = page.locator("#course-incomplete")
+    expect(warning).to_contain_text("Ce parcours a déjà commencé.")
+    expect(warning).to_contain_text("demande de venir à 3 séances")
+    expect(warning).to_contain_text("l'attestation ne sera plus possible")
+    expect(page.get_by_role("button", name="Je m'inscris à tout le parcours")).to_have_count(0)
+    check_screen(page, NARROW)
+    served = {"course begun": page.content()}
+    response = submit(page, "Je m'inscris quand même")
+    assert response.status == 200 and path_of(page) == f"/mon-espace/parcours/{course_id}"
+    told = page.locator("#course-booking").get_by_role("status")
+    expect(told).to_contain_text("Vos places sont réservées aux 2 séances du parcours.")
+    expect(told).to_be_focused()
+    expect(page.get_by_text("place réservée")).to_have_count(2)
+    check_screen(page, NARROW)
+    served["course booked"] = page.content()
+    check_html(served)

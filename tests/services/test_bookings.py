@@ -508,3 +508,79 @@ def test_too_late_to_cancel_is_not_offered(factory, site):
     session = factory.session(site, starts_in=timedelta(minutes=60))
     booking = book(session, factory.beneficiary(site)).booking
     assert not bookings.cancellation_outlook(booking).allowed
+
+
+# --- joining a course that has begun: can the person still complete it? --------------------
+
+
+def _course(factory, site, days: tuple[int, ...], **fields) -> tuple[Course, list]:
+    course = Course(site_id=site.id, title="Parcours : mes démarches", **fields)
+    db.session.add(course)
+    db.session.commit()
+    sessions = [factory.session(site, starts_in=timedelta(days=d), course_id=course.id)
+                for d in days]
+    return course, sessions
+
+
+def test_a_course_not_begun_can_be_completed(factory, site):
+    course, _sessions = _course(factory, site, (2, 9, 16))
+    outlook = bookings.course_outlook(course, factory.beneficiary(site))
+    assert outlook.can_complete
+    assert (outlook.needed, outlook.attended, outlook.missed, outlook.open) == (3, 0, 0, 3)
+
+
+def test_a_course_of_all_sessions_with_one_past_cannot_be_completed(factory, site):
+    course, _sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    outlook = bookings.course_outlook(course, person)
+    assert not outlook.can_complete
+    assert (outlook.needed, outlook.missed, outlook.open) == (3, 1, 2)
+    # Booking asks for a confirmation first, and books nothing without it.
+    assert code_of(lambda: bookings.book_course(course, person, actor=actor_for(person))) == (
+        "course_cannot_be_completed")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 0
+    placed = bookings.book_course(course, person, actor=actor_for(person),
+                                  accept_incomplete=True)
+    assert len(placed) == 2
+
+
+def test_a_threshold_course_with_one_past_can_still_be_completed(factory, site):
+    from portal.models.vocab import CompletionRule
+
+    course, _sessions = _course(factory, site, (-5, 2, 9),
+                                completion_rule=CompletionRule.THRESHOLD,
+                                min_sessions_attended=2)
+    person = factory.beneficiary(site)
+    outlook = bookings.course_outlook(course, person)
+    assert outlook.can_complete and outlook.needed == 2
+    assert len(bookings.book_course(course, person, actor=actor_for(person))) == 2
+
+
+def test_sessions_already_attended_count(factory, site):
+    course, sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    factory.booking(sessions[0], person, status=BookingStatus.PRESENT)
+    outlook = bookings.course_outlook(course, person)
+    assert outlook.can_complete and outlook.attended == 1 and outlook.missed == 0
+
+
+def test_a_full_session_counts_as_lost(factory, site):
+    from portal.models.vocab import CompletionRule
+
+    course, sessions = _course(factory, site, (2, 9, 16),
+                               completion_rule=CompletionRule.THRESHOLD,
+                               min_sessions_attended=3)
+    db.session.get(WorkshopSession, sessions[1].id).capacity = 1
+    db.session.commit()
+    factory.booking(sessions[1], factory.beneficiary(site))
+    outlook = bookings.course_outlook(course, factory.beneficiary(site))
+    assert not outlook.can_complete and outlook.full == 1 and outlook.open == 2
+
+
+def test_the_desk_gets_the_same_answer(factory, site):
+    course, _sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    staff = factory.staff(site)
+    assert code_of(lambda: bookings.book_course(course, person, actor=Actor.of(staff),
+                                                source=BookingSource.DESK)) == (
+        "course_cannot_be_completed")

@@ -459,3 +459,85 @@ def test_a_booked_person_sees_the_code_to_show_at_the_door(client, factory, site
     # The QR code carries the booking code itself: the check-in scanner reads it from a phone.
     assert f'src="{qr_data_uri(booking.code)}"' in page
     assert 'alt="QR code à montrer à l\'accueil (code HX7K-P4RM)"' in page
+
+
+# --- a course that has begun: told before, confirmed, the desk asked the same ---------------
+
+
+def _begun_course(factory, site):
+    from portal.models import Course
+
+    course = Course(site_id=site.id, title="Parcours : mes démarches en ligne")
+    db.session.add(course)
+    db.session.commit()
+    for days in (-5, 2, 9):
+        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    return course
+
+
+def test_a_course_that_can_no_longer_be_completed_says_so_before(client, factory, site,
+                                                                 person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    assert "l&#39;attestation ne sera plus possible" in page
+    assert "Je m'inscris quand même" in page
+    assert "Je m'inscris à tout le parcours" not in page
+
+
+def test_joining_it_without_the_confirmation_books_nothing(client, factory, site, person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'role="alert" tabindex="-1" autofocus' in body
+    assert "l&#39;attestation ne sera plus possible" in body
+    assert "Je m'inscris quand même" in body
+    assert bookings_count(person) == 0
+
+
+def test_joining_it_with_the_confirmation_books_what_remains(client, factory, site, person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page), "incomplet": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/mon-espace/parcours/{course.id}"
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="status" tabindex="-1" autofocus' in after
+    assert "Vos places sont réservées aux 2 séances du parcours" in after
+    assert bookings_count(person) == 2
+
+
+def test_a_course_that_can_be_completed_books_at_once(client, factory, site, person):
+    from portal.models import Course
+
+    course = Course(site_id=site.id, title="Débuter")
+    db.session.add(course)
+    db.session.commit()
+    for days in (2, 9):
+        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    assert "Je m'inscris à tout le parcours" in page and "quand même" not in page
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 303 and bookings_count(person) == 2
+
+
+def test_the_desk_is_asked_the_same(app, factory, site):
+    person = factory.beneficiary(site, first_name="Odile")
+    staff = factory.staff(site)
+    course = _begun_course(factory, site)
+    client = app.test_client()
+    login(client, staff.email)
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    response = client.post(f"/equipe/beneficiaires/{person.id}/parcours",
+                           data={"csrf_token": csrf_from(page), "course_id": course.id})
+    follow = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Odile ne pourra plus avoir l&#39;attestation de fin de parcours" in follow
+    assert bookings_count(person) == 0
+    response = client.post(f"/equipe/beneficiaires/{person.id}/parcours",
+                           data={"csrf_token": csrf_from(page), "course_id": course.id,
+                                 "incomplet": "1"})
+    assert bookings_count(person) == 2
