@@ -50,26 +50,33 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class NewPasswordForm(FlaskForm):
-    new_password = PasswordField(
+def _new_password_field() -> PasswordField:
+    return PasswordField(
         _l("Nouveau mot de passe"),
-        validators=[InputRequired(_l("Choisissez un mot de passe.")), Length(max=MAX_LENGTH)],
+        validators=[Length(max=MAX_LENGTH)],
         description=_l("Au moins 12 caractères. Une petite phrase facile à retenir, "
                        "par exemple : « mon chat aime la pluie »."),
     )
-    confirmation = PasswordField(
-        _l("Écrivez-le une deuxième fois"),
-        validators=[InputRequired(_l("Écrivez le mot de passe une deuxième fois.")),
-                    Length(max=MAX_LENGTH)],
-    )
 
 
-class PasswordChangeForm(NewPasswordForm):
-    current_password = PasswordField(
-        _l("Mot de passe actuel"),
-        validators=[InputRequired(_l("Écrivez votre mot de passe actuel.")),
-                    Length(max=MAX_LENGTH)],
-    )
+def _confirmation_field() -> PasswordField:
+    return PasswordField(_l("Écrivez-le une deuxième fois"), validators=[Length(max=MAX_LENGTH)])
+
+
+class NewPasswordForm(FlaskForm):
+    """The service checks every field (empty ones too) and names all the problems at once."""
+
+    new_password = _new_password_field()
+    confirmation = _confirmation_field()
+
+
+class PasswordChangeForm(FlaskForm):
+    """As ``NewPasswordForm``, after the current password (fields in the order shown)."""
+
+    current_password = PasswordField(_l("Mot de passe actuel"),
+                                     validators=[Length(max=MAX_LENGTH)])
+    new_password = _new_password_field()
+    confirmation = _confirmation_field()
 
 
 class EmptyForm(FlaskForm):

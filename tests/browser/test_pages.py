@@ -73,6 +73,19 @@ def _wrong_current_password(page: Page, _seeded: Accounts) -> Response:
     return submit(page, "Changer le mot de passe")
 
 
+def _refused_profile(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/mon-espace/profil")
+    page.get_by_label("Téléphone", exact=True).fill("pas un numéro")
+    page.get_by_label("Code postal").fill("6221")
+    return submit(page, "Enregistrer")
+
+
+def _refused_first_login(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/premiere-connexion")
+    page.get_by_label("Nouveau mot de passe").fill("court")
+    return submit(page, "Enregistrer mon mot de passe")
+
+
 def _session(attribute: str) -> Reach:
     """The beneficiary's page of one of the seeded sessions (``Accounts.<attribute>``)."""
     return lambda page, seeded: page.goto(f"/mon-espace/seances/{getattr(seeded, attribute)}")
@@ -151,6 +164,8 @@ SCREENS = [
     Screen("formulaire-expire", ANONYMOUS, _expired_form, "La demande n'a pas pu être lue", 400),
     Screen("premiere-connexion", FIRST_LOGIN, _go("/premiere-connexion"),
            "Choisir mon mot de passe", tags=ZOOM),
+    Screen("premiere-connexion-refusee", FIRST_LOGIN, _refused_first_login,
+           "Choisir mon mot de passe", 422, tags=ZOOM),
     Screen("mon-espace", BENEFICIARY, _go("/mon-espace/"), "Bonjour Nadia", tags=ZOOM),
     Screen("trouver-un-atelier", BENEFICIARY, _go("/mon-espace/ateliers"), "Trouver un atelier",
            tags=ZOOM),
@@ -182,6 +197,7 @@ SCREENS = [
            "Parcours : mes démarches en ligne"),
     Screen("mes-documents", BENEFICIARY, _go("/mon-espace/documents"), "Mes documents"),
     Screen("mon-profil", BENEFICIARY, _go("/mon-espace/profil"), "Mon profil", tags=ZOOM),
+    Screen("mon-profil-refuse", BENEFICIARY, _refused_profile, "Mon profil", 422, tags=ZOOM),
     Screen("profil-lien-agenda-cree", BENEFICIARY, _calendar_link_created, "Mon profil",
            tags=ZOOM),
     Screen("mon-espace-vide", EMPTY_BENEFICIARY, _go("/mon-espace/"), "Bonjour Henri"),
