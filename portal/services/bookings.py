@@ -163,13 +163,13 @@ def _already(booking: Booking) -> ServiceError:
     if booking.status is BookingStatus.WAITLISTED:
         return Conflict("already_waitlisted",
                         _("Vous êtes déjà sur la liste d'attente de cette séance."))
-    return Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance."))
+    return Conflict("already_booked", _("Vous avez déjà réservé votre place à cette séance."))
 
 
 def _full() -> ServiceError:
     return Conflict("session_full",
                     _("Cette séance est complète. Vous pouvez vous inscrire sur la liste "
-                      "d'attente : vous serez prévenu si une place se libère."))
+                      "d'attente : nous vous prévenons si une place se libère."))
 
 
 def set_status(booking: Booking, status: BookingStatus, actor: Actor, at: datetime) -> None:
@@ -213,7 +213,8 @@ def book(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
     except IntegrityError:
         # The same person booked the same session at the same instant (a double click).
         db.session.rollback()
-        raise Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance.")) from None
+        raise Conflict("already_booked",
+                       _("Vous avez déjà réservé votre place à cette séance.")) from None
     waitlisted = booking.status is BookingStatus.WAITLISTED
     record(actor, "booking.waitlisted" if waitlisted else "booking.created",
            object_type="booking", object_id=booking.id, site_id=session.site_id,
@@ -334,7 +335,8 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
                 raise Conflict(
                     "course_full",
                     _("Le parcours est complet (la séance du %(day)s n'a plus de place). "
-                      "Demandez à l'accueil d'être prévenu.", day=day(session.starts_at)),
+                      "Demandez à l'accueil de vous prévenir si une place se libère.",
+                      day=day(session.starts_at)),
                 )
             booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                           code=new_booking_code(), created_at=at,
@@ -349,7 +351,7 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
     except (ServiceError, IntegrityError) as error:
         db.session.rollback()
         if isinstance(error, IntegrityError):
-            raise Conflict("already_booked", _("Vous êtes déjà inscrit à ce parcours.")) from None
+            raise Conflict("already_booked", _("Vous avez déjà réservé ce parcours.")) from None
         raise
     record(actor, "course.booked", object_type="course", object_id=course.id,
            site_id=course.site_id, beneficiary_id=person.id,

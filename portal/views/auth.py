@@ -74,13 +74,13 @@ def login() -> Any:
         status = 422
     notice = None
     if request.args.get("fin") == "inactivite":
-        notice = _("Vous avez été déconnecté après un moment sans activité. "
+        notice = _("Votre session a été fermée après un moment sans activité. "
                    "Reconnectez-vous pour continuer.")
     elif g.get("session_ended") or request.args.get("fin") == "session":
         notice = _("Votre session est terminée (inactivité ou déconnexion). "
                    "Reconnectez-vous pour continuer.")
     elif request.args.get("fin") == "deconnexion":
-        notice = _("Vous êtes déconnecté. À bientôt !")
+        notice = _("Déconnexion faite. À bientôt !")
     return render_template("auth/login.html", form=form, error=error, notice=notice), status
 
 

@@ -30,7 +30,7 @@ from portal.forms import EmptyForm, attach_errors, parse_id
 from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
-from portal.models.vocab import BookingStatus, Language, Level, Theme
+from portal.models.vocab import BookingStatus, Language, Level, Theme, label_for
 from portal.services import beneficiaries as profile_service
 from portal.services import bookings, calendar, catalogue, documents
 from portal.services.audit import Actor
@@ -40,6 +40,8 @@ from portal.sessions import client_ip
 bp = Blueprint("me", __name__, url_prefix="/mon-espace")
 NEW_FEED_KEY = "new_feed_url"
 bp.before_request(require_beneficiary)
+# "Retraitée" for a woman, "À la retraite" when the gender is not given (vocab.label_for).
+bp.add_app_template_filter(label_for, "label_for")
 
 
 def _me() -> Any:

@@ -26,6 +26,7 @@ from portal.access import safe_next
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
+from portal.services import accessibility as accessibility_service
 from portal.services import accounts, catalogue, documents
 from portal.services.audit import Actor
 from portal.services.codes import normalise_code
@@ -44,7 +45,15 @@ def home() -> str:
 
 @bp.route("/accessibilite")
 def accessibility() -> str:
-    return render_template("public/accessibility.html")
+    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
+    return render_template("public/accessibility.html", sites=sites,
+                           statement=accessibility_service.statement())
+
+
+@bp.app_context_processor
+def _accessibility_compliance() -> dict[str, Any]:
+    """The state of compliance every page's footer links to (RGAA)."""
+    return {"accessibility_compliance": accessibility_service.statement().compliance}
 
 
 @bp.route("/donnees-personnelles")

@@ -141,7 +141,7 @@ def test_double_booking_is_harmless(client, factory, site, person):
     htmx_post(client, url, page)
     again = htmx_post(client, url, page)
     assert again.status_code == 200
-    assert "déjà inscrit" in again.get_data(as_text=True)
+    assert "Vous avez déjà réservé votre place" in again.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 1
 
 
