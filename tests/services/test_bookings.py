@@ -257,33 +257,45 @@ def test_my_workshops_lists_upcoming_and_past(factory, site, frozen_now):
 # --- concurrency: 30 people, one session, real threads --------------------------------------
 
 
-def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool = False):
-    from portal.models import Beneficiary
-
+def _at_once(app: Flask, calls: list) -> list[str]:
+    """Run each ``call(app)`` in its own thread, all released together; their outcomes."""
     results: list[str] = []
-    barrier = threading.Barrier(len(people_ids), timeout=30)
+    barrier = threading.Barrier(len(calls), timeout=30)
 
-    def attempt(person_id: int) -> None:
-        barrier.wait()  # all at once; each then takes its own connection from the pool
+    def attempt(call) -> None:
+        barrier.wait()
         with app.app_context():
-            session = db.session.get(WorkshopSession, session_id)
-            person = db.session.get(Beneficiary, person_id)
             try:
-                outcome = bookings.book(session, person, actor=Actor.of(person),
-                                        waitlist=waitlist)
-                results.append("waitlisted" if outcome.waitlisted else "booked")
+                results.append(call())
             except ServiceError as error:
                 results.append(error.code)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(pid,)) for pid in people_ids]
+    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(90)
     assert not any(thread.is_alive() for thread in threads), "a booking thread is stuck"
     return results
+
+
+def _booking_of(session_id: int, person_id: int, *, waitlist: bool = False):
+    from portal.models import Beneficiary
+
+    def call() -> str:
+        session = db.session.get(WorkshopSession, session_id)
+        person = db.session.get(Beneficiary, person_id)
+        outcome = bookings.book(session, person, actor=Actor.of(person), waitlist=waitlist)
+        return "waitlisted" if outcome.waitlisted else "booked"
+
+    return call
+
+
+def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool = False):
+    """Each person books the session, all at once (see ``_at_once``)."""
+    return _at_once(app, [_booking_of(session_id, pid, waitlist=waitlist) for pid in people_ids])
 
 
 def test_thirty_people_racing_for_five_seats_never_overbook(app, factory, site):
@@ -344,42 +356,6 @@ def test_the_clock_is_the_services_clock(factory, site, frozen_now):
 
 
 # --- concurrency: one person, many bookings at once, the limit of upcoming bookings -------
-
-
-def _at_once(app: Flask, calls: list) -> list[str]:
-    """Run each ``call(app)`` in its own thread, all released together; their outcomes."""
-    results: list[str] = []
-    barrier = threading.Barrier(len(calls), timeout=30)
-
-    def attempt(call) -> None:
-        barrier.wait()
-        with app.app_context():
-            try:
-                results.append(call())
-            except ServiceError as error:
-                results.append(error.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread is stuck"
-    return results
-
-
-def _booking_of(session_id: int, person_id: int, *, waitlist: bool = False):
-    from portal.models import Beneficiary
-
-    def call() -> str:
-        session = db.session.get(WorkshopSession, session_id)
-        person = db.session.get(Beneficiary, person_id)
-        outcome = bookings.book(session, person, actor=Actor.of(person), waitlist=waitlist)
-        return "waitlisted" if outcome.waitlisted else "booked"
-
-    return call
 
 
 def _course_of(course_id: int, person_id: int):

@@ -464,15 +464,19 @@ def test_a_booked_person_sees_the_code_to_show_at_the_door(client, factory, site
 # --- a course that has begun: told before, confirmed, the desk asked the same ---------------
 
 
-def _begun_course(factory, site):
+def _course(factory, site, days: tuple[int, ...], title: str = "Parcours : mes démarches"):
     from portal.models import Course
 
-    course = Course(site_id=site.id, title="Parcours : mes démarches en ligne")
+    course = Course(site_id=site.id, title=title)
     db.session.add(course)
     db.session.commit()
-    for days in (-5, 2, 9):
-        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    for day in days:
+        factory.session(site, starts_in=timedelta(days=day), course_id=course.id)
     return course
+
+
+def _begun_course(factory, site):
+    return _course(factory, site, (-5, 2, 9))
 
 
 def test_a_course_that_can_no_longer_be_completed_says_so_before(client, factory, site,
@@ -511,13 +515,7 @@ def test_joining_it_with_the_confirmation_books_what_remains(client, factory, si
 
 
 def test_a_course_that_can_be_completed_books_at_once(client, factory, site, person):
-    from portal.models import Course
-
-    course = Course(site_id=site.id, title="Débuter")
-    db.session.add(course)
-    db.session.commit()
-    for days in (2, 9):
-        factory.session(site, starts_in=timedelta(days=days), course_id=course.id)
+    course = _course(factory, site, (2, 9), title="Débuter")
     page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
     assert "Je m'inscris à tout le parcours" in page and "quand même" not in page
     response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
