@@ -24,7 +24,7 @@ from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site, StaffMember
-from portal.models.vocab import BookingStatus, CompletionRule, DocumentKind, SessionStatus
+from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus
 from portal.models.vouchers import Cheque
 from portal.pdf.merge import merge_pdfs
 from portal.services import accounts, snapshots
@@ -219,10 +219,7 @@ def course_completed(course: Course, person: Beneficiary) -> tuple[bool, int, in
         db.select(func.count()).select_from(Booking).where(
             Booking.beneficiary_id == person.id, Booking.status == BookingStatus.PRESENT,
             Booking.session_id.in_([s.id for s in given] or [-1]))) or 0
-    if course.completion_rule is CompletionRule.THRESHOLD:
-        needed = course.min_sessions_attended or len(given)
-    else:
-        needed = len(given)
+    needed = course.sessions_needed(len(given))
     return bool(given) and attended >= needed, int(attended), len(given)
 
 

@@ -1,7 +1,7 @@
 """documents: the régie de recettes settings of a site; pending documents (numbered, their
 bytes stored after rendering, outside the numbering transaction)
 
-Revision ID: 0002_documents
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27 09:00:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_documents'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
