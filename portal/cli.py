@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask_babel import ngettext
 
 from portal.config import is_production
 from portal.extensions import db
@@ -139,7 +140,7 @@ def purge_sessions(days: int) -> None:
     from portal.services import login_sessions
 
     count = login_sessions.purge_ended(now() - timedelta(days=days))
-    click.echo(f"{count} session(s) supprimée(s).")
+    click.echo(ngettext("%(num)d session supprimée.", "%(num)d sessions supprimées.", count))
 
 
 @click.command("send-messages")
@@ -155,7 +156,8 @@ def send_messages(limit: int) -> None:
     except ConfigurationError as error:
         click.echo(f"Erreur de configuration : {error}", err=True)
         sys.exit(1)
-    click.echo(f"{report.sent} envoyé(s), {report.failed} en échec")
+    click.echo(ngettext("%(num)d envoyé", "%(num)d envoyés", report.sent) + ", "
+               + ngettext("%(num)d en échec", "%(num)d en échec", report.failed))
 
 
 @click.command("send-reminders")
@@ -164,7 +166,8 @@ def send_reminders() -> None:
     from portal.services import messages
 
     count = messages.queue_reminders()
-    click.echo(f"{count} rappel(s) mis en file d'attente.")
+    click.echo(ngettext("%(num)d rappel mis en file d'attente.",
+                        "%(num)d rappels mis en file d'attente.", count))
 
 
 documents_cli = click.Group("documents", help="Printable documents.")
