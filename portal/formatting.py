@@ -45,6 +45,16 @@ def day(value: datetime, locale: str | None = None) -> str:
     return _date(local(value).date(), "EEEE d MMMM y", locale)
 
 
+def day_without_year(value: datetime, locale: str | None = None) -> str:
+    """``mardi 1er décembre`` (messages about the coming days)"""
+    return _date(local(value).date(), "EEEE d MMMM", locale)
+
+
+def long_date(value: date, locale: str | None = None) -> str:
+    """``lundi 7 décembre 2026`` for a calendar day"""
+    return _date(value, "EEEE d MMMM y", locale)
+
+
 def short_day(value: datetime, locale: str | None = None) -> str:
     """``mar. 1er déc.``"""
     return _date(local(value).date(), "EEE d MMM", locale)

@@ -164,7 +164,7 @@ def test_a_booking_confirmation_end_to_end(inbox: Inbox, factory: Any,
     assert deliver_pending() == DeliveryReport(sent=1, failed=0)
     [received] = inbox.messages()
     assert received["Subject"] == "Inscription confirmée : Premiers pas"
-    assert "mardi 1 décembre à 14:00" in received.get_content()
+    assert "mardi 1er décembre à 14:00" in received.get_content()
 
 
 def test_a_message_is_sent_once(inbox: Inbox, frozen_now: datetime) -> None:

@@ -9,13 +9,14 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import TypeVar
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import case
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
+from portal.formatting import long_date
 from portal.forms import parse_id
 from portal.models.catalogue import Course, Workshop, WorkshopSession, WorkshopTheme
 from portal.models.people import Site
@@ -107,7 +108,7 @@ def read_filters(args: Mapping[str, str]) -> SearchFilters:
             first, last = week_range()
             refuse("semaine", _("Choisissez une semaine entre le %(first)s et le %(last)s. "
                                 "Les ateliers de toutes les semaines sont affichés.",
-                                first=_long_date(first), last=_long_date(last)))
+                                first=long_date(first), last=long_date(last)))
     return SearchFilters(text=text, site_id=site_id, theme=theme, level=level, week=week,
                          seats_left_only=args.get("places") == "1", problems=tuple(problems))
 
@@ -145,10 +146,6 @@ def _week(raw: str) -> date | None:
     if not first <= chosen < last + timedelta(days=7):
         return None
     return chosen - timedelta(days=chosen.weekday())
-
-
-def _long_date(value: date) -> str:
-    return format_date(value, "EEEE d MMMM y")
 
 
 @dataclass

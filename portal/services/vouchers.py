@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
 from portal.extensions import db
-from portal.formatting import day, euros, hour
+from portal.formatting import day, euros, full_date, hour
 from portal.models.bookings import Booking
 from portal.models.documents import Document
 from portal.models.vocab import BookingStatus
@@ -129,7 +129,7 @@ def _expired(programme: ChequeProgramme, number: str) -> Refusal | None:
         return None
     return Refusal(number, "cheque_expired",
                    _("Chèque %(number)s périmé : il était accepté jusqu'au %(day)s.",
-                     number=number, day=format_date(programme.accepted_until, "d MMMM y")))
+                     number=number, day=full_date(programme.accepted_until)))
 
 
 def _matches(pattern: str, number: str) -> bool:
