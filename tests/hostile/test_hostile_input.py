@@ -1,11 +1,127 @@
-"""The hostile-input sweep's own machinery: discovering which parameters a route reads."""
+"""Hostile input on every route, every method, as every role: never a 5xx, never an error
+logged, a NUL byte is a 400, a refusal or a page changes nothing, a change is audited, and
+the database's invariants hold after each request (SECURITY.md §3.16).
+
+Routes come from ``app.url_map`` and the parameters each one reads are discovered (pages
+crawled as each role, keys recorded as views read them, see ``discovery.py``): a new route
+or a new field is swept without editing this file. ``HYPOTHESIS_PROFILE=long`` runs far more
+examples; ``SWEEP_REPORT=failures.jsonl`` writes each minimal failure as one JSON line.
+"""
 
 from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask, request
 
+from portal import clock, create_app
+from portal.extensions import db
+from tests.conftest import PG_URL, Factory, IsolatedClient, base_config, truncate_all
 from tests.hostile.discovery import PageParser, ReadLog, Registry
+from tests.hostile.harness import Route, Sweep, by_role, routes
+from tests.hostile.scene import ROLES, build
+
+#: Only to list the routes when tests are collected (no database is opened).
+ROUTES = routes(create_app(base_config("sqlite://")))
+CASES = [(route, role) for route in ROUTES for role in ROLES]
+
+
+@pytest.fixture(scope="module")
+def sweep(template_database: str, tmp_path_factory: pytest.TempPathFactory,
+          password_hash: str) -> Iterator[Sweep]:
+    workdir = tmp_path_factory.mktemp("sweep")
+    if PG_URL:
+        url = PG_URL
+    else:
+        shutil.copyfile(template_database, workdir / "portal.sqlite3")
+        url = f"sqlite:///{workdir / 'portal.sqlite3'}"
+    # Exceptions reach got_request_exception and the test instead of a polite 500 page.
+    app = create_app({**base_config(url), "PROPAGATE_EXCEPTIONS": True})
+    app.test_client_class = IsolatedClient
+    context = app.app_context()
+    context.push()
+    swept = None
+    try:
+        swept = Sweep(app, build(app, Factory(password_hash)), workdir)
+        swept.discover()
+        yield swept
+    finally:
+        db.session.remove()
+        context.pop()
+        clock.unfreeze()
+        if PG_URL:
+            truncate_all(app)
+        with app.app_context():
+            db.engine.dispose()
+        if swept is not None:
+            swept.close()
+
+
+@pytest.mark.parametrize(("route", "role"), CASES,
+                         ids=[f"{route} as {role}" for route, role in CASES])
+def test_hostile_input(sweep: Sweep, route: Route, role: str) -> None:
+    sweep.run(route, role)
+
+
+# --- the sweep reaches what it claims to ------------------------------------------------------
+
+
+def test_every_route_is_reached_by_some_role(sweep: Sweep) -> None:
+    """Each view runs for at least one role (else its parameters are never parsed)."""
+    reached = set().union(*by_role(sweep.probes.items()).values())
+    assert {route.endpoint for route in sweep.routes} - reached == set()
+
+
+def test_each_audience_reaches_its_screens(sweep: Sweep) -> None:
+    reached = by_role(sweep.probes.items())
+    for role in ROLES:
+        prefix = {"anonymous": "public.", "first_login": "auth.first_login",
+                  "beneficiary_a": "me.", "beneficiary_b": "me."}.get(role, "staff.")
+        mine = {route.endpoint for route in sweep.routes if route.endpoint.startswith(prefix)}
+        assert mine <= reached.get(role, set()), (role, mine - reached.get(role, set()))
+
+
+def test_the_scene_pages_open_as_every_role(sweep: Sweep) -> None:
+    """Crawling and probing with real objects and the values pages offer: no error."""
+    assert sweep.discovery_failures == []
+
+
+def test_parameters_are_discovered(sweep: Sweep) -> None:
+    """The crawl and the recorded reads find the parameters the screens are known to use."""
+    expected = {
+        "me.find": ("args", {"q", "site", "theme", "niveau", "semaine", "places"}),
+        "auth.login": ("args", {"next", "fin"}),
+        "auth.login#form": ("form", {"identifier", "password", "next"}),
+        "public.set_language": ("form", {"lang", "next"}),
+        "public.verify_form": ("args", {"code"}),
+        "me.cancel": ("form", {"back"}),
+        "me.book": ("form", {"liste_attente"}),
+        "me.profile": ("form", {"phone", "has_no_phone", "email", "commune", "postcode",
+                                "language"}),
+        "staff.people_search": ("args", {"q"}),
+        "staff.checkin_page": ("args", {"q", "b"}),
+        "staff.scan": ("form", {"code", "q"}),
+        "staff.mark": ("form", {"action"}),
+        "staff.walk_in": ("form", {"person_id"}),
+        "staff.take_cheques": ("form", {"numbers", "programme_id"}),
+        "staff.book_for": ("form", {"session_id", "liste_attente"}),
+        "staff.book_course_for": ("form", {"course_id"}),
+        "staff.document_download": ("args", {"voir"}),
+        "staff.document_revoke": ("form", {"reason"}),
+        "staff.deposit_slip": ("form", {"site_id", "month"}),
+        "staff.reopen": ("form", {"reason"}),
+        "auth.keep_alive": ("form", {"next"}),
+    }
+    for key, (where, names) in expected.items():
+        known = getattr(sweep.registry.by_endpoint[key.partition("#")[0]], where)
+        assert names <= set(known), (key, names - set(known))
+    targets = sweep.registry.by_endpoint["me.cancel"].targets
+    assert {"my-bookings", "booking-panel"} <= targets
+
+
+# --- the harness itself, on a small application of its own ------------------------------------
 
 
 @pytest.fixture
