@@ -254,6 +254,8 @@ class Probe:
 
 
 class Sweep:
+    """The application under test, its scene, what discovery found, and the checks."""
+
     def __init__(self, app: Flask, scene: Scene, workdir: Path) -> None:
         self.app = app
         self.scene = scene
@@ -373,7 +375,10 @@ class Sweep:
     def _crawl(self, route: Route, role: str) -> None:
         for path in self._real_paths(route):
             self.reset()
+            mark = self.writes.mark()
             response = self._quietly(route, role, Attempt(path, {}))
+            # A page that writes is the case's failure; the crawl goes on from the scene.
+            self.dirty = self.writes.mark() != mark and self.pristine.differs(checks.state())
             if response is None:
                 continue
             with response:
@@ -414,8 +419,7 @@ class Sweep:
             if response.headers.get(header):
                 self.registry.learn_url(response.headers[header])
         if response.mimetype == "text/html" and response.status_code != 304:
-            self.registry.learn_page(route.path({}) if not route.converters else
-                                     response.request.path, response.get_data(as_text=True))
+            self.registry.learn_page(response.request.path, response.get_data(as_text=True))
 
     def known(self, route: Route) -> Parameters:
         return self.registry.by_endpoint.get(route.endpoint) or Parameters()

@@ -70,6 +70,8 @@ class Scene:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     #: what no page shows but a person types: identifiers, passwords, the card code.
     secrets: Values = field(default_factory=dict)
+    #: a few rows the harness's own tests use, by name.
+    ids: dict[str, int] = field(default_factory=dict)
 
 
 def build(app: Flask, factory: Factory) -> Scene:
@@ -158,7 +160,7 @@ def _build(f: Factory) -> Scene:
 
     # --- site A, today: check-in open, full, every status on the roster
     today = session(a, tablet, timedelta(minutes=-10), capacity=3, room="Salle 1")
-    book(today, odile)
+    odile_today = book(today, odile)
     martine_today = book(today, martine, BookingStatus.PRESENT)
     book(today, ana, source=BookingSource.DESK, created_by_id=staff["reception_a"].id)
     book(today, jean, BookingStatus.ABSENT)
@@ -189,7 +191,7 @@ def _build(f: Factory) -> Scene:
 
     # --- site A, future: bookable, full with a waiting list, cancelled by the centre, a course
     future = session(a, internet, timedelta(days=5), capacity=8)
-    book(future, odile)
+    odile_future = book(future, odile)
     book(future, jean)
     full = session(a, tablet, timedelta(days=3), capacity=1)
     book(full, martine)
@@ -237,6 +239,7 @@ def _build(f: Factory) -> Scene:
                                           "confirmation": new_password}},
     }
     scene.pools = _pools(feed_token, today, odile)
+    scene.ids = {"odile today": odile_today.id, "odile future": odile_future.id}
     scene.pairs = [(str(s), str(bk)) for bk, s in db.session.execute(
         db.select(Booking.id, Booking.session_id).order_by(Booking.session_id != today.id,
                                                            Booking.id))]

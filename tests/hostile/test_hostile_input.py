@@ -19,8 +19,9 @@ from flask import Flask, request
 from portal import clock, create_app
 from portal.extensions import db
 from tests.conftest import PG_URL, Factory, IsolatedClient, base_config, truncate_all
+from tests.hostile import checks
 from tests.hostile.discovery import PageParser, ReadLog, Registry
-from tests.hostile.harness import Route, Sweep, by_role, routes
+from tests.hostile.harness import Attempt, Route, Sweep, by_role, routes
 from tests.hostile.scene import ROLES, build
 
 #: Only to list the routes when tests are collected (no database is opened).
@@ -119,6 +120,52 @@ def test_parameters_are_discovered(sweep: Sweep) -> None:
         assert names <= set(known), (key, names - set(known))
     targets = sweep.registry.by_endpoint["me.cancel"].targets
     assert {"my-bookings", "booking-panel"} <= targets
+
+
+def _route(sweep: Sweep, endpoint: str) -> Route:
+    return next(route for route in sweep.routes if route.endpoint == endpoint)
+
+
+def test_each_example_starts_from_the_scene(sweep: Sweep) -> None:
+    """A change (a cancelled booking, a logout) is undone before the next example."""
+    sweep.reset()
+    cancel = _route(sweep, "me.cancel")
+    booking = str(sweep.scene.ids["odile future"])
+    with sweep.send(cancel, "beneficiary_a", Attempt({"booking_id": booking}, {})) as answer:
+        assert answer.status_code == 303
+    assert checks.state() != sweep.pristine.state
+    with sweep.send(_route(sweep, "auth.logout"), "beneficiary_b", Attempt({}, {})) as answer:
+        assert answer.status_code == 303
+    sweep.dirty = True
+    sweep.reset()
+    assert checks.state() == sweep.pristine.state
+    assert checks.audit_count() == sweep.pristine.audit
+    assert not sweep.pristine.differs(checks.state())
+    with sweep.send(_route(sweep, "me.home"), "beneficiary_b", Attempt({}, {})) as answer:
+        assert answer.status_code == 200
+
+
+def test_refusals_are_recognised(sweep: Sweep) -> None:
+    """A refusal says so (status, flashed or shown message): then nothing may have changed."""
+    cancel = _route(sweep, "me.cancel")
+    started = {"booking_id": str(sweep.scene.ids["odile today"])}
+    sweep.reset()
+    with sweep.send(cancel, "beneficiary_a", Attempt(started, {})) as answer:
+        assert checks.refusal(sweep.app, answer) == "an error message flashed"
+    mark = _route(sweep, "staff.mark")
+    row = {"session_id": sweep.scene.pools["session_id"][0], **started}
+    unknown_action = Attempt(row, {}, {"action": ["fly"]}, htmx=True, target="scan-result")
+    with sweep.send(mark, "reception_a", unknown_action) as answer:
+        assert answer.status_code == 200
+        assert checks.refusal(sweep.app, answer) == "an error message shown"
+    book = _route(sweep, "me.book")
+    with sweep.send(book, "beneficiary_a", Attempt({"session_id": "999999"}, {})) as answer:
+        assert checks.refusal(sweep.app, answer) == "status 404"
+    future = {"booking_id": str(sweep.scene.ids["odile future"])}
+    with sweep.send(cancel, "beneficiary_a", Attempt(future, {})) as answer:
+        assert answer.status_code == 303
+        assert checks.refusal(sweep.app, answer) is None
+    sweep.dirty = True
 
 
 # --- the harness itself, on a small application of its own ------------------------------------

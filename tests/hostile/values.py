@@ -215,8 +215,8 @@ def path_text() -> st.SearchStrategy[str]:
 
 #: Raw path segments for ``<int:…>`` arguments that no object of the scene has.
 RAW_IDS: tuple[str, ...] = (
-    "0", str(INT32_MAX), str(INT32_MAX + 1), str(INT64_MAX + 1), "9" * 30, "-1", "1.5",
-    "1e3", "²", "١", "𝟙", "%0A1", "1%00",
+    "999999", "0", str(INT32_MAX), str(INT32_MAX + 1), str(INT64_MAX + 1), "9" * 30, "-1",
+    "1.5", "1e3", "²", "١", "𝟙", "%0A1", "1%00",
 )
 
 
