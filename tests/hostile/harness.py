@@ -128,10 +128,11 @@ class Attempt:
                 f"multipart={self.multipart})")
 
     def sends_nul(self) -> bool:
-        """A NUL byte in the path (``%00`` once decoded) or in any value."""
+        """A NUL byte in the path (``%00`` once decoded), in a key or in a value."""
         in_path = any(values.NUL in v or "%00" in v for v in self.path.values())
-        return in_path or any(values.NUL in v for vs in (*self.args.values(),
-                                                        *self.form.values()) for v in vs)
+        sent = [*self.args.items(), *self.form.items()]
+        return in_path or any(values.NUL in key or any(values.NUL in v for v in vs)
+                              for key, vs in sent)
 
 
 def _present(drawn: dict[str, list[str] | None]) -> dict[str, list[str]]:
@@ -267,6 +268,8 @@ class Sweep:
         self.probes: dict[tuple[Route, str], Probe] = {}
         #: the role that goes deepest into each route: the battery is sent as that role.
         self.battery_role: dict[Route, str] = {}
+        #: the (argument, value) pairs each role's pages open (status below 400).
+        self.reachable: dict[str, set[tuple[str, str]]] = {role: set() for role in ROLES}
         #: what went wrong while discovering (the cases replay it with the same request).
         self.discovery_failures: list[str] = []
         self.dirty = False
@@ -349,16 +352,22 @@ class Sweep:
                     (self.probes[route, role].status or 500) >= 400,
                     -self.probes[route, role].reads, ROLES.index(role)))
 
-    def _real_paths(self, route: Route) -> list[dict[str, str]]:
+    def _real_paths(self, route: Route, role: str | None = None) -> list[dict[str, str]]:
+        """Paths to the scene's objects; with a role, those its pages open come first."""
         names = list(route.converters)
         if not names:
             return [{}]
         if {"session_id", "booking_id"} <= set(names):
-            return [{"session_id": s, "booking_id": b} for s, b in self.scene.pairs]
-        pools = [self._pool(route, name) for name in names]
-        longest = max(len(pool) for pool in pools)
-        return [{name: self._segment(route, name, pool[i % len(pool)])
-                 for name, pool in zip(names, pools, strict=True)} for i in range(longest)]
+            paths = [{"session_id": s, "booking_id": b} for s, b in self.scene.pairs]
+        else:
+            pools = [self._pool(route, name) for name in names]
+            longest = max(len(pool) for pool in pools)
+            paths = [{name: self._segment(route, name, pool[i % len(pool)])
+                      for name, pool in zip(names, pools, strict=True)} for i in range(longest)]
+        if role is None:
+            return paths
+        return sorted(paths, key=lambda path: not all(
+            (name, value) in self.reachable[role] for name, value in path.items()))
 
     def _pool(self, route: Route, name: str) -> list[str]:
         pool = self.scene.pools.get(name)
@@ -384,10 +393,12 @@ class Sweep:
             with response:
                 if not self.read_log.last.view_ran:
                     return  # a guard answers for every object alike
+                if response.status_code < 400:
+                    self.reachable[role].update(path.items())
                 self._learn(route, response)
 
     def _probe(self, route: Route, role: str) -> Probe:
-        attempt = self.probe_attempt(route)
+        attempt = self.probe_attempt(route, role)
         self.reset()
         mark = self.writes.mark()
         self.dirty = True
@@ -424,23 +435,26 @@ class Sweep:
     def known(self, route: Route) -> Parameters:
         return self.registry.by_endpoint.get(route.endpoint) or Parameters()
 
-    def probe_attempt(self, route: Route) -> Attempt:
-        """The request a browser would send: real objects, the first value a page offers."""
+    def probe_attempt(self, route: Route, role: str) -> Attempt:
+        """The request the role's browser would send: an object its pages open, the first
+        value a page offers for each parameter."""
         known = self.known(route)
 
         def first(params: dict[str, list[str]]) -> dict[str, list[str]]:
             return {key: [next((v for v in vals if v), vals[0])]
                     for key, vals in sorted(params.items()) if vals and key != CSRF_FIELD}
 
-        return Attempt(self._real_paths(route)[0], first(known.args),
+        return Attempt(self._real_paths(route, role)[0], first(known.args),
                        first(known.form) if route.method == "POST" else {})
 
     # --- drawing ----------------------------------------------------------------------------
 
-    def path_strategy(self, route: Route) -> st.SearchStrategy[dict[str, str]]:
+    def path_strategy(self, route: Route, role: str) -> st.SearchStrategy[dict[str, str]]:
         parts: dict[str, st.SearchStrategy[str]] = {}
         for name, kind in route.converters.items():
-            pool = [self._segment(route, name, value) for value in self._pool(route, name)]
+            pool = sorted((self._segment(route, name, value)
+                           for value in self._pool(route, name)),
+                          key=lambda value, n=name: (n, value) not in self.reachable[role])
             if kind == "int":
                 parts[name] = st.one_of(st.sampled_from(pool), st.sampled_from(values.RAW_IDS))
             else:
@@ -449,22 +463,24 @@ class Sweep:
                                         values.path_text().map(lambda v, s=safe: quote(v, safe=s)))
         drawn = st.fixed_dictionaries(parts)
         if {"session_id", "booking_id"} <= set(parts):
-            pairs = st.sampled_from(self.scene.pairs).map(
-                lambda pair: {"session_id": pair[0], "booking_id": pair[1]})
-            drawn = st.one_of(pairs, drawn)
+            drawn = st.one_of(st.sampled_from(self._real_paths(route, role)), drawn)
         return drawn
 
-    def attempts(self, route: Route) -> st.SearchStrategy[Attempt]:
+    def attempts(self, route: Route, role: str) -> st.SearchStrategy[Attempt]:
         known = self.known(route)
 
         def fields(params: dict[str, list[str]]) -> st.SearchStrategy[dict[str, list[str]]]:
-            return st.fixed_dictionaries({key: values.field(list(vals))
-                                          for key, vals in sorted(params.items())
-                                          if key != CSRF_FIELD}).map(_present)
+            expected = st.fixed_dictionaries({key: values.field(list(vals))
+                                              for key, vals in sorted(params.items())
+                                              if key != CSRF_FIELD}).map(_present)
+            return st.builds(lambda more, known: {**more, **known}, values.extra(), expected)
 
         posting = route.method == "POST"
         return st.builds(
-            Attempt, path=self.path_strategy(route), args=fields(known.args),
+            Attempt, path=self.path_strategy(route, role),
+            args=fields(known.args) if not posting else
+            st.fixed_dictionaries({key: values.field(list(vals))
+                                   for key, vals in sorted(known.args.items())}).map(_present),
             form=fields(known.form) if posting else st.just({}), htmx=st.booleans(),
             target=st.sampled_from([None, *sorted(known.targets)]),
             multipart=st.booleans() if posting else st.just(False))
@@ -472,9 +488,8 @@ class Sweep:
     # --- checking ---------------------------------------------------------------------------
 
     def run(self, route: Route, role: str) -> None:
-        """The battery (for the role that goes deepest), then random examples; every
-        distinct failure is raised, together."""
-        failures = self.battery(route, role) if self.battery_role.get(route) == role else []
+        """The battery, then random examples; every distinct failure is raised, together."""
+        failures = self.battery(route, role)
         try:
             self.examples(route, role)
         except Exception as error:
@@ -490,7 +505,7 @@ class Sweep:
 
         @settings(profile, max_examples=budget(view_ran=probe.view_ran,
                                                costly=self.costly(route, role)))
-        @given(attempt=self.attempts(route))
+        @given(attempt=self.attempts(route, role))
         def hostile_request(attempt: Attempt) -> None:
             try:
                 self.check(route, role, attempt)
@@ -508,19 +523,22 @@ class Sweep:
         return self.probes[route, role].pdf or bool(self.known(route).passwords)
 
     def battery(self, route: Route, role: str) -> list[Exception]:
-        """Each value of ``values.BATTERY`` in every field (and text path argument) at once,
-        then each of ``values.FIELD_BATTERY`` in one field at a time, the others valid; a
-        failure of the first kind is narrowed to the one field that causes it."""
-        base = self.probe_attempt(route)
+        """As the role that goes deepest into the route: each value of ``values.BATTERY`` in
+        every field (and text path argument) at once, a failure narrowed to the one field
+        that causes it. Then, as every role the view runs for (only the deepest one when
+        answers are costly): each of ``values.FIELD_BATTERY`` in one field at a time, the
+        others valid."""
+        base = self.probe_attempt(route, role)
         known = self.known(route)
         posting = route.method == "POST"
         places = [("path", name) for name, kind in route.converters.items() if kind != "int"]
         places += [("args", key) for key in sorted(known.args)]
         places += [("form", key) for key in sorted(known.form) if posting and key != CSRF_FIELD]
-        if not places:
-            return []
         costly = self.costly(route, role)
-        everywhere = values.FIELD_BATTERY if costly else values.BATTERY
+        deepest = self.battery_role.get(route) == role
+        if not places or not self.probes[route, role].view_ran or (costly and not deepest):
+            return []
+        everywhere = () if not deepest else values.FIELD_BATTERY if costly else values.BATTERY
         found: dict[tuple[str, ...], Exception] = {}
 
         def keep(attempt: Attempt, error: Exception | None, value: str, *,
@@ -539,7 +557,7 @@ class Sweep:
                     attempt = self._with(base, places, value, htmx)
                     keep(attempt, self._attempt(route, role, attempt), value,
                          narrow=len(places) > 1)
-            for place in places if len(places) > 1 else []:
+            for place in places if len(places) > 1 or not deepest else []:
                 for value in values.FIELD_BATTERY:
                     alone = self._with(base, [place], value, htmx=False)
                     keep(alone, self._attempt(route, role, alone), value, narrow=False)

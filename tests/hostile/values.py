@@ -207,6 +207,20 @@ def field(valid: list[str]) -> st.SearchStrategy[list[str] | None]:
                      st.lists(one, min_size=2, max_size=3))
 
 
+#: Keys no form has but an attacker tries (SECURITY.md §2.13: extra fields are ignored).
+TEMPTING: tuple[str, ...] = (
+    "role", "is_network_admin", "is_admin", "beneficiary_id", "person_id", "staff_id",
+    "site_id", "status", "seats_taken", "capacity", "price_cheques", "id", "user_id", "lang",
+    "next", "_method", "__proto__", "q[]", "a[b]",
+)
+
+
+def extra() -> st.SearchStrategy[dict[str, list[str]]]:
+    """Up to two keys the route does not expect, with hostile values."""
+    key = st.one_of(st.sampled_from(TEMPTING), st.text(min_size=1, max_size=12))
+    return st.dictionaries(key, st.lists(hostile(), min_size=1, max_size=2), max_size=2)
+
+
 def path_text() -> st.SearchStrategy[str]:
     """Hostile values for string path arguments (tokens, codes, file names)."""
     return st.one_of(st.sampled_from([value for value in CURATED if value]),
