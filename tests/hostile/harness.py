@@ -542,12 +542,15 @@ class Sweep:
         found: dict[tuple[str, ...], Exception] = {}
 
         def keep(attempt: Attempt, error: Exception | None, value: str, *,
-                 narrow: bool) -> None:
+                 alone: tuple[str, str] | None) -> None:
             if error is None or _signature(error) in found:
                 return
-            if narrow:
-                attempt, error = self._narrow(route, role, base, places, value, attempt.htmx,
-                                              error)
+            if alone is None:
+                attempt, error, alone = self._narrow(route, role, base, places, value,
+                                                     attempt.htmx, error)
+            if alone is not None:
+                error.add_note(f"battery: {alone[0]} {alone[1]!r} = {_short(value)}, "
+                               "everything else as the role's pages offer it")
             found[_signature(error)] = error
             self._report(route, role, attempt, error)
 
@@ -556,11 +559,11 @@ class Sweep:
                 for htmx in (False, True) if posting and not costly else (False,):
                     attempt = self._with(base, places, value, htmx)
                     keep(attempt, self._attempt(route, role, attempt), value,
-                         narrow=len(places) > 1)
+                         alone=places[0] if len(places) == 1 else None)
             for place in places if len(places) > 1 or not deepest else []:
                 for value in values.FIELD_BATTERY:
-                    alone = self._with(base, [place], value, htmx=False)
-                    keep(alone, self._attempt(route, role, alone), value, narrow=False)
+                    attempt = self._with(base, [place], value, htmx=False)
+                    keep(attempt, self._attempt(route, role, attempt), value, alone=place)
         return list(found.values())
 
     def _with(self, base: Attempt, places: list[tuple[str, str]], value: str,
@@ -574,13 +577,15 @@ class Sweep:
         return attempt
 
     def _narrow(self, route: Route, role: str, base: Attempt, places: list[tuple[str, str]],
-                value: str, htmx: bool, error: Exception) -> tuple[Attempt, Exception]:
+                value: str, htmx: bool, error: Exception,
+                ) -> tuple[Attempt, Exception, tuple[str, str] | None]:
+        """The one place where ``value`` alone fails the same way, if there is one."""
         for place in places:
             alone = self._with(base, [place], value, htmx)
             again = self._attempt(route, role, alone)
             if again is not None and _signature(again) == _signature(error):
-                return alone, again
-        return self._with(base, places, value, htmx), error
+                return alone, again, place
+        return self._with(base, places, value, htmx), error, None
 
     def _attempt(self, route: Route, role: str, attempt: Attempt) -> Exception | None:
         try:
