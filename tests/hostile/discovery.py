@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Flask, Request, g
+from flask import Flask, Request, g, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -80,17 +80,17 @@ class RecordingRequest(Request):
 
     @property
     def args(self) -> Any:  # type: ignore[override]
-        if "_sweep_args" not in self.__dict__:
-            self.__dict__["_sweep_args"] = _recording(Request.args.__get__(self),  # type: ignore[attr-defined]
-                                                      self.sweep_reads["args"])
-        return self.__dict__["_sweep_args"]
+        return self._recorded("args", Request.args.__get__(self))  # type: ignore[attr-defined]
 
     @property
     def form(self) -> Any:  # type: ignore[override]
-        if "_sweep_form" not in self.__dict__:
-            self.__dict__["_sweep_form"] = _recording(Request.form.__get__(self),  # type: ignore[attr-defined]
-                                                      self.sweep_reads["form"])
-        return self.__dict__["_sweep_form"]
+        return self._recorded("form", Request.form.__get__(self))  # type: ignore[attr-defined]
+
+    def _recorded(self, place: str, parsed: ImmutableMultiDict) -> _RecordingDict:  # type: ignore[type-arg]
+        """The parameters werkzeug parsed (and cached), wrapped once."""
+        if f"_sweep_{place}" not in self.__dict__:
+            self.__dict__[f"_sweep_{place}"] = _recording(parsed, self.sweep_reads[place])
+        return self.__dict__[f"_sweep_{place}"]
 
     @property
     def sweep_reads(self) -> dict[str, set[str]]:
@@ -131,8 +131,6 @@ class ReadLog:
         return observed
 
     def _finish(self, _error: BaseException | None) -> None:
-        from flask import request
-
         reads = request.sweep_reads if isinstance(request, RecordingRequest) else {}
         self.last = Reads(request.endpoint, set(reads.get("args", ())),
                           set(reads.get("form", ())), bool(g.get("sweep_view_ran")))

@@ -64,7 +64,8 @@ class Scene:
     #: the account of each role (anonymous has none).
     principals: dict[str, StaffMember | Beneficiary] = field(default_factory=dict)
     card_code: str = ""
-    #: real values of each route argument, the richest first (site A's, then site B's).
+    #: real values of each route argument: the richest first, then every other row (both
+    #: sites), in the order they were made.
     pools: dict[str, list[str]] = field(default_factory=dict)
     #: (session id, booking id) of each booking, for routes that take both.
     pairs: list[tuple[str, str]] = field(default_factory=list)
@@ -75,6 +76,7 @@ class Scene:
 
 
 def build(app: Flask, factory: Factory) -> Scene:
+    """Make the scene and leave the clock frozen at ``NOW`` (the caller unfreezes it)."""
     clock.freeze(NOW)
     with app.test_request_context():
         return _build(factory)

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask, request
 
-from portal import clock, create_app
-from portal.extensions import db
-from tests.conftest import PG_URL, Factory, IsolatedClient, base_config, truncate_all
+from portal import create_app
+from tests.conftest import PG_URL, Factory, IsolatedClient, base_config, close_app
 from tests.hostile import checks
 from tests.hostile.discovery import PageParser, ReadLog, Registry
 from tests.hostile.harness import Attempt, Route, Sweep, by_role, routes
@@ -49,13 +48,7 @@ def sweep(template_database: str, tmp_path_factory: pytest.TempPathFactory,
         swept.discover()
         yield swept
     finally:
-        db.session.remove()
-        context.pop()
-        clock.unfreeze()
-        if PG_URL:
-            truncate_all(app)
-        with app.app_context():
-            db.engine.dispose()
+        close_app(app, context)
         if swept is not None:
             swept.close()
 
