@@ -113,6 +113,17 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def close_app(application: Flask, context: Any) -> None:
+    """End a test application: its unit of work, its context, the frozen clock, its data."""
+    db.session.remove()
+    context.pop()
+    clock.unfreeze()
+    if PG_URL:
+        truncate_all(application)
+    with application.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
@@ -122,13 +133,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     try:
         yield application
     finally:
-        db.session.remove()
-        context.pop()
-        clock.unfreeze()
-        if PG_URL:
-            truncate_all(application)
-        with application.app_context():
-            db.engine.dispose()
+        close_app(application, context)
 
 
 @pytest.fixture
