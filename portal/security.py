@@ -27,10 +27,10 @@ class RowId(IntegerConverter):
 
 
 def _refuse_nul_bytes() -> None:
-    """A NUL byte is never text a person typed, and PostgreSQL refuses it in strings: 400."""
-    if "\x00" in request.path or any("\x00" in value
-                                     for values in request.values.listvalues()
-                                     for value in values):
+    """A NUL byte is never text a person typed, and PostgreSQL refuses it in strings: 400
+    (in the path, a parameter's name or its value)."""
+    if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values)
+                                     for key, values in request.values.lists()):
         abort(400)
 
 

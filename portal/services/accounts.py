@@ -345,7 +345,14 @@ def set_active(principal: Principal, active: bool, *, actor: Actor) -> None:
 
 def set_language(principal: Principal, language: str, *, actor: Actor) -> None:
     try:
-        principal.preferred_language = Language(language)
+        chosen = Language(language)
     except ValueError as error:
         raise ValidationFailed("language_unknown", str(_l("Langue inconnue."))) from error
+    if principal.preferred_language is chosen:
+        return
+    previous = principal.preferred_language
+    principal.preferred_language = chosen
+    record(actor, "account.language_changed", object_type=principal.kind,
+           object_id=principal.id, previous=previous.value if previous else None,
+           language=chosen.value)
     db.session.commit()

@@ -115,3 +115,9 @@ def test_debug_is_off_by_default(app):
 def test_request_body_size_is_limited(client):
     response = client.post("/connexion", data={"identifier": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("query", ["?%00=1", "?a%00b=1", "?q=%00"])
+def test_a_nul_byte_in_a_parameter_s_name_or_value_is_refused(client, query):
+    assert client.get("/verifier" + query).status_code == 400
+    assert client.post("/connexion", data={"ab\x00": "x"}).status_code == 400

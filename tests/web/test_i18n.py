@@ -196,3 +196,21 @@ def test_language_switch_serves_english_then_french(client: Any, factory: Any,
     assert '<html lang="fr">' in page
     assert "Prochains ateliers" in page and "8 places libres" in page
     assert english(catalog_en, "Prochains ateliers") not in page
+
+
+def test_a_logged_in_person_s_language_change_is_kept_and_audited(client: Any, factory: Any,
+                                                                   login_as: Any) -> None:
+    from portal.extensions import db
+    from portal.models.audit import AuditEvent
+    from portal.models.vocab import Language
+
+    person = factory.beneficiary()
+    login_as(person)
+    post_form(client, "/langue", {"lang": "en", "next": "/"}, page="/mon-espace/")
+    post_form(client, "/langue", {"lang": "en", "next": "/"}, page="/mon-espace/")  # no change
+    db.session.expire_all()
+    assert db.session.get(type(person), person.id).preferred_language is Language.EN
+    events = db.session.scalars(db.select(AuditEvent).filter_by(
+        action="account.language_changed")).all()
+    assert [(e.object_id, e.details) for e in events] == [
+        (str(person.id), {"previous": "fr", "language": "en"})]
