@@ -28,10 +28,13 @@ class RowId(IntegerConverter):
 
 def _refuse_nul_bytes() -> None:
     """A NUL byte is never text a person typed, and PostgreSQL refuses it in strings: 400
-    (in the path, a parameter's name or its value)."""
-    if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values)
-                                     for key, values in request.values.lists()):
+    (in the path, a parameter's name or its value). So is a form part without a name (a
+    malformed multipart body, which may hide one)."""
+    if "\x00" in request.path:
         abort(400)
+    for key, values in request.values.lists():
+        if key is None or "\x00" in key or any("\x00" in (value or "") for value in values):
+            abort(400)
 
 
 def init_app(app: Flask) -> None:
