@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 
 #: more than this in one go is a typing accident, not a payment.
 MAX_CHEQUES_AT_ONCE = 20
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.]+")
-_LIST_SEPARATORS = re.compile(r"[\n\r,;]+")
+#: inside a number, dashes (typographic ones too) and dots are only printed grouping.
+_INSIDE = re.compile(r"[\-\u2010-\u2015.]+")
+#: between numbers: any white space (a scanner's Enter, a space, a tab), a comma, a semicolon.
+_BETWEEN = re.compile(r"[\s,;]+")
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,16 @@ def create_programme(*, name: str, issuer: str, operator: str, number_pattern: s
 
 
 def normalise_number(raw: str) -> str:
-    """As DOMAIN.md §2 says: trimmed, without spaces or dashes, upper case."""
-    return _SEPARATORS.sub("", raw or "").upper()
+    """One number as DOMAIN.md §2 says: trimmed, without dashes or dots, upper case."""
+    return _INSIDE.sub("", (raw or "").strip()).upper()
 
 
 def split_numbers(raw: str | list[str]) -> list[str]:
-    """One number per line (a scanner ends each with Enter), or separated by , or ;."""
-    parts = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(raw or "")
-    return [number for number in (normalise_number(p) for p in parts) if number]
+    """The numbers of an entry: each space, tab, line (a scanner ends each with Enter), comma
+    or semicolon starts a new one, so two numbers are never glued into a third."""
+    parts = raw if isinstance(raw, list) else [raw or ""]
+    return [number for part in parts for number in
+            (normalise_number(p) for p in _BETWEEN.split(part)) if number]
 
 
 def active_programmes() -> list[ChequeProgramme]:
