@@ -22,14 +22,18 @@ from portal.formatting import day, hour
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
-from portal.models.vocab import BookingSource, BookingStatus, SessionStatus, StaffRole
-from portal.models.vouchers import Cheque
-from portal.services import bookings, people, roster
+from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
+from portal.services import bookings, people
 from portal.services.audit import Actor, record
 from portal.services.codes import normalise_code
 from portal.services.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
+from portal.services.staff_access import Action, at_sites, can, require_actor
+from portal.services.vouchers import cheques_taken
 
 MARKS = (BookingStatus.PRESENT, BookingStatus.ABSENT, BookingStatus.EXCUSED)
+#: who appears on the roster (cancelled bookings do not; a scan still finds them).
+ON_ROSTER = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT,
+             BookingStatus.EXCUSED, BookingStatus.WAITLISTED)
 #: how far around the session a person's other bookings are looked for ("wrong day").
 NEARBY = timedelta(days=21)
 #: a USB scanner set to a US layout on a French (AZERTY) computer types these for 1234567890.
@@ -55,25 +59,7 @@ class ScanOutcome:
     matches: list[Beneficiary] = field(default_factory=list)
 
 
-# --- who may act, and when -----------------------------------------------------------------------
-
-
-def staff_of(actor: Actor) -> StaffMember:
-    staff = db.session.get(StaffMember, actor.staff_id) if actor.staff_id else None
-    if staff is None or not staff.is_active:
-        raise NotAllowed("staff_only", _("Réservé à l'équipe."))
-    return staff
-
-
-def require_site(actor: Actor, site_id: int, *roles: StaffRole) -> StaffMember:
-    """The actor works at the site (with one of ``roles`` if given); others get a 404."""
-    staff = staff_of(actor)
-    role = staff.role_at(site_id)
-    if role is None:
-        raise NotFound("not_found", _("Cette séance n'existe pas."))
-    if roles and role not in roles:
-        raise NotAllowed("role_required", _("Votre rôle ne permet pas cette action."))
-    return staff
+# --- when attendance may be taken ---------------------------------------------------------------
 
 
 def session_day(session: WorkshopSession) -> datetime:
@@ -98,23 +84,13 @@ def check_open(session: WorkshopSession, at: datetime) -> None:
                            day=day(session.starts_at)))
 
 
-def _open_to(actor: Actor, session: WorkshopSession) -> datetime:
-    """The actor works at the session's site and attendance may be taken now; the time."""
-    require_site(actor, session.site_id)
+def _open_to(actor: Actor, session: WorkshopSession) -> tuple[StaffMember, datetime]:
+    """The actor may take attendance at the session's site, and it may be taken now: the
+    staff member and the time."""
+    staff = require_actor(actor, Action.CHECK_IN, session.site_id)
     at = now()
     check_open(session, at)
-    return at
-
-
-def cheques_taken(booking: Booking) -> int:
-    return db.session.scalar(
-        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
-                                               Cheque.redeemed_at.is_not(None))) or 0
-
-
-def owed(booking: Booking) -> int:
-    """Cheques the workshop still asks of this person."""
-    return max(booking.session.workshop.price_cheques - cheques_taken(booking), 0)
+    return staff, at
 
 
 # --- marking -------------------------------------------------------------------------------------
@@ -144,7 +120,7 @@ def _session_full(person: Beneficiary) -> ServiceError:
 def check_in(booking: Booking, *, actor: Actor) -> Marked:
     """Mark a person present. Already present is an answer, not an error."""
     session = booking.session
-    at = _open_to(actor, session)
+    _staff, at = _open_to(actor, session)
     expected = booking.status
     if expected is BookingStatus.PRESENT:
         return Marked("already_checked_in", booking)
@@ -176,7 +152,7 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
 
 def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> Marked:
     session = booking.session
-    at = _open_to(actor, session)
+    _staff, at = _open_to(actor, session)
     expected = booking.status
     code = "marked_absent" if status is BookingStatus.ABSENT else "marked_excused"
     if expected is status:
@@ -232,7 +208,7 @@ def _is_walk_in(booking: Booking) -> bool:
 def undo(booking: Booking, *, actor: Actor) -> Marked:
     """Back to "booked" (a walk-in added by mistake leaves the roster)."""
     session = booking.session
-    at = _open_to(actor, session)
+    _staff, at = _open_to(actor, session)
     expected = booking.status
     if expected not in MARKS:
         raise NotAllowed("nothing_to_undo", _("Il n'y a rien à annuler pour cette personne."))
@@ -270,11 +246,17 @@ def undo(booking: Booking, *, actor: Actor) -> Marked:
     return Marked("undone", booking)
 
 
-def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) -> Marked:
-    """Someone at the door without a booking: take a seat (atomically) and check them in."""
-    at = _open_to(actor, session)
-    if person.is_anonymised:
-        raise NotFound("unknown_person", _("Cette personne n'est pas connue."))
+def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
+                presented: str = "") -> Marked:
+    """Someone at the door without a booking: take a seat (atomically) and check them in.
+
+    The person must be one the staff member may see (``people.visible``), or one whose card
+    or booking code was just scanned (``presented``): holding it is the proof they are here.
+    """
+    staff, at = _open_to(actor, session)
+    if person.is_anonymised or not (presented_by(person, presented)
+                                    or people.can_see(staff, person)):
+        raise people.unknown_person()
     existing = bookings.booking_for(session, person)
     if existing is not None and existing.status is not BookingStatus.CANCELLED:
         return check_in(existing, actor=actor)
@@ -314,6 +296,18 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) 
 # --- scanning ------------------------------------------------------------------------------------
 
 
+def presented_by(person: Beneficiary, raw: str) -> bool:
+    """``raw`` is what a scan of the person's card or of one of their booking codes reads."""
+    variants = scan_variants((raw or "")[:120])
+    if not variants:
+        return False
+    if person.login_id in variants:
+        return True
+    return db.session.scalar(
+        db.select(Booking.id).where(Booking.beneficiary_id == person.id,
+                                    Booking.code.in_(variants)).limit(1)) is not None
+
+
 def scan_variants(raw: str) -> list[str]:
     """What a scan may stand for: as typed, and as typed by a scanner in the wrong layout."""
     variants = [normalise_code(raw)]
@@ -330,7 +324,7 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
     Returns ``checked_in`` / ``already_checked_in`` (with the booking), ``walk_in_possible``
     (with the person) or ``choose_person`` (names matching); raises a coded refusal otherwise.
     """
-    staff = require_site(actor, session.site_id)
+    staff = require_actor(actor, Action.CHECK_IN, session.site_id)
     check_open(session, now())
     raw = (raw or "").strip()[:120]
     if not raw:
@@ -339,10 +333,10 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
     for code in scan_variants(raw):
         booking = db.session.scalar(db.select(Booking).filter_by(code=code))
         if booking is not None:
-            return _scan_booking(session, booking, actor)
+            return _scan_booking(session, booking, staff, actor)
         person = db.session.scalar(db.select(Beneficiary).filter_by(login_id=code))
         if person is not None and not person.is_anonymised:
-            return _scan_person(session, person, actor)
+            return _scan_person(session, person, staff, actor)
     if any(ch.isalpha() for ch in raw) and len(raw) >= 2:
         matches = _people_named(session, staff, raw)
         if matches:
@@ -352,14 +346,17 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
                      "personne.", code=raw[:40]), scanned=raw[:40])
 
 
-def _scan_booking(session: WorkshopSession, booking: Booking, actor: Actor) -> ScanOutcome:
+def _scan_booking(session: WorkshopSession, booking: Booking, staff: StaffMember,
+                  actor: Actor) -> ScanOutcome:
     person = booking.beneficiary
     if booking.session_id != session.id:
         expected_there = (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
                           and booking.session.status is SessionStatus.SCHEDULED
                           and booking.session.ends_at >= _start_of_today())
-        if not expected_there:  # an old or cancelled booking says nothing: as for the card
-            return _scan_person(session, person, actor)
+        if not expected_there or not can(staff, Action.SEE_SESSIONS, booking.session.site_id):
+            # An old or cancelled booking, or one of a site the staff member does not see,
+            # says nothing more than the card would.
+            return _scan_person(session, person, staff, actor)
         here = bookings.booking_for(session, person)
         if here is not None and here.status is not BookingStatus.CANCELLED:
             return _checked(check_in(here, actor=actor))
@@ -369,13 +366,14 @@ def _scan_booking(session: WorkshopSession, booking: Booking, actor: Actor) -> S
     return _checked(check_in(booking, actor=actor))
 
 
-def _scan_person(session: WorkshopSession, person: Beneficiary, actor: Actor) -> ScanOutcome:
+def _scan_person(session: WorkshopSession, person: Beneficiary, staff: StaffMember,
+                 actor: Actor) -> ScanOutcome:
     booking = bookings.booking_for(session, person)
     if booking is not None and booking.status is BookingStatus.CANCELLED:
         raise _cancelled(session, booking)
     if booking is not None:
         return _checked(check_in(booking, actor=actor))
-    other = _nearest_other_booking(session, person)
+    other = _nearest_other_booking(session, person, staff)
     if other is not None:
         raise _elsewhere(session, other)
     if session.is_full:
@@ -427,11 +425,14 @@ def _start_of_today() -> datetime:
     return datetime.combine(now().astimezone(PARIS).date(), time.min, PARIS)
 
 
-def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Booking | None:
-    """The person's booking closest in time to this session, at one of its neighbours."""
+def _nearest_other_booking(session: WorkshopSession, person: Beneficiary,
+                           staff: StaffMember) -> Booking | None:
+    """The person's booking closest in time to this session, at one of its neighbours of the
+    sites the staff member sees."""
     rows = db.session.scalars(
         db.select(Booking).join(Booking.session)
         .where(Booking.beneficiary_id == person.id, Booking.session_id != session.id,
+               at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id),
                Booking.status.in_((BookingStatus.BOOKED, BookingStatus.WAITLISTED)),
                WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.ends_at >= _start_of_today(),
@@ -444,10 +445,14 @@ def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Boo
 
 
 def _people_named(session: WorkshopSession, staff: StaffMember, text: str) -> list[Beneficiary]:
-    """People whose name matches: those on this session first, then the site's others."""
-    words = roster.fold(text).split()
-    on_session = [row.person for row in roster.roster(session, text).rows]
+    """People whose name matches: those on this session first, then the others the staff
+    member may see."""
+    words = people.fold(text).split()
+    on_session = list(db.session.scalars(
+        db.select(Beneficiary).join(Booking, Booking.beneficiary_id == Beneficiary.id)
+        .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
+        .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name))))
     others = [p for p in people.search(staff, text) if p not in on_session]
     found = [p for p in [*on_session, *others]
-             if all(w in roster.fold(f"{p.first_name} {p.last_name}") for w in words)]
+             if all(w in people.fold(f"{p.first_name} {p.last_name}") for w in words)]
     return found[:8]

@@ -21,13 +21,13 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus, StaffRole
+from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus
 from portal.pdf.documents import merge_pdfs
 from portal.services import documents
 from portal.services.audit import Actor, record
-from portal.services.checkin import require_site
 from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.locking import lock_row
+from portal.services.staff_access import Action, require_actor
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def preview(session: WorkshopSession) -> ClosePreview:
 
 def close_session(session: WorkshopSession, *, actor: Actor, verify_url: str) -> Closing:
     """Close (once) and issue the session's documents (each once). Safe to call again."""
-    require_site(actor, session.site_id)
+    require_actor(actor, Action.CLOSE_SESSION, session.site_id)
     if session.status is SessionStatus.CANCELLED:
         raise NotAllowed("session_cancelled", _("Cette séance est annulée."))
     at = now()
@@ -220,7 +220,7 @@ def merged_certificates(session: WorkshopSession) -> bytes | None:
 
 def reopen_session(session: WorkshopSession, reason: str, *, actor: Actor) -> None:
     """An administrator reopens a closed session to correct attendance; the reason is kept."""
-    require_site(actor, session.site_id, StaffRole.ADMIN)
+    require_actor(actor, Action.REOPEN_SESSION, session.site_id)
     reason = " ".join((reason or "").split())
     if len(reason) < 5 or len(reason) > 300:
         raise ValidationFailed("reason_required",

@@ -7,7 +7,6 @@ fingerprint (one query) lets two devices poll it cheaply: an unchanged roster an
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,12 +21,11 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
 from portal.models.vocab import BookingStatus
 from portal.models.vouchers import Cheque
+from portal.services.checkin import ON_ROSTER
 from portal.services.codes import normalise_code
-from portal.services.people import visible_site_ids
+from portal.services.people import fold
+from portal.services.staff_access import Action, at_sites
 
-#: who appears on the roster (cancelled bookings do not; a scan still finds them).
-ON_ROSTER = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT,
-             BookingStatus.EXCUSED, BookingStatus.WAITLISTED)
 #: a fixed weight per status, so that any single change moves the fingerprint.
 _STATUS_WEIGHT = {status: weight for weight, status in enumerate(BookingStatus, start=1)}
 
@@ -59,12 +57,10 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
     query = (
         db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end)
+        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
+               at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
     )
-    site_ids = visible_site_ids(staff)
-    if site_ids is not None:
-        query = query.where(WorkshopSession.site_id.in_(site_ids or [-1]))
     grouped: dict[date, list[SessionCounts]] = defaultdict(list)
     for session, booked, present, waitlisted in db.session.execute(query).unique():
         day = session.starts_at.astimezone(PARIS).date()
@@ -100,12 +96,6 @@ class Roster:
     waiting: list[RosterRow]
     counts: dict[str, int] = field(default_factory=dict)
     filtered: bool = False
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Hélène" matches "helene"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _matches(booking: Booking, words: list[str], code: str) -> bool:

@@ -16,7 +16,7 @@ from datetime import date
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
@@ -28,9 +28,9 @@ from portal.models.vocab import BookingStatus
 from portal.models.vouchers import Cheque, ChequeProgramme
 from portal.services import documents
 from portal.services.audit import Actor, record
-from portal.services.checkin import cheques_taken, require_site
 from portal.services.errors import Conflict, ValidationFailed
 from portal.services.locking import lock_row
+from portal.services.staff_access import Action, require_actor
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,12 @@ def split_numbers(raw: str | list[str]) -> list[str]:
             (normalise_number(p) for p in _BETWEEN.split(part)) if number]
 
 
+def cheques_taken(booking: Booking) -> int:
+    return db.session.scalar(
+        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
+                                               Cheque.redeemed_at.is_not(None))) or 0
+
+
 def active_programmes() -> list[ChequeProgramme]:
     return list(db.session.scalars(
         db.select(ChequeProgramme).filter_by(is_active=True).order_by(ChequeProgramme.name)))
@@ -177,7 +183,7 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
                    programme_id: int | None = None) -> Redemption:
     """Take the cheques entered for a booking: all of them, or none with every reason."""
     session = booking.session
-    require_site(actor, session.site_id)
+    require_actor(actor, Action.TAKE_CHEQUES, session.site_id)
     price = session.workshop.price_cheques
     if price == 0:
         raise Conflict("cheques_not_needed",
@@ -295,7 +301,7 @@ def without_receipt(booking: Booking) -> list[Cheque]:
 
 def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
     """The receipt for this booking's cheques that have none yet."""
-    require_site(actor, booking.session.site_id)
+    require_actor(actor, Action.TAKE_CHEQUES, booking.session.site_id)
     pending = without_receipt(booking)
     if not pending:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))

@@ -614,6 +614,37 @@ def test_a_walk_in_with_a_bad_person_is_refused_and_writes_nothing(desk, factory
     assert fresh(session).seats_taken == 0
 
 
+def test_a_walk_in_by_the_id_of_someone_of_another_site_reveals_and_writes_nothing(
+        desk, factory, session):
+    elsewhere = factory.site(code="AVI", name="Espace numérique d'Avion")
+    stranger = factory.beneficiary(elsewhere, first_name="Véronique", last_name="Delcroix",
+                                   staff_notes="Suivie par l'assistante sociale d'Avion")
+    audit_before = count(AuditEvent)
+    for post in (hx_post, plain_post):
+        response = post(desk, f"{page_url(session)}/ajout", {"person_id": str(stranger.id)})
+        assert result_code(response) == "unknown_person"
+        text = response.get_data(as_text=True)
+        for secret in ("Véronique", "Delcroix", stranger.login_id_display, stranger.login_id,
+                       "assistante sociale"):
+            assert secret not in text
+    assert count(Booking) == 0 and count(AuditEvent) == audit_before
+    assert fresh(session).seats_taken == 0
+
+
+def test_someone_of_another_site_whose_card_is_scanned_can_be_added(desk, factory, session):
+    elsewhere = factory.site(code="AVI", name="Espace numérique d'Avion")
+    visitor = factory.beneficiary(elsewhere, first_name="Véronique", last_name="Delcroix")
+    response = scan(desk, session, visitor.login_id_display)
+    assert result_code(response) == "walk_in_possible"
+    form = re.search(r'<input type="hidden" name="presented" value="([^"]*)">',
+                     response.get_data(as_text=True))
+    assert form and html.unescape(form.group(1)) == visitor.login_id_display
+    added = hx_post(desk, f"{page_url(session)}/ajout",
+                    {"person_id": str(visitor.id), "presented": visitor.login_id_display})
+    assert result_code(added) == "walk_in_added"
+    assert fresh(session).seats_taken == 1
+
+
 def test_a_walk_in_with_a_bad_person_without_javascript_is_a_422(desk, session):
     response = plain_post(desk, f"{page_url(session)}/ajout", {"person_id": "abc"})
     assert response.status_code == 422 and result_code(response) == "unknown_person"

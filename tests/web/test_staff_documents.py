@@ -154,3 +154,66 @@ def test_monthly_deposit_slip_lists_the_cheques_taken(app, factory, site, frozen
     empty = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
                                                    "site_id": site.id, "month": "2026-10"})
     assert empty.status_code == 303
+
+
+# --- roles are per site ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reception_here_animateur_there(factory, site):
+    """Reception at Méricourt (``site``), animateur at Avion."""
+    from portal.models import StaffSiteRole
+
+    avion = factory.site(code="AVI", name="Espace numérique d'Avion")
+    staff = factory.staff(site, role=StaffRole.RECEPTION)
+    staff.roles.append(StaffSiteRole(site_id=avion.id, role=StaffRole.ANIMATEUR))
+    db.session.commit()
+    return staff, avion
+
+
+def test_an_animateur_elsewhere_cannot_revoke_where_they_are_reception(
+        app, factory, site, session_with_three_present, reception_here_animateur_there):
+    staff, _avion = reception_here_animateur_there
+    issued, _merged = documents.issue_session_certificates(
+        session_with_three_present, actor=Actor.system(), verify_url="http://x/v/{code}")
+    client = staff_client(app, staff)
+    page = client.get("/equipe/documents").get_data(as_text=True)
+    assert issued[0].number in page  # seen, as reception may
+    # (the revoke button is not offered: see test_reception_is_offered_no_revoke_button)
+    response = client.post(f"/equipe/documents/{issued[0].id}/annuler",
+                           data={"csrf_token": csrf_from(page), "reason": "Nom mal écrit"})
+    assert response.status_code == 403
+    db.session.refresh(issued[0])
+    assert issued[0].revoked_at is None
+
+
+def test_an_animateur_elsewhere_cannot_use_up_a_deposit_slip_number_where_they_are_reception(
+        app, factory, site, frozen_now, reception_here_animateur_there):
+    from datetime import date, timedelta
+
+    from portal.models import Cheque, ChequeProgramme, DocumentCounter
+
+    staff, avion = reception_here_animateur_there
+    programme = ChequeProgramme(name="Pass Numérique APTIC 62", issuer="Département",
+                                operator="APTIC", validity_end=date(2026, 12, 31))
+    db.session.add(programme)
+    db.session.flush()
+    for place, number in ((site, "620726110348"), (avion, "620726110349")):
+        booking = factory.booking(factory.session(place, starts_in=timedelta(days=-3)),
+                                  factory.beneficiary(place), status=BookingStatus.PRESENT)
+        db.session.add(Cheque(programme_id=programme.id, number=number, value_cents=1000,
+                              redeemed_at=frozen_now - timedelta(days=3), site_id=place.id,
+                              redeemed_by_id=staff.id, booking_id=booking.id))
+    db.session.commit()
+    client = staff_client(app, staff)
+    page = client.get("/equipe/documents").get_data(as_text=True)
+    refused = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
+                                                     "site_id": site.id, "month": "2026-11"})
+    assert refused.status_code == 403
+    assert db.session.scalars(db.select(Document)).all() == []
+    assert db.session.scalars(db.select(DocumentCounter)).all() == []
+    issued = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
+                                                    "site_id": avion.id, "month": "2026-11"})
+    assert issued.mimetype == "application/pdf"
+    [slip] = db.session.scalars(db.select(Document)).all()
+    assert slip.site_id == avion.id and slip.sequence == 1

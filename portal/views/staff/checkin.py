@@ -15,6 +15,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from portal.access import staff_booking_or_404, staff_session_or_404
 from portal.clock import now
 from portal.extensions import db
 from portal.formatting import euros, hour
@@ -24,9 +25,10 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
-from portal.services import checkin, roster, vouchers
+from portal.models.vocab import BookingStatus, SessionStatus
+from portal.services import checkin, people, roster, staff_access, vouchers
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
 
 #: how often an open check-in screen asks whether the roster changed.
@@ -48,21 +50,8 @@ class Result:
     receipt: Document | None = None
     refusals: list[vouchers.Refusal] = field(default_factory=list)
     focus: str = "scan"
-
-
-def session_or_404(session_id: int) -> WorkshopSession:
-    """A session of one of the staff member's sites; any other is a 404."""
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or current_staff().role_at(session.site_id) is None:
-        abort(404)
-    return session
-
-
-def _booking_or_404(session: WorkshopSession, booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.session_id != session.id:
-        abort(404)
-    return booking
+    #: what was scanned, sent again with the walk-in: the card is the proof the person is here.
+    presented: str = ""
 
 
 def _check_csrf() -> None:
@@ -76,7 +65,7 @@ def _check_csrf() -> None:
 def _still_owed(booking: Booking) -> str:
     if booking.session.workshop.price_cheques == 0:
         return _("Atelier gratuit.")
-    owed = checkin.owed(booking)
+    owed = max(booking.session.workshop.price_cheques - vouchers.cheques_taken(booking), 0)
     if owed == 0:
         return _("Chèques : tout est payé.")
     return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.", owed)
@@ -152,7 +141,7 @@ def _panel_context(session: WorkshopSession, result: Result | None,
     context: dict[str, Any] = {"panel_booking": booking, "programmes": [], "receipts": [],
                                "owed": 0, "paid": 0}
     if booking is not None:
-        context["paid"] = checkin.cheques_taken(booking)
+        context["paid"] = vouchers.cheques_taken(booking)
         context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
         context["receipts"] = vouchers.receipts_of(booking)
         context["unreceipted"] = bool(vouchers.without_receipt(booking))
@@ -165,7 +154,7 @@ def _page_context(session: WorkshopSession, result: Result | None = None,
                   cheque_input: str = "") -> dict[str, Any]:
     staff = current_staff()
     return {"session": session, "result": result, "form": EmptyForm(),
-            "is_admin": staff.role_at(session.site_id) is StaffRole.ADMIN,
+            "is_admin": staff_access.can(staff, Action.REOPEN_SESSION, session.site_id),
             "is_today": checkin.is_today(session), "cheque_input": cheque_input,
             **_roster_context(session, text), **_panel_context(session, result, booking)}
 
@@ -183,7 +172,7 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
 
 @bp.route("/seances/<int:session_id>/pointage")
 def checkin_page(session_id: int) -> Response:
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     booking_id = parse_id(request.args.get("b"))
     booking = db.session.get(Booking, booking_id) if booking_id else None
     if booking is not None and booking.session_id != session.id:
@@ -195,7 +184,7 @@ def checkin_page(session_id: int) -> Response:
 @bp.route("/seances/<int:session_id>/pointage/liste")
 def roster_fragment(session_id: int) -> Response:
     """The roster alone, for polling: 304 when nothing changed since the ETag sent."""
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     text = request.args.get("q", "")[:80]
     etag = _etag(session, text)
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
@@ -210,8 +199,8 @@ def roster_fragment(session_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/personne/<int:booking_id>")
 def person_panel(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
+    booking = staff_booking_or_404(booking_id, Action.SEE_SESSIONS, session=session)
     if not is_htmx():
         context = _page_context(session, None, booking, request.args.get("q", "")[:80])
         response = make_response(render_template("staff/checkin.html", **context))
@@ -226,13 +215,15 @@ def person_panel(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
 def scan(session_id: int) -> Response:
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
     _check_csrf()
     raw = request.form.get("code", "")
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
     except ServiceError as error:
-        return _respond(session, _refused(error))
+        refused = _refused(error)
+        refused.presented = raw[:120]
+        return _respond(session, refused)
     if outcome.code == "walk_in_possible":
         person = outcome.person
         assert person is not None
@@ -241,7 +232,7 @@ def scan(session_id: int) -> Response:
             _("Pas d'inscription à cette séance pour %(name)s.", name=person.display_name) + " "
             + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
                        "Il reste %(num)d places : vous pouvez l'ajouter.", session.seats_left),
-            outcome.code, person=person, walk_in=True, focus="walk-in"))
+            outcome.code, person=person, walk_in=True, focus="walk-in", presented=raw[:120]))
     if outcome.code == "choose_person":
         return _respond(session, Result(
             "info", _("Choisir"),
@@ -258,8 +249,8 @@ _MARKS = {"present": checkin.check_in, "absent": checkin.mark_absent,
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>", methods=["POST"])
 def mark(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
+    booking = staff_booking_or_404(booking_id, Action.CHECK_IN, session=session)
     _check_csrf()
     action = _MARKS.get(request.form.get("action", ""))
     if action is None:
@@ -278,15 +269,15 @@ def mark(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
 def walk_in(session_id: int) -> Response:
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
     _check_csrf()
     person_id = parse_id(request.form.get("person_id"))
     person = db.session.get(Beneficiary, person_id) if person_id else None
-    if person is None or person.is_anonymised:
-        return _respond(session, Result("error", _("Refusé"),
-                                        _("Cette personne n'est pas connue."), "unknown_person"))
     try:
-        marked = checkin.add_walk_in(session, person, actor=staff_actor())
+        if person is None:
+            raise people.unknown_person()
+        marked = checkin.add_walk_in(session, person, actor=staff_actor(),
+                                     presented=request.form.get("presented", ""))
     except ServiceError as error:
         return _respond(session, _refused(error))
     return _respond(session, _marked_result(marked), marked.booking)
@@ -294,8 +285,8 @@ def walk_in(session_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/cheques", methods=["POST"])
 def take_cheques(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     _check_csrf()
     raw = request.form.get("numbers", "")[:2000]
     programme = parse_id(request.form.get("programme_id"))
@@ -322,8 +313,8 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/recu", methods=["POST"])
 def issue_receipt(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     _check_csrf()
     try:
         document = vouchers.issue_missing_receipt(booking, actor=staff_actor())

@@ -8,15 +8,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from portal.access import staff_booking_or_404, staff_person_or_404
 from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
 from portal.htmx import render_page_or_partial
-from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingSource
-from portal.services import bookings, catalogue, people
+from portal.services import bookings, catalogue, desk, people, staff_access
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
 
 
@@ -34,14 +34,6 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
     return messages.get(error.code, error.message)
 
 
-def _person_or_404(person_id: int) -> Beneficiary:
-    """A beneficiary of one of the staff member's sites; anyone else is a 404."""
-    person = db.session.get(Beneficiary, person_id)
-    if person is None or person.is_anonymised or not people.can_see(current_staff(), person):
-        abort(404)
-    return person
-
-
 @bp.route("/beneficiaires")
 def people_search() -> Any:
     text = request.args.get("q", "")
@@ -51,9 +43,9 @@ def people_search() -> Any:
 
 @bp.route("/beneficiaires/<int:person_id>")
 def person(person_id: int) -> str:
-    person = _person_or_404(person_id)
+    person = staff_person_or_404(person_id)
     upcoming, past = bookings.bookings_of(person)
-    sites = people.visible_site_ids(current_staff())
+    sites = staff_access.sites_where(current_staff(), Action.BOOK_FOR)
     choices = [s for s in catalogue.upcoming_sessions(limit=80)
                if sites is None or s.site_id in sites]
     booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
@@ -68,20 +60,18 @@ def person(person_id: int) -> str:
 
 @bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
 def book_for(person_id: int) -> Any:
-    person = _person_or_404(person_id)
+    person = staff_person_or_404(person_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     raw = request.form.get("session_id", "")
     session_id = parse_id(raw)
     session = db.session.get(WorkshopSession, session_id) if session_id else None
-    sites = people.visible_site_ids(current_staff())
-    if session is None or (sites is not None and session.site_id not in sites):
+    if session is None:
         flash(_("Choisissez une séance dans la liste."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
     try:
-        outcome = bookings.book(session, person, actor=staff_actor(),
-                                source=BookingSource.DESK,
+        outcome = desk.book_for(person, session, actor=staff_actor(),
                                 waitlist=request.form.get("liste_attente") == "1")
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
@@ -95,20 +85,18 @@ def book_for(person_id: int) -> Any:
 
 @bp.route("/beneficiaires/<int:person_id>/parcours", methods=["POST"])
 def book_course_for(person_id: int) -> Any:
-    person = _person_or_404(person_id)
+    person = staff_person_or_404(person_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     raw = request.form.get("course_id", "")
     course_id = parse_id(raw)
     course = db.session.get(Course, course_id) if course_id else None
-    sites = people.visible_site_ids(current_staff())
-    if course is None or (sites is not None and course.site_id not in sites):
+    if course is None:
         flash(_("Choisissez un parcours dans la liste."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
     try:
-        placed = bookings.book_course(course, person, actor=staff_actor(),
-                                      source=BookingSource.DESK)
+        placed = desk.book_course_for(person, course, actor=staff_actor())
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
     else:
@@ -120,15 +108,13 @@ def book_course_for(person_id: int) -> Any:
 
 @bp.route("/reservations/<int:booking_id>/annuler", methods=["POST"])
 def cancel_for(booking_id: int) -> Any:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        abort(404)
-    person = _person_or_404(booking.beneficiary_id)
+    booking = staff_booking_or_404(booking_id, Action.BOOK_FOR)
+    person = staff_person_or_404(booking.beneficiary_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        promoted = bookings.cancel(booking, actor=staff_actor())
+        promoted = desk.cancel_for(booking, actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
     else:

@@ -18,24 +18,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.access import roles_required
+from portal.access import (
+    staff_booking_or_404,
+    staff_document_or_404,
+    staff_person_or_404,
+    staff_session_or_404,
+    staff_site_or_404,
+)
 from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
-from portal.models.bookings import Booking
-from portal.models.catalogue import WorkshopSession
-from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site
-from portal.models.vocab import StaffRole
 from portal.public_urls import public_address
-from portal.services import documents, people
+from portal.services import documents, staff_access
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
-
-
-def _in_my_sites(site_id: int) -> bool:
-    sites = people.visible_site_ids(current_staff())
-    return sites is None or site_id in sites
 
 
 def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
@@ -51,31 +49,26 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Respons
 @bp.route("/documents")
 def documents_list() -> str:
     staff = current_staff()
-    site_ids = people.visible_site_ids(staff)
-    query = db.select(Site).filter_by(is_active=True).order_by(Site.name)
-    if site_ids is not None:
-        query = query.where(Site.id.in_(site_ids or [-1]))
+    deposit_sites = db.select(Site).filter_by(is_active=True).where(
+        staff_access.at_sites(staff, Action.DEPOSIT_SLIP, Site.id)).order_by(Site.name)
     last_month = (now().astimezone(PARIS).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    return render_template("staff/documents.html", form=EmptyForm(),
-                           sites=db.session.scalars(query).all(), last_month=last_month,
-                           documents=documents.documents_of_sites(site_ids))
+    return render_template(
+        "staff/documents.html", form=EmptyForm(),
+        sites=db.session.scalars(deposit_sites).all(), last_month=last_month,
+        documents=documents.documents_of_sites(
+            staff_access.sites_where(staff, Action.SEE_DOCUMENTS)))
 
 
 @bp.route("/documents/<int:document_id>.pdf")
 def document_download(document_id: int) -> Response:
-    document = db.session.get(Document, document_id)
-    if document is None or not _in_my_sites(document.site_id):
-        abort(404)
+    document = staff_document_or_404(document_id, Action.SEE_DOCUMENTS)
     return pdf_response(document.pdf, f"{document.number}.pdf",
                         inline=request.args.get("voir") == "1")
 
 
 @bp.route("/documents/<int:document_id>/annuler", methods=["POST"])
-@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
 def document_revoke(document_id: int) -> Any:
-    document = db.session.get(Document, document_id)
-    if document is None or not _in_my_sites(document.site_id):
-        abort(404)
+    document = staff_document_or_404(document_id, Action.REVOKE_DOCUMENT)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -90,9 +83,7 @@ def document_revoke(document_id: int) -> Any:
 
 @bp.route("/reservations/<int:booking_id>/attestation", methods=["POST"])
 def booking_certificate(booking_id: int) -> Any:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not _in_my_sites(booking.session.site_id):
-        abort(404)
+    booking = staff_booking_or_404(booking_id, Action.ISSUE_CERTIFICATES)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -106,9 +97,7 @@ def booking_certificate(booking_id: int) -> Any:
 
 @bp.route("/seances/<int:session_id>/attestations", methods=["POST"])
 def session_certificates(session_id: int) -> Any:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or not _in_my_sites(session.site_id):
-        abort(404)
+    session = staff_session_or_404(session_id, Action.ISSUE_CERTIFICATES)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -126,24 +115,30 @@ def session_certificates(session_id: int) -> Any:
 
 @bp.route("/seances/<int:session_id>/emargement", methods=["POST"])
 def attendance_sheet(session_id: int) -> Any:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or not _in_my_sites(session.site_id):
-        abort(404)
+    session = staff_session_or_404(session_id, Action.PRINT_ATTENDANCE)
     if not EmptyForm().validate_on_submit():
         abort(400)
     document = documents.issue_attendance_sheet(session, actor=staff_actor())
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
+def _card_site(person: Beneficiary) -> Site | None:
+    """Where a person's login card is issued: their usual site (the staff member must be
+    allowed to print cards there), else the first site where the staff member may."""
+    staff = current_staff()
+    if person.home_site is not None:
+        staff_access.require(staff, Action.PRINT_CARD, person.home_site.id)
+        return person.home_site
+    query = db.select(Site).where(staff_access.at_sites(staff, Action.PRINT_CARD, Site.id))
+    return db.session.scalars(query.order_by(Site.id).limit(1)).first()
+
+
 @bp.route("/beneficiaires/<int:person_id>/carte", methods=["POST"])
 def login_card(person_id: int) -> Any:
-    person = db.session.get(Beneficiary, person_id)
-    staff = current_staff()
-    if person is None or person.is_anonymised or not people.can_see(staff, person):
-        abort(404)
+    person = staff_person_or_404(person_id)
+    site = _card_site(person)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    site = person.home_site or (staff.roles[0].site if staff.roles else None)
     if site is None:
         flash(_("Indiquez d'abord le lieu habituel de la personne."), "error")
         return redirect(url_for("staff.person", person_id=person.id), 303)
@@ -155,15 +150,11 @@ def login_card(person_id: int) -> Any:
 
 
 @bp.route("/bordereau", methods=["POST"])
-@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
 def deposit_slip() -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
-    site_id = parse_id(raw_site)
-    site = db.session.get(Site, site_id) if site_id else None
-    if site is None or not _in_my_sites(site.id):
-        abort(404)
+    site = staff_site_or_404(parse_id(raw_site) or 0, Action.DEPOSIT_SLIP)
     year, _sep, month = raw_month.partition("-")
     try:
         document = documents.issue_deposit_slip(
