@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from portal.extensions import db
 from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
-from portal.models.people import Beneficiary
+from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import BookingSource
 from portal.services import bookings, people
 from portal.services.audit import Actor
 from portal.services.errors import ValidationFailed
-from portal.services.staff_access import Action, can, require, staff_of
+from portal.services.staff_access import Action, at_sites, can, require, staff_of
 
 
 def book_for(person: Beneficiary, session: WorkshopSession, *, actor: Actor,
@@ -45,3 +46,14 @@ def cancel_for(booking: Booking, *, actor: Actor) -> list[Booking]:
     people.require_visible(staff, booking.beneficiary)
     require(staff, Action.BOOK_FOR, booking.session.site_id)
     return bookings.cancel(booking, actor=actor)
+
+
+def card_site(staff: StaffMember, person: Beneficiary) -> Site | None:
+    """Where the person's login card is issued: their usual site (if the staff member may
+    print cards there), else the first site where the staff member may."""
+    if person.home_site is not None:
+        require(staff, Action.PRINT_CARD, person.home_site.id)
+        return person.home_site
+    return db.session.scalars(
+        db.select(Site).where(at_sites(staff, Action.PRINT_CARD, Site.id)).order_by(Site.id)
+        .limit(1)).first()

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.extensions import db
-from portal.models.people import StaffMember
+from portal.models.people import Site, StaffMember
 from portal.models.vocab import StaffRole
 from portal.services.audit import Actor
 from portal.services.errors import NotAllowed, NotFound
@@ -131,3 +131,10 @@ def at_sites(staff: StaffMember, action: Action,
     """SQL: ``column`` (a site id) is one of :func:`sites_where`."""
     sites = sites_where(staff, action)
     return true() if sites is None else column.in_(sites)
+
+
+def sites_for(staff: StaffMember, action: Action) -> list[Site]:
+    """The active sites where the action is allowed, by name (for a form's choice)."""
+    return list(db.session.scalars(
+        db.select(Site).where(Site.is_active.is_(True), at_sites(staff, action, Site.id))
+        .order_by(Site.name)))

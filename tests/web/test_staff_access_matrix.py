@@ -17,6 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape as html_unescape
 
 import pytest
 from flask import current_app, url_for
@@ -261,3 +262,58 @@ def test_a_route_answers_the_same_for_htmx(app, factory, places):
         assert response.headers["HX-Retarget"] == "#flash-area"
 
 
+
+
+# --- screens offer only what may be done ---------------------------------------------------------
+
+_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.S)
+_LINK = re.compile(r'<a\b[^>]*\bhref="(/equipe/[^"#?]*)')
+
+
+def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
+    owners = {}
+    for site, place in places.items():
+        owners.update({("session_id", place.session_id): site,
+                       ("session_id", place.later_session_id): site,
+                       ("booking_id", place.booking_id): site,
+                       ("person_id", place.person_id): site,
+                       ("person_id", place.walk_in_id): site,
+                       ("document_id", place.document_id): site})
+    sites = {owners[(name, value)] for name, value in arguments.items()
+             if (name, value) in owners}
+    assert len(sites) <= 1, arguments
+    return sites.pop() if sites else None
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, places, identity):
+    """Every button (a POST form) and staff link on the staff screens leads to a route whose
+    action the staff member may take at its object's site: nothing ends on "Accès refusé"."""
+    client = signed_in(app, staff_with(factory, places, identity))
+    adapter = app.url_map.bind("localhost")
+    screens = ["/equipe/", "/equipe/documents", "/equipe/beneficiaires"]
+    for place in places.values():
+        screens += [f"/equipe/seances/{place.session_id}/pointage",
+                    f"/equipe/seances/{place.session_id}/pointage/personne/{place.booking_id}",
+                    f"/equipe/seances/{place.session_id}/cloture",
+                    f"/equipe/beneficiaires/{place.person_id}"]
+    offered = 0
+    for screen in screens:
+        page = client.get(screen)
+        if page.status_code in (403, 404):
+            continue
+        text = page.get_data(as_text=True)
+        targets = [(u, "POST") for u in _FORM.findall(text)] + \
+                  [(u, "GET") for u in _LINK.findall(text)]
+        for url, method in targets:
+            endpoint, arguments = adapter.match(html_unescape(url).split("?")[0],
+                                                method=method)
+            if not endpoint.startswith("staff."):
+                continue  # logging out, the language
+            action = ROUTES[(endpoint, method)]
+            site = _site_of(places, arguments)
+            if action is None or site is None:
+                continue
+            offered += 1
+            assert expected(identity, action, site) is None, (screen, endpoint, site)
+    assert offered or identity == "nowhere"

@@ -179,7 +179,7 @@ def test_an_animateur_elsewhere_cannot_revoke_where_they_are_reception(
     client = staff_client(app, staff)
     page = client.get("/equipe/documents").get_data(as_text=True)
     assert issued[0].number in page  # seen, as reception may
-    # (the revoke button is not offered: see test_reception_is_offered_no_revoke_button)
+    assert f"/equipe/documents/{issued[0].id}/annuler" not in page  # but no button
     response = client.post(f"/equipe/documents/{issued[0].id}/annuler",
                            data={"csrf_token": csrf_from(page), "reason": "Nom mal écrit"})
     assert response.status_code == 403

@@ -138,8 +138,9 @@ def _panel_context(session: WorkshopSession, result: Result | None,
                    booking: Booking | None) -> dict[str, Any]:
     booking = booking or (result.booking if result and result.booking and
                           result.booking.session_id == session.id else None)
-    context: dict[str, Any] = {"panel_booking": booking, "programmes": [], "receipts": [],
-                               "owed": 0, "paid": 0}
+    context: dict[str, Any] = {
+        "panel_booking": booking, "programmes": [], "receipts": [], "owed": 0, "paid": 0,
+        "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
     if booking is not None:
         context["paid"] = vouchers.cheques_taken(booking)
         context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
@@ -152,9 +153,7 @@ def _panel_context(session: WorkshopSession, result: Result | None,
 def _page_context(session: WorkshopSession, result: Result | None = None,
                   booking: Booking | None = None, text: str = "",
                   cheque_input: str = "") -> dict[str, Any]:
-    staff = current_staff()
     return {"session": session, "result": result, "form": EmptyForm(),
-            "is_admin": staff_access.can(staff, Action.REOPEN_SESSION, session.site_id),
             "is_today": checkin.is_today(session), "cheque_input": cheque_input,
             **_roster_context(session, text), **_panel_context(session, result, booking)}
 

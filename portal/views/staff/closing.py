@@ -34,10 +34,9 @@ def close(session_id: int) -> Any:
             return redirect(url_for("staff.close", session_id=session.id), 303)
         flash(_summary(done), "error" if done.documents_failed else "success")
         return redirect(url_for("staff.close", session_id=session.id), 303)
-    context: dict[str, Any] = {"session": session, "form": form,
-                               "is_admin": staff_access.can(current_staff(),
-                                                            Action.REOPEN_SESSION,
-                                                            session.site_id)}
+    context: dict[str, Any] = {
+        "session": session, "form": form,
+        "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
     if session.status is SessionStatus.CLOSED:
         context.update(sheet=closing.final_attendance_sheet(session),
                        certificates=closing.certificates_for_printing(session))

@@ -26,11 +26,9 @@ from portal.access import (
     staff_site_or_404,
 )
 from portal.clock import PARIS, now
-from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
-from portal.models.people import Beneficiary, Site
 from portal.public_urls import public_address
-from portal.services import documents, staff_access
+from portal.services import desk, documents, staff_access
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
@@ -49,14 +47,12 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Respons
 @bp.route("/documents")
 def documents_list() -> str:
     staff = current_staff()
-    deposit_sites = db.select(Site).filter_by(is_active=True).where(
-        staff_access.at_sites(staff, Action.DEPOSIT_SLIP, Site.id)).order_by(Site.name)
+    issued = documents.documents_of_sites(staff_access.sites_where(staff, Action.SEE_DOCUMENTS))
     last_month = (now().astimezone(PARIS).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return render_template(
-        "staff/documents.html", form=EmptyForm(),
-        sites=db.session.scalars(deposit_sites).all(), last_month=last_month,
-        documents=documents.documents_of_sites(
-            staff_access.sites_where(staff, Action.SEE_DOCUMENTS)))
+        "staff/documents.html", form=EmptyForm(), last_month=last_month,
+        sites=staff_access.sites_for(staff, Action.DEPOSIT_SLIP), documents=issued,
+        actions=staff_access.actions_at(staff, (d.site_id for d in issued)))
 
 
 @bp.route("/documents/<int:document_id>.pdf")
@@ -122,21 +118,10 @@ def attendance_sheet(session_id: int) -> Any:
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
-def _card_site(person: Beneficiary) -> Site | None:
-    """Where a person's login card is issued: their usual site (the staff member must be
-    allowed to print cards there), else the first site where the staff member may."""
-    staff = current_staff()
-    if person.home_site is not None:
-        staff_access.require(staff, Action.PRINT_CARD, person.home_site.id)
-        return person.home_site
-    query = db.select(Site).where(staff_access.at_sites(staff, Action.PRINT_CARD, Site.id))
-    return db.session.scalars(query.order_by(Site.id).limit(1)).first()
-
-
 @bp.route("/beneficiaires/<int:person_id>/carte", methods=["POST"])
 def login_card(person_id: int) -> Any:
     person = staff_person_or_404(person_id)
-    site = _card_site(person)
+    site = desk.card_site(current_staff(), person)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if site is None:
