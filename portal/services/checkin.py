@@ -199,6 +199,25 @@ def can_undo(booking: Booking, at: datetime | None = None) -> bool:
             == at.astimezone(PARIS).date())
 
 
+def marks_offered(booking: Booking, paid: int, at: datetime) -> tuple[str, ...]:
+    """The marks the roster offers for a booking while attendance is open, in the order of
+    its buttons: ``present``, ``absent``, ``excused``, ``undo`` (``paid``: cheques taken)."""
+    status = booking.status
+    offered = []
+    if status not in (BookingStatus.PRESENT, BookingStatus.CANCELLED) and not (
+            status is BookingStatus.WAITLISTED and booking.session.is_full):
+        offered.append("present")
+    if not paid:  # a payment fixes the presence (mark_absent refuses it)
+        if status in (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.EXCUSED):
+            offered.append("absent")
+        if status in (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT):
+            offered.append("excused")
+    if can_undo(booking, at) and not (paid and status is BookingStatus.PRESENT
+                                      and _is_walk_in(booking)):
+        offered.append("undo")
+    return tuple(offered)
+
+
 def _is_walk_in(booking: Booking) -> bool:
     return (booking.source is BookingSource.WALK_IN
             and booking.created_at.astimezone(PARIS).date()

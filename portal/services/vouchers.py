@@ -16,7 +16,7 @@ from datetime import date
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
@@ -120,6 +120,45 @@ def cheques_taken(booking: Booking) -> int:
                                                Cheque.redeemed_at.is_not(None))) or 0
 
 
+#: who may pay for a workshop with cheques: the people holding a seat.
+PAYABLE = (BookingStatus.BOOKED, BookingStatus.PRESENT)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Where a booking stands with the cheques its workshop asks for."""
+
+    price: int  # cheques the workshop costs
+    paid: int  # cheques taken for this booking
+    unreceipted: int  # taken, but on no receipt yet (its rendering failed)
+    payable: bool  # the person holds a seat: cheques may be taken
+
+    @property
+    def owed(self) -> int:
+        """Cheques still owed: none by someone absent, excused or waiting."""
+        return max(self.price - self.paid, 0) if self.payable else 0
+
+
+def payments(bookings: list[Booking]) -> dict[int, Payment]:
+    """Each booking's :class:`Payment`, by booking id: one query whatever their number."""
+    taken: dict[int, tuple[int, int]] = {}
+    if bookings:
+        for booking_id, count, unreceipted in db.session.execute(
+            db.select(Cheque.booking_id, func.count(Cheque.id),
+                      func.sum(case((Cheque.receipt_id.is_(None), 1), else_=0)))
+            .where(Cheque.booking_id.in_([b.id for b in bookings]),
+                   Cheque.redeemed_at.is_not(None))
+            .group_by(Cheque.booking_id)
+        ):
+            taken[booking_id] = (int(count), int(unreceipted or 0))
+    return {b.id: Payment(b.session.workshop.price_cheques, *taken.get(b.id, (0, 0)),
+                          payable=b.status in PAYABLE) for b in bookings}
+
+
+def payment(booking: Booking) -> Payment:
+    return payments([booking])[booking.id]
+
+
 def active_programmes() -> list[ChequeProgramme]:
     return list(db.session.scalars(
         db.select(ChequeProgramme).filter_by(is_active=True).order_by(ChequeProgramme.name)))
@@ -188,7 +227,7 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
     if price == 0:
         raise Conflict("cheques_not_needed",
                        _("Cet atelier est gratuit : aucun chèque à prendre."))
-    if booking.status not in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+    if booking.status not in PAYABLE:
         raise Conflict("booking_not_payable",
                        _("Des chèques ne se prennent que pour une personne inscrite ou "
                          "présente."))

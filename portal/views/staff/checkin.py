@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal.access import staff_booking_or_404, staff_session_or_404
-from portal.clock import now
 from portal.extensions import db
 from portal.formatting import euros, hour
 from portal.forms import EmptyForm, parse_id
@@ -62,32 +61,33 @@ def _check_csrf() -> None:
 # --- messages for staff ----------------------------------------------------------------------
 
 
-def _still_owed(booking: Booking) -> str:
-    if booking.session.workshop.price_cheques == 0:
+def _still_owed(payment: vouchers.Payment) -> str:
+    if payment.price == 0:
         return _("Atelier gratuit.")
-    owed = max(booking.session.workshop.price_cheques - vouchers.cheques_taken(booking), 0)
-    if owed == 0:
+    if payment.owed == 0:
         return _("Chèques : tout est payé.")
-    return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.", owed)
+    return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.",
+                    payment.owed)
 
 
 def _marked_result(marked: checkin.Marked) -> Result:
     booking = marked.booking
     name = booking.beneficiary.display_name
+    payment = vouchers.payment(booking)
     if marked.code == "already_checked_in":
         who = booking.checked_in_by.full_name if booking.checked_in_by else _("l'équipe")
         when = hour(booking.checked_in_at) if booking.checked_in_at else "?"
         return Result("warn", _("Déjà pointé"),
                       _("%(name)s : présence déjà notée à %(hour)s par %(who)s.", name=name,
-                        hour=when, who=who) + " " + _still_owed(booking),
+                        hour=when, who=who) + " " + _still_owed(payment),
                       marked.code, booking, booking.beneficiary)
     if marked.code == "checked_in":
         return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+                      + _still_owed(payment), marked.code, booking, booking.beneficiary)
     if marked.code == "walk_in_added":
         return Result("info", _("Sans inscription"),
                       _("Ajout sans inscription, présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+                      + _still_owed(payment), marked.code, booking, booking.beneficiary)
     messages = {
         "marked_absent": (_("Absent"), _("Absence notée : %(name)s.", name=name)),
         "marked_excused": (_("Excusé"), _("Absence excusée notée : %(name)s.", name=name)),
@@ -121,33 +121,23 @@ def _etag(session: WorkshopSession, text: str) -> str:
 
 def _roster_context(session: WorkshopSession, text: str,
                     etag: str | None = None) -> dict[str, Any]:
-    return {"roster": roster.roster(session, text), "text": text,
-            "etag": etag or _etag(session, text), "poll_seconds": POLL_SECONDS,
-            "can_act": _can_act(session), "can_undo": checkin.can_undo}
-
-
-def _can_act(session: WorkshopSession) -> bool:
-    try:
-        checkin.check_open(session, now())
-    except ServiceError:
-        return False
-    return True
+    listed = roster.roster(current_staff(), session, text)
+    return {"roster": listed, "text": text, "etag": etag or _etag(session, text),
+            "poll_seconds": POLL_SECONDS, "can_act": listed.can_check_in}
 
 
 def _panel_context(session: WorkshopSession, result: Result | None,
                    booking: Booking | None) -> dict[str, Any]:
+    """The person's panel: their row (payment, what may be done) and their receipts."""
     booking = booking or (result.booking if result and result.booking and
                           result.booking.session_id == session.id else None)
-    context: dict[str, Any] = {
-        "panel_booking": booking, "programmes": [], "receipts": [], "owed": 0, "paid": 0,
-        "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
-    if booking is not None:
-        context["paid"] = vouchers.cheques_taken(booking)
-        context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
-        context["receipts"] = vouchers.receipts_of(booking)
-        context["unreceipted"] = bool(vouchers.without_receipt(booking))
-        context["programmes"] = vouchers.active_programmes() if context["owed"] else []
-    return context
+    staff = current_staff()
+    row = roster.row(staff, booking) if booking is not None else None
+    return {"panel_row": row,
+            "receipts": vouchers.receipts_of(booking) if booking is not None else [],
+            "programmes": vouchers.active_programmes() if row and "cheques" in row.actions
+            else [],
+            "actions": staff_access.allowed_actions(staff, session.site_id)}
 
 
 def _page_context(session: WorkshopSession, result: Result | None = None,
@@ -206,7 +196,7 @@ def person_panel(session_id: int, booking_id: int) -> Response:
         response.vary.add("HX-Request")
         return response
     context = {"session": session, "form": EmptyForm(), "result": None,
-               "can_act": _can_act(session), **_panel_context(session, None, booking)}
+               **_panel_context(session, None, booking)}
     response = make_response(render_template("staff/_person_panel.html", **context))
     response.vary.add("HX-Request")
     return response

@@ -14,7 +14,7 @@ from portal.forms import EmptyForm, parse_id
 from portal.htmx import render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.services import bookings, catalogue, desk, people, staff_access
+from portal.services import desk, people
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -44,18 +44,8 @@ def people_search() -> Any:
 @bp.route("/beneficiaires/<int:person_id>")
 def person(person_id: int) -> str:
     person = staff_person_or_404(person_id)
-    upcoming, past = bookings.bookings_of(person)
-    sites = staff_access.sites_where(current_staff(), Action.BOOK_FOR)
-    choices = [s for s in catalogue.upcoming_sessions(limit=80)
-               if sites is None or s.site_id in sites]
-    booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
-    courses = {s.course.id: s.course for s in choices
-               if s.course is not None and s.id not in booked}
-    return render_template("staff/person.html", person=person, upcoming=upcoming,
-                           past=past[:10], ranks=bookings.waitlist_ranks(upcoming),
-                           choices=[s for s in choices if s.id not in booked],
-                           courses=sorted(courses.values(), key=lambda c: c.title),
-                           form=EmptyForm())
+    return render_template("staff/person.html", file=desk.person_file(current_staff(), person),
+                           person=person, form=EmptyForm())
 
 
 @bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
