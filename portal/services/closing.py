@@ -23,13 +23,25 @@ from portal.models.documents import Document
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus
 from portal.pdf.documents import merge_pdfs
-from portal.services import documents
+from portal.services import documents, vouchers
 from portal.services.audit import Actor, record
 from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action, require_actor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Owing:
+    """Someone present who has not given every cheque the workshop asks for."""
+
+    booking: Booking
+    owed: int
+
+    @property
+    def person(self) -> Beneficiary:
+        return self.booking.beneficiary
 
 
 @dataclass
@@ -44,6 +56,9 @@ class ClosePreview:
     certificates_to_issue: int
     course: Course | None
     completing: list[Beneficiary]
+    #: the people present who still owe cheques, by name (those still booked owe nothing:
+    #: closing marks them absent).
+    owing: list[Owing] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +106,7 @@ def _completing(session: WorkshopSession, present: list[Booking]) -> list[Benefi
 
 def preview(session: WorkshopSession) -> ClosePreview:
     present = _bookings(session, BookingStatus.PRESENT)
+    paid = vouchers.payments(present)
     grants = session.workshop.grants_attestation
     issued = _current_certificates(session) if grants else {}
     return ClosePreview(
@@ -103,6 +119,7 @@ def preview(session: WorkshopSession) -> ClosePreview:
         if grants else 0,
         course=session.course,
         completing=_completing(session, present),
+        owing=[Owing(b, paid[b.id].owed) for b in present if paid[b.id].owed],
     )
 
 

@@ -1031,11 +1031,26 @@ def test_the_close_page_previews_what_will_happen(desk, attended):
     body = desk.get(close_url(attended)).get_data(as_text=True)
     items = [html.unescape(re.sub(r"\s+", " ", item)) for item in re.findall(
         r"<li>(.*?)</li>", body.split('<ul class="close-list">', 1)[1], re.S)]
-    assert any("Odile Lefebvre" in item and "1" in item for item in items)  # still booked
-    assert not any("Martine" in item or "Kévin" in item for item in items)  # present
+    absent = next(item for item in items if "absente" in item)  # still booked: Odile
+    assert "Odile Lefebvre" in absent and "1 personne" in absent
+    assert "Martine" not in absent and "Kévin" not in absent  # present
     assert any("2 attestations" in item for item in items)  # one per person present
     assert 'id="close-button"' in body
     assert fresh(attended).status is SessionStatus.SCHEDULED
+
+
+def test_the_close_page_names_who_still_owes_cheques(desk, attended, booking, aptic):
+    hx_post(desk, f"{page_url(attended)}/{booking.id}", {"action": "present"})
+    kevin = db.session.scalar(db.select(Booking).join(Booking.beneficiary)
+                              .where(db.text("beneficiary.first_name = 'Kévin'")))
+    hx_post(desk, f"{page_url(attended)}/{kevin.id}/cheques", {"numbers": NUMBERS[0]})
+    body = desk.get(close_url(attended)).get_data(as_text=True)
+    owing = body.split('id="owing"', 1)[1].split("</ul>", 1)[0]
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", owing)))
+    assert "3 personnes doivent encore des chèques" in text
+    assert re.search(r"Kévin \S+ : 1 chèque", text)
+    assert re.search(r"Martine \S+ : 2 chèques", text)
+    assert "Odile Lefebvre : 2 chèques" in text
 
 
 def test_closing_redirects_to_the_documents(desk, attended, booking):
