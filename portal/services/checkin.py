@@ -8,17 +8,16 @@ booked people hold one, absent and excused people give theirs back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.formatting import day, hour
+from portal.formatting import day
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
@@ -40,23 +39,39 @@ NEARBY = timedelta(days=21)
 _AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
 
 
+#: how many of a person's other bookings a scan mentions.
+OTHERS_SHOWN = 3
+#: the most seats a session may have (the database checks it too).
+MAX_CAPACITY = 500
+
+
 @dataclass(frozen=True)
 class Marked:
     """What a check-in action did. ``code``: ``checked_in``, ``already_checked_in``,
-    ``walk_in_added``, ``marked_absent``, ``marked_excused``, ``undone``."""
+    ``walk_in_added``, ``marked_absent``, ``marked_excused``, ``undone``. ``seat_added``: the
+    session was full and got one more seat for this person."""
 
     code: str
     booking: Booking
+    seat_added: bool = False
 
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """A scan that is not a refusal: a check-in, a walk-in to offer, or people to choose from."""
+    """A scan that is not a refusal.
+
+    ``checked_in`` / ``already_checked_in`` (with the booking); someone without a seat here:
+    ``walk_in_possible`` (a seat is free) or ``session_full`` (nobody is sent home: staff who
+    may add a seat are offered to); or ``choose_person`` (names matching). For someone without
+    a seat, ``booking`` is their row here if any (waiting, excused, absent, cancelled) and
+    ``others`` their next bookings at the staff member's sites, nearest first.
+    """
 
     code: str
     booking: Booking | None = None
     person: Beneficiary | None = None
     matches: list[Beneficiary] = field(default_factory=list)
+    others: list[Booking] = field(default_factory=list)
 
 
 # --- when attendance may be taken ---------------------------------------------------------------
@@ -117,10 +132,66 @@ def _session_full(person: Beneficiary) -> ServiceError:
                       "ou la liste d'attente.", name=person.display_name))
 
 
-def check_in(booking: Booking, *, actor: Actor) -> Marked:
-    """Mark a person present. Already present is an answer, not an error."""
+class SeatToConfirm(Conflict):
+    """The session is full: adding a seat for the person needs the staff member's "yes"."""
+
+    def __init__(self, person: Beneficiary, capacity: int) -> None:
+        super().__init__(
+            "extra_seat_to_confirm",
+            _("Séance complète. Ajouter une place pour %(name)s ? La séance passera de "
+              "%(before)d à %(after)d places.", name=person.display_name, before=capacity,
+              after=capacity + 1), person=person, capacity=capacity)
+
+
+def _seat(session: WorkshopSession, person: Beneficiary, staff: StaffMember, *,
+          extra_seat: bool, confirmed: bool, actor: Actor) -> bool:
+    """Take a seat for the person, or with ``extra_seat`` (and ``confirmed``) add one to a
+    full session: staff whose role allows it, so that nobody is sent home from a half-empty
+    room. Not committed; True when a seat was added. Raises ``session_full`` when there is
+    none, ``SeatToConfirm`` when one would be added without the "yes"."""
+    if bookings.take_seat(session.id):
+        return False
+    if not extra_seat:
+        db.session.rollback()
+        raise _session_full(person)
+    if not can(staff, Action.ADD_SEAT, session.site_id):
+        db.session.rollback()
+        raise NotAllowed("role_required",
+                         _("Votre rôle dans ce lieu ne permet pas d'ajouter une place."))
+    if not confirmed:
+        db.session.rollback()
+        db.session.refresh(session)
+        raise SeatToConfirm(person, session.capacity)
+    # One more seat, taken at once, only while the session is still full: two devices adding
+    # a seat for two people add two, a seat freed meanwhile is simply taken.
+    added = db.session.execute(
+        update(WorkshopSession)
+        .where(WorkshopSession.id == session.id,
+               WorkshopSession.status == SessionStatus.SCHEDULED,
+               WorkshopSession.seats_taken >= WorkshopSession.capacity,
+               WorkshopSession.capacity < MAX_CAPACITY)
+        .values(capacity=WorkshopSession.capacity + 1,
+                seats_taken=WorkshopSession.seats_taken + 1),
+        execution_options={"synchronize_session": False}).rowcount == 1
+    if added:
+        capacity = db.session.scalar(
+            db.select(WorkshopSession.capacity).where(WorkshopSession.id == session.id))
+        record(actor, "session.seat_added", object_type="session", object_id=session.id,
+               site_id=session.site_id, beneficiary_id=person.id, capacity=capacity)
+        return True
+    if bookings.take_seat(session.id):
+        return False
+    db.session.rollback()
+    raise _session_full(person)
+
+
+def check_in(booking: Booking, *, actor: Actor, extra_seat: bool = False,
+             confirmed: bool = False) -> Marked:
+    """Mark a person present. Already present is an answer, not an error. Someone without a
+    seat (waiting, absent, excused) takes a free one, or with ``extra_seat`` and
+    ``confirmed`` one added to the full session."""
     session = booking.session
-    _staff, at = _open_to(actor, session)
+    staff, at = _open_to(actor, session)
     expected = booking.status
     if expected is BookingStatus.PRESENT:
         return Marked("already_checked_in", booking)
@@ -131,10 +202,10 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
     values = {"status": BookingStatus.PRESENT, "waitlist_position": None, "checked_in_at": at,
               "checked_in_by_id": actor.staff_id, "status_changed_at": at,
               "status_changed_by_id": actor.staff_id}
-    needs_seat = expected is not BookingStatus.BOOKED  # waiting, absent or excused
-    if needs_seat and not bookings.take_seat(session.id):
-        db.session.rollback()
-        raise _session_full(booking.beneficiary)
+    seat_added = False
+    if expected is not BookingStatus.BOOKED:  # waiting, absent or excused: no seat held
+        seat_added = _seat(session, booking.beneficiary, staff, extra_seat=extra_seat,
+                           confirmed=confirmed, actor=actor)
     if not _move(booking, expected, values):
         db.session.rollback()
         db.session.refresh(booking)
@@ -147,7 +218,7 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
     db.session.commit()
     db.session.refresh(booking)
     db.session.refresh(session)
-    return Marked("checked_in", booking)
+    return Marked("checked_in", booking, seat_added)
 
 
 def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> Marked:
@@ -266,8 +337,11 @@ def undo(booking: Booking, *, actor: Actor) -> Marked:
 
 
 def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
-                presented: str = "") -> Marked:
-    """Someone at the door without a booking: take a seat (atomically) and check them in.
+                presented: str = "", extra_seat: bool = False,
+                confirmed: bool = False) -> Marked:
+    """Someone at the door without a booking: take a seat (atomically) and check them in;
+    with ``extra_seat``, a full session gets one more seat for them (staff whose role allows
+    it, once they ``confirmed``; audited).
 
     The person must be one the staff member may see (``people.visible``), or one whose card
     or booking code was just scanned (``presented``): holding it is the proof they are here.
@@ -278,13 +352,17 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
         raise people.unknown_person()
     existing = bookings.booking_for(session, person)
     if existing is not None and existing.status is not BookingStatus.CANCELLED:
-        return check_in(existing, actor=actor)
-    if not bookings.take_seat(session.id):
-        db.session.rollback()
+        return check_in(existing, actor=actor, extra_seat=extra_seat, confirmed=confirmed)
+    try:
+        seat_added = _seat(session, person, staff, extra_seat=extra_seat, confirmed=confirmed,
+                           actor=actor)
+    except Conflict as error:
+        if isinstance(error, SeatToConfirm):
+            raise
         again = bookings.booking_for(session, person)  # the last seat, taken for them elsewhere?
         if again is not None and again.status is BookingStatus.PRESENT:
             return Marked("already_checked_in", again)
-        raise _session_full(person)
+        raise
     booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                   code=bookings.new_booking_code())
     booking.status = BookingStatus.PRESENT
@@ -305,11 +383,12 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
             return Marked("already_checked_in", again)
         raise _roster_changed() from None
     record(actor, "checkin.walk_in", object_type="booking", object_id=booking.id,
-           site_id=session.site_id, session_id=session.id, beneficiary_id=person.id)
+           site_id=session.site_id, session_id=session.id, beneficiary_id=person.id,
+           seat_added=seat_added)
     db.session.commit()
     db.session.refresh(booking)
     db.session.refresh(session)
-    return Marked("walk_in_added", booking)
+    return Marked("walk_in_added", booking, seat_added)
 
 
 # --- scanning ------------------------------------------------------------------------------------
@@ -340,8 +419,8 @@ def scan_variants(raw: str) -> list[str]:
 def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
     """A card identifier, a booking code or a name typed into the scan field.
 
-    Returns ``checked_in`` / ``already_checked_in`` (with the booking), ``walk_in_possible``
-    (with the person) or ``choose_person`` (names matching); raises a coded refusal otherwise.
+    Returns a :class:`ScanOutcome`; raises a coded refusal only when nobody can be found
+    (``unknown_code``, ``scan_empty``) or attendance cannot be taken now.
     """
     staff = require_actor(actor, Action.CHECK_IN, session.site_id)
     check_open(session, now())
@@ -367,76 +446,45 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
 
 def _scan_booking(session: WorkshopSession, booking: Booking, staff: StaffMember,
                   actor: Actor) -> ScanOutcome:
-    person = booking.beneficiary
-    if booking.session_id != session.id:
-        expected_there = (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
-                          and booking.session.status is SessionStatus.SCHEDULED
-                          and booking.session.ends_at >= _start_of_today())
-        if not expected_there or not can(staff, Action.SEE_SESSIONS, booking.session.site_id):
-            # An old or cancelled booking, or one of a site the staff member does not see,
-            # says nothing more than the card would.
-            return _scan_person(session, person, staff, actor)
-        here = bookings.booking_for(session, person)
-        if here is not None and here.status is not BookingStatus.CANCELLED:
-            return _checked(check_in(here, actor=actor))
-        raise _elsewhere(session, booking)
-    if booking.status is BookingStatus.CANCELLED:
-        raise _cancelled(session, booking)
-    return _checked(check_in(booking, actor=actor))
+    """A booking code: of this session, or of another one the person is expected at."""
+    if booking.session_id == session.id:
+        return _scan_person(session, booking.beneficiary, staff, actor)
+    outcome = _scan_person(session, booking.beneficiary, staff, actor)
+    if outcome.code in ("walk_in_possible", "session_full") and _expected_at(booking, staff):
+        # The code shown is of another session: say that one first.
+        others = [booking, *(b for b in outcome.others if b.id != booking.id)]
+        return replace(outcome, others=others[:OTHERS_SHOWN])
+    return outcome
+
+
+def _expected_at(booking: Booking, staff: StaffMember) -> bool:
+    """The booking is of a session still to come today or later, at a site staff see."""
+    return (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+            and booking.session.status is SessionStatus.SCHEDULED
+            and booking.session.ends_at >= _start_of_today()
+            and can(staff, Action.SEE_SESSIONS, booking.session.site_id))
 
 
 def _scan_person(session: WorkshopSession, person: Beneficiary, staff: StaffMember,
                  actor: Actor) -> ScanOutcome:
-    booking = bookings.booking_for(session, person)
-    if booking is not None and booking.status is BookingStatus.CANCELLED:
-        raise _cancelled(session, booking)
-    if booking is not None:
-        return _checked(check_in(booking, actor=actor))
-    other = _nearest_other_booking(session, person, staff)
-    if other is not None:
-        raise _elsewhere(session, other)
-    if session.is_full:
-        raise _session_full(person)
-    return ScanOutcome("walk_in_possible", person=person)
+    """Check the person in if they hold a seat here; otherwise say whether one can be given
+    (and what else they are booked on)."""
+    here = bookings.booking_for(session, person)
+    if here is not None and here.status in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+        return _checked(check_in(here, actor=actor))
+    if here is not None and here.status is not BookingStatus.CANCELLED and not session.is_full:
+        try:  # waiting, excused or absent, and a seat is free: they take it
+            return _checked(check_in(here, actor=actor))
+        except ServiceError as error:
+            if error.code != "session_full":
+                raise
+            db.session.refresh(session)
+    return ScanOutcome("session_full" if session.is_full else "walk_in_possible",
+                       booking=here, person=person, others=_other_bookings(session, person, staff))
 
 
 def _checked(marked: Marked) -> ScanOutcome:
     return ScanOutcome(marked.code, booking=marked.booking, person=marked.booking.beneficiary)
-
-
-def _walk_in_hint(session: WorkshopSession) -> str:
-    if session.is_full:
-        return _("La séance est complète.")
-    return ngettext("Il reste %(num)d place : vous pouvez ajouter la personne.",
-                    "Il reste %(num)d places : vous pouvez ajouter la personne.",
-                    session.seats_left)
-
-
-def _cancelled(session: WorkshopSession, booking: Booking) -> ServiceError:
-    when = booking.cancelled_at or booking.status_changed_at
-    return Conflict(
-        "booking_cancelled",
-        _("L'inscription de %(name)s a été annulée le %(day)s.",
-          name=booking.beneficiary.display_name, day=day(when)) + " " + _walk_in_hint(session),
-        person=booking.beneficiary, walk_in=not session.is_full)
-
-
-def _elsewhere(session: WorkshopSession, other: Booking) -> ServiceError:
-    """The person is expected at another session: say which, and whether they can stay."""
-    there = other.session
-    name = other.beneficiary.display_name
-    details = {"person": other.beneficiary, "booking": other, "walk_in": not session.is_full}
-    if session_day(there).date() == session_day(session).date():
-        return Conflict(
-            "wrong_session",
-            _("Inscription de %(name)s pour une autre séance : « %(title)s » à %(hour)s.",
-              name=name, title=there.workshop.title, hour=hour(there.starts_at))
-            + " " + _walk_in_hint(session), **details)
-    return Conflict(
-        "wrong_day",
-        _("Inscription de %(name)s pour un autre jour : « %(title)s » le %(day)s à %(hour)s.",
-          name=name, title=there.workshop.title, day=day(there.starts_at),
-          hour=hour(there.starts_at)) + " " + _walk_in_hint(session), **details)
 
 
 def _start_of_today() -> datetime:
@@ -444,10 +492,10 @@ def _start_of_today() -> datetime:
     return datetime.combine(now().astimezone(PARIS).date(), time.min, PARIS)
 
 
-def _nearest_other_booking(session: WorkshopSession, person: Beneficiary,
-                           staff: StaffMember) -> Booking | None:
-    """The person's booking closest in time to this session, at one of its neighbours of the
-    sites the staff member sees."""
+def _other_bookings(session: WorkshopSession, person: Beneficiary,
+                    staff: StaffMember) -> list[Booking]:
+    """The person's bookings at other sessions around this one (booked or waiting), at the
+    sites the staff member sees: the nearest in time first."""
     rows = db.session.scalars(
         db.select(Booking).join(Booking.session)
         .where(Booking.beneficiary_id == person.id, Booking.session_id != session.id,
@@ -458,9 +506,7 @@ def _nearest_other_booking(session: WorkshopSession, person: Beneficiary,
                WorkshopSession.starts_at.between(session.starts_at - NEARBY,
                                                  session.starts_at + NEARBY))
     ).all()
-    if not rows:
-        return None
-    return min(rows, key=lambda b: abs(b.session.starts_at - session.starts_at))
+    return sorted(rows, key=lambda b: abs(b.session.starts_at - session.starts_at))[:OTHERS_SHOWN]
 
 
 def _people_named(session: WorkshopSession, staff: StaffMember, text: str) -> list[Beneficiary]:

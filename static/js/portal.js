@@ -69,6 +69,7 @@
       var wanted = result ? result.getAttribute("data-focus") : "scan";
       var targets = {
         "walk-in": "walk-in-button",
+        "extra-seat": "extra-seat-button",
         "matches": "match-button",
         "cheques": "cheque-numbers",
         "receipt": "receipt-link"

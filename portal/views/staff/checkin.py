@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from portal.access import staff_booking_or_404, staff_session_or_404
 from portal.extensions import db
-from portal.formatting import euros, hour
+from portal.formatting import day, euros, hour
 from portal.forms import EmptyForm, parse_id
 from portal.htmx import answer, is_htmx
 from portal.models.bookings import Booking
@@ -25,7 +25,7 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, SessionStatus
-from portal.services import checkin, people, roster, staff_access, vouchers
+from portal.services import bookings, checkin, people, roster, staff_access, vouchers
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -51,6 +51,10 @@ class Result:
     focus: str = "scan"
     #: what was scanned, sent again with the walk-in: the card is the proof the person is here.
     presented: str = ""
+    #: more to say, one line each (the person's other bookings, their state here).
+    notes: list[str] = field(default_factory=list)
+    #: the session is full: offer one more seat (``offer``) or ask to confirm it (``confirm``).
+    extra_seat: str = ""
 
 
 def _check_csrf() -> None:
@@ -82,12 +86,16 @@ def _marked_result(marked: checkin.Marked) -> Result:
                         hour=when, who=who) + " " + _still_owed(payment),
                       marked.code, booking, booking.beneficiary)
     if marked.code == "checked_in":
-        return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(payment), marked.code, booking, booking.beneficiary)
+        added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
+                         num=booking.session.capacity)) if marked.seat_added else ""
+        return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + added
+                      + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     if marked.code == "walk_in_added":
+        added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
+                         num=booking.session.capacity)) if marked.seat_added else ""
         return Result("info", _("Sans inscription"),
-                      _("Ajout sans inscription, présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(payment), marked.code, booking, booking.beneficiary)
+                      _("Ajout sans inscription, présence notée : %(name)s.", name=name) + added
+                      + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     messages = {
         "marked_absent": (_("Absent"), _("Absence notée : %(name)s.", name=name)),
         "marked_excused": (_("Excusé"), _("Absence excusée notée : %(name)s.", name=name)),
@@ -100,13 +108,73 @@ def _marked_result(marked: checkin.Marked) -> Result:
     return Result("ok", label, message, marked.code, booking, booking.beneficiary)
 
 
+#: the word shown by colour for a refusal, when "Refusé" would not say enough.
+def _refusal_label(code: str) -> str:
+    return {"unknown_code": _("Inconnu"), "session_closed": _("Séance clôturée"),
+            "session_cancelled": _("Séance annulée"),
+            "session_not_today": _("Pas aujourd'hui")}.get(code, _("Refusé"))
+
+
 def _refused(error: ServiceError) -> Result:
-    details = error.details
-    return Result("error", _("Refusé"), error.message, error.code,
-                  booking=details.get("booking") if isinstance(details.get("booking"), Booking)
-                  else None,
-                  person=details.get("person"), walk_in=bool(details.get("walk_in")),
+    return Result("error", _refusal_label(error.code), error.message, error.code,
                   refusals=list(getattr(error, "refusals", [])))
+
+
+def _when(booking: Booking, session: WorkshopSession) -> str:
+    there = booking.session
+    if checkin.session_day(there).date() == checkin.session_day(session).date():
+        return _("aujourd'hui à %(hour)s", hour=hour(there.starts_at))
+    return _("le %(day)s à %(hour)s", day=day(there.starts_at), hour=hour(there.starts_at))
+
+
+def _booked_elsewhere(booking: Booking, session: WorkshopSession) -> str:
+    """One of the person's other bookings, as a line under the answer."""
+    title, when = booking.session.workshop.title, _when(booking, session)
+    if booking.status is BookingStatus.WAITLISTED:
+        return _("Sur liste d'attente de « %(title)s » %(when)s.", title=title, when=when)
+    return _("Inscription à « %(title)s » %(when)s.", title=title, when=when)
+
+
+def _state_here(booking: Booking) -> str:
+    """Why someone with a row at this session holds no seat in it."""
+    if booking.status is BookingStatus.CANCELLED:
+        return _("Inscription à cette séance annulée le %(day)s.",
+                 day=day(booking.cancelled_at or booking.status_changed_at))
+    if booking.status is BookingStatus.WAITLISTED:
+        return _("Sur liste d'attente de cette séance.")
+    if booking.status is BookingStatus.EXCUSED:
+        return _("Absence excusée notée à cette séance.")
+    return _("Absence notée à cette séance.")
+
+
+def _without_seat(session: WorkshopSession, outcome: checkin.ScanOutcome,
+                  presented: str) -> Result:
+    """Someone at the door without a seat here: blue when one is free (add them), amber when
+    the session is full (one more seat for those who may add it)."""
+    person = outcome.person
+    assert person is not None
+    notes = [_booked_elsewhere(b, session) for b in outcome.others]
+    if outcome.booking is not None:
+        notes.insert(0, _state_here(outcome.booking))
+    if outcome.code == "walk_in_possible":
+        return Result(
+            "info", _("Sans inscription"),
+            _("Pas de place réservée à cette séance pour %(name)s.", name=person.display_name)
+            + " " + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
+                             "Il reste %(num)d places : vous pouvez l'ajouter.",
+                             session.seats_left),
+            outcome.code, person=person, walk_in=True, focus="walk-in", presented=presented,
+            notes=notes)
+    may_add = staff_access.can(current_staff(), Action.ADD_SEAT, session.site_id)
+    message = _("Séance complète (%(taken)d places sur %(capacity)d) : pas de place pour "
+                "%(name)s.", taken=session.seats_taken, capacity=session.capacity,
+                name=person.display_name)
+    message += " " + (_("Pour ne renvoyer personne, vous pouvez ajouter une place.") if may_add
+                      else _("Un animateur ou un administrateur du lieu peut ajouter une "
+                             "place."))
+    return Result("warn", _("Complet"), message, "session_full", person=person,
+                  presented=presented, notes=notes, extra_seat="offer" if may_add else "",
+                  focus="extra-seat" if may_add else "scan")
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -210,18 +278,9 @@ def scan(session_id: int) -> Response:
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
     except ServiceError as error:
-        refused = _refused(error)
-        refused.presented = raw[:120]
-        return _respond(session, refused)
-    if outcome.code == "walk_in_possible":
-        person = outcome.person
-        assert person is not None
-        return _respond(session, Result(
-            "info", _("Sans inscription"),
-            _("Pas d'inscription à cette séance pour %(name)s.", name=person.display_name) + " "
-            + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
-                       "Il reste %(num)d places : vous pouvez l'ajouter.", session.seats_left),
-            outcome.code, person=person, walk_in=True, focus="walk-in", presented=raw[:120]))
+        return _respond(session, _refused(error))
+    if outcome.code in ("walk_in_possible", "session_full"):
+        return _respond(session, _without_seat(session, outcome, raw.strip()[:120]))
     if outcome.code == "choose_person":
         return _respond(session, Result(
             "info", _("Choisir"),
@@ -262,12 +321,23 @@ def walk_in(session_id: int) -> Response:
     _check_csrf()
     person_id = parse_id(request.form.get("person_id"))
     person = db.session.get(Beneficiary, person_id) if person_id else None
+    presented = request.form.get("presented", "")[:120]
     try:
         if person is None:
             raise people.unknown_person()
-        marked = checkin.add_walk_in(session, person, actor=staff_actor(),
-                                     presented=request.form.get("presented", ""))
+        marked = checkin.add_walk_in(session, person, actor=staff_actor(), presented=presented,
+                                     extra_seat=request.form.get("extra_seat") == "1",
+                                     confirmed=request.form.get("confirmed") == "1")
+    except checkin.SeatToConfirm as question:
+        return _respond(session, Result(
+            "warn", _("Confirmer"), question.message, question.code, person=person,
+            presented=presented, extra_seat="confirm", focus="extra-seat-confirm"))
     except ServiceError as error:
+        if error.code == "session_full" and person is not None:
+            db.session.refresh(session)
+            full = checkin.ScanOutcome("session_full", person=person,
+                                       booking=bookings.booking_for(session, person))
+            return _respond(session, _without_seat(session, full, presented))
         return _respond(session, _refused(error))
     return _respond(session, _marked_result(marked), marked.booking)
 
