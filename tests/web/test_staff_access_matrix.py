@@ -317,3 +317,25 @@ def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, plac
             offered += 1
             assert expected(identity, action, site) is None, (screen, endpoint, site)
     assert offered or identity == "nowhere"
+
+
+# --- one answer policy (portal/htmx.py) ------------------------------------------------------
+
+
+def test_htmx_actions_are_answered_in_place_or_with_hx_redirect_never_a_303(app, factory,
+                                                                          places):
+    """htmx follows a 303 silently and would swap a whole page into a fragment: every staff
+    action answers htmx with its fragment (200, refusals too) or ``HX-Redirect`` (204)."""
+    client = signed_in(app, staff_with(factory, places, "admin"))
+    for (endpoint, method), action in ROUTES.items():
+        if method != "POST":
+            continue
+        url, form = request_for(endpoint, method, places["A"])
+        response = client.post(url, data=form, headers={"HX-Request": "true",
+                                                        "X-CSRFToken": client.token})
+        assert response.status_code in (200, 204), (endpoint, response.status_code)
+        if response.status_code == 204:
+            assert response.headers["HX-Redirect"].startswith("/equipe/"), endpoint
+        assert "HX-Request" in response.vary or response.mimetype == "application/pdf" \
+            or response.status_code == 204, endpoint
+        assert action is not None

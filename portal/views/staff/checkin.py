@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import make_response, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -19,7 +19,7 @@ from portal.access import staff_booking_or_404, staff_session_or_404
 from portal.extensions import db
 from portal.formatting import day, euros, hour
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import answer, is_htmx
+from portal.htmx import answer, render_page_or_partial, wants_partial
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
@@ -55,11 +55,6 @@ class Result:
     notes: list[str] = field(default_factory=list)
     #: the session is full: offer one more seat (``offer``) or ask to confirm it (``confirm``).
     extra_seat: str = ""
-
-
-def _check_csrf() -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
 
 
 # --- messages for staff ----------------------------------------------------------------------
@@ -228,14 +223,14 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
 
 
 @bp.route("/seances/<int:session_id>/pointage")
-def checkin_page(session_id: int) -> Response:
+def checkin_page(session_id: int) -> str:
     session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     booking_id = parse_id(request.args.get("b"))
     booking = db.session.get(Booking, booking_id) if booking_id else None
     if booking is not None and booking.session_id != session.id:
         booking = None
     context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-    return make_response(render_template("staff/checkin.html", **context))
+    return render_template("staff/checkin.html", **context)
 
 
 @bp.route("/seances/<int:session_id>/pointage/liste")
@@ -246,11 +241,12 @@ def roster_fragment(session_id: int) -> Response:
     etag = _etag(session, text)
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
         response = make_response("", 304)
+        response.vary.add("HX-Request")
     else:
-        context = {**_roster_context(session, text, etag), "session": session}
-        response = make_response(render_template("staff/_roster.html", **context))
+        context = ({**_roster_context(session, text, etag), "session": session}
+                   if wants_partial() else _page_context(session, text=text))
+        response = render_page_or_partial("staff/checkin.html", "staff/_roster.html", **context)
     response.headers["ETag"] = etag
-    response.vary.add("HX-Request")
     return response
 
 
@@ -258,22 +254,17 @@ def roster_fragment(session_id: int) -> Response:
 def person_panel(session_id: int, booking_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     booking = staff_booking_or_404(booking_id, Action.SEE_SESSIONS, session=session)
-    if not is_htmx():
+    if wants_partial():
+        context = {"session": session, "form": EmptyForm(), "result": None,
+                   **_panel_context(session, None, booking)}
+    else:  # without JavaScript, the link opens the page at the panel
         context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-        response = make_response(render_template("staff/checkin.html", **context))
-        response.vary.add("HX-Request")
-        return response
-    context = {"session": session, "form": EmptyForm(), "result": None,
-               **_panel_context(session, None, booking)}
-    response = make_response(render_template("staff/_person_panel.html", **context))
-    response.vary.add("HX-Request")
-    return response
+    return render_page_or_partial("staff/checkin.html", "staff/_person_panel.html", **context)
 
 
 @bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
 def scan(session_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.CHECK_IN)
-    _check_csrf()
     raw = request.form.get("code", "")
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
@@ -299,7 +290,6 @@ _MARKS = {"present": checkin.check_in, "absent": checkin.mark_absent,
 def mark(session_id: int, booking_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.CHECK_IN)
     booking = staff_booking_or_404(booking_id, Action.CHECK_IN, session=session)
-    _check_csrf()
     action = _MARKS.get(request.form.get("action", ""))
     if action is None:
         return _respond(session, Result("error", _("Refusé"), _("Choisissez une action."),
@@ -318,7 +308,6 @@ def mark(session_id: int, booking_id: int) -> Response:
 @bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
 def walk_in(session_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.CHECK_IN)
-    _check_csrf()
     person_id = parse_id(request.form.get("person_id"))
     person = db.session.get(Beneficiary, person_id) if person_id else None
     presented = request.form.get("presented", "")[:120]
@@ -346,7 +335,6 @@ def walk_in(session_id: int) -> Response:
 def take_cheques(session_id: int, booking_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
     booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
-    _check_csrf()
     raw = request.form.get("numbers", "")[:2000]
     programme = parse_id(request.form.get("programme_id"))
     name = booking.beneficiary.display_name
@@ -374,7 +362,6 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
 def issue_receipt(session_id: int, booking_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
     booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
-    _check_csrf()
     try:
         document = vouchers.issue_missing_receipt(booking, actor=staff_actor())
     except ServiceError as error:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from portal.access import staff_session_or_404
 from portal.forms import EmptyForm
+from portal.htmx import answer, hx_redirect
 from portal.models.vocab import SessionStatus
 from portal.services import closing, staff_access
 from portal.services.errors import ServiceError
@@ -25,15 +26,13 @@ def close(session_id: int) -> Any:
     session = staff_session_or_404(session_id, action)
     form = EmptyForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
         try:
             done = closing.close_session(session, actor=staff_actor(), verify_url=verify_url())
         except ServiceError as error:
             flash(error.message, "error")
-            return redirect(url_for("staff.close", session_id=session.id), 303)
+            return hx_redirect(url_for("staff.close", session_id=session.id))
         flash(_summary(done), "error" if done.documents_failed else "success")
-        return redirect(url_for("staff.close", session_id=session.id), 303)
+        return hx_redirect(url_for("staff.close", session_id=session.id))
     context: dict[str, Any] = {
         "session": session, "form": form,
         "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
@@ -80,8 +79,6 @@ def reopen(session_id: int) -> Any:
     error = None
     reason = ""
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
         reason = request.form.get("reason", "")[:1000]
         try:
             closing.reopen_session(session, reason, actor=staff_actor())
@@ -90,6 +87,8 @@ def reopen(session_id: int) -> Any:
         else:
             flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."),
                   "success")
-            return redirect(url_for("staff.checkin_page", session_id=session.id), 303)
-    return render_template("staff/reopen.html", session=session, form=form, error=error,
-                           reason=reason), 422 if error else 200
+            return hx_redirect(url_for("staff.checkin_page", session_id=session.id))
+        return answer("staff/reopen.html", "staff/reopen.html", refused=True, session=session,
+                      form=form, error=error, reason=reason)
+    return render_template("staff/reopen.html", session=session, form=form, error=None,
+                           reason=reason)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal.access import staff_booking_or_404, staff_person_or_404
 from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import render_page_or_partial
+from portal.htmx import hx_redirect, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
 from portal.services import desk, people
@@ -51,15 +51,12 @@ def person(person_id: int) -> str:
 @bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
 def book_for(person_id: int) -> Any:
     person = staff_person_or_404(person_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
     raw = request.form.get("session_id", "")
     session_id = parse_id(raw)
     session = db.session.get(WorkshopSession, session_id) if session_id else None
     if session is None:
         flash(_("Choisissez une séance dans la liste."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     try:
         outcome = desk.book_for(person, session, actor=staff_actor(),
                                 waitlist=request.form.get("liste_attente") == "1")
@@ -70,21 +67,18 @@ def book_for(person_id: int) -> Any:
                 title=session.workshop.title) if outcome.waitlisted else
               _("%(name)s est inscrit à « %(title)s ».", name=person.first_name,
                 title=session.workshop.title), "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))
 
 
 @bp.route("/beneficiaires/<int:person_id>/parcours", methods=["POST"])
 def book_course_for(person_id: int) -> Any:
     person = staff_person_or_404(person_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
     raw = request.form.get("course_id", "")
     course_id = parse_id(raw)
     course = db.session.get(Course, course_id) if course_id else None
     if course is None:
         flash(_("Choisissez un parcours dans la liste."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     try:
         placed = desk.book_course_for(person, course, actor=staff_actor())
     except ServiceError as error:
@@ -93,16 +87,13 @@ def book_course_for(person_id: int) -> Any:
         flash(ngettext("%(name)s est inscrit à %(num)d séance du parcours.",
                        "%(name)s est inscrit aux %(num)d séances du parcours.", len(placed),
                        name=person.first_name), "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))
 
 
 @bp.route("/reservations/<int:booking_id>/annuler", methods=["POST"])
 def cancel_for(booking_id: int) -> Any:
     booking = staff_booking_or_404(booking_id, Action.BOOK_FOR)
     person = staff_person_or_404(booking.beneficiary_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         promoted = desk.cancel_for(booking, actor=staff_actor())
     except ServiceError as error:
@@ -113,4 +104,4 @@ def cancel_for(booking_id: int) -> Any:
             message += " " + _("%(name)s, en liste d'attente, a reçu la place.",
                                name=promoted[0].beneficiary.first_name)
         flash(message, "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))

@@ -7,11 +7,9 @@ from typing import Any
 
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
@@ -27,6 +25,7 @@ from portal.access import (
 )
 from portal.clock import PARIS, now
 from portal.forms import EmptyForm, parse_id
+from portal.htmx import hx_redirect
 from portal.public_urls import public_address
 from portal.services import desk, documents, staff_access
 from portal.services.errors import ServiceError
@@ -65,8 +64,6 @@ def document_download(document_id: int) -> Response:
 @bp.route("/documents/<int:document_id>/annuler", methods=["POST"])
 def document_revoke(document_id: int) -> Any:
     document = staff_document_or_404(document_id, Action.REVOKE_DOCUMENT)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         documents.revoke(document, request.form.get("reason", ""), actor=staff_actor())
     except ServiceError as error:
@@ -74,46 +71,40 @@ def document_revoke(document_id: int) -> Any:
     else:
         flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
               "success")
-    return redirect(url_for("staff.documents_list"), 303)
+    return hx_redirect(url_for("staff.documents_list"))
 
 
 @bp.route("/reservations/<int:booking_id>/attestation", methods=["POST"])
 def booking_certificate(booking_id: int) -> Any:
     booking = staff_booking_or_404(booking_id, Action.ISSUE_CERTIFICATES)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         document = documents.issue_certificate(booking, actor=staff_actor(),
                                                verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
-        return redirect(url_for("staff.person", person_id=booking.beneficiary_id), 303)
+        return hx_redirect(url_for("staff.person", person_id=booking.beneficiary_id))
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
 @bp.route("/seances/<int:session_id>/attestations", methods=["POST"])
 def session_certificates(session_id: int) -> Any:
     session = staff_session_or_404(session_id, Action.ISSUE_CERTIFICATES)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         issued, merged = documents.issue_session_certificates(session, actor=staff_actor(),
                                                               verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
-        return redirect(url_for("staff.today"), 303)
+        return hx_redirect(url_for("staff.today"))
     if merged is None:
         flash(_("Aucune nouvelle attestation : elles sont déjà toutes délivrées (%(n)d).",
                 n=len(issued)), "info")
-        return redirect(url_for("staff.documents_list"), 303)
+        return hx_redirect(url_for("staff.documents_list"))
     return pdf_response(merged, f"attestations-seance-{session.id}.pdf")
 
 
 @bp.route("/seances/<int:session_id>/emargement", methods=["POST"])
 def attendance_sheet(session_id: int) -> Any:
     session = staff_session_or_404(session_id, Action.PRINT_ATTENDANCE)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     document = documents.issue_attendance_sheet(session, actor=staff_actor())
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
@@ -122,11 +113,9 @@ def attendance_sheet(session_id: int) -> Any:
 def login_card(person_id: int) -> Any:
     person = staff_person_or_404(person_id)
     site = desk.card_site(current_staff(), person)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     if site is None:
         flash(_("Indiquez d'abord le lieu habituel de la personne."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     address = public_address()
     document = documents.issue_login_card(
         person, site, actor=staff_actor(), portal_address=address,
@@ -136,8 +125,6 @@ def login_card(person_id: int) -> Any:
 
 @bp.route("/bordereau", methods=["POST"])
 def deposit_slip() -> Any:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
     site = staff_site_or_404(parse_id(raw_site) or 0, Action.DEPOSIT_SLIP)
     year, _sep, month = raw_month.partition("-")
@@ -147,5 +134,5 @@ def deposit_slip() -> Any:
             actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
-        return redirect(url_for("staff.documents_list"), 303)
+        return hx_redirect(url_for("staff.documents_list"))
     return pdf_response(document.pdf, f"{document.number}.pdf")
