@@ -20,7 +20,7 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
-from portal.services import bookings, people, staff_access
+from portal.services import bookings, people, roster, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import ValidationFailed
 from portal.services.staff_access import Action, at_sites, can, require, staff_of
@@ -80,6 +80,10 @@ class Line:
     rank: int | None = None
     can_cancel: bool = False
     can_certify: bool = False
+
+    @property
+    def status_label(self) -> str:
+        return roster.status_label(self.booking.status)
 
 
 @dataclass(frozen=True)

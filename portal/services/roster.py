@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, true
 from sqlalchemy.orm import joinedload
 
@@ -76,6 +77,21 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
 
 MARK_ACTIONS = frozenset({"present", "absent", "excused", "undo"})
 
+#: a booking's state as staff screens say it, about a person of any gender (the vocabulary's
+#: labels agree with a masculine subject: "Inscrit", "Présent").
+_STATUS_LABELS = {
+    BookingStatus.BOOKED: _l("Inscription"),
+    BookingStatus.WAITLISTED: _l("En attente"),
+    BookingStatus.PRESENT: _l("Présence"),
+    BookingStatus.EXCUSED: _l("Absence excusée"),
+    BookingStatus.ABSENT: _l("Absence"),
+    BookingStatus.CANCELLED: _l("Inscription annulée"),
+}
+
+
+def status_label(status: BookingStatus) -> str:
+    return str(_STATUS_LABELS[status])
+
 
 @dataclass(frozen=True)
 class RosterRow:
@@ -93,6 +109,10 @@ class RosterRow:
     @property
     def has_note(self) -> bool:
         return bool(self.booking.beneficiary.staff_notes.strip())
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.booking.status)
 
     @property
     def has_marks(self) -> bool:

@@ -299,7 +299,8 @@ def test_a_scan_answers_htmx_with_the_result_and_the_panel_and_roster_out_of_ban
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body
-    assert body.startswith('<div class="result result-ok" data-result-code="checked_in"')
+    assert body.startswith('<div class="result result-ok" id="scan-answer" '
+                           'data-result-code="checked_in"')
     assert '<div id="scan-actions" class="scan-actions" data-hx-swap-oob="true">' in body
     assert '<div id="roster" class="roster" data-hx-swap-oob="true">' in body
     assert "Odile Lefebvre" in message(response)

@@ -76,14 +76,14 @@ def _marked_result(marked: checkin.Marked) -> Result:
     if marked.code == "already_checked_in":
         who = booking.checked_in_by.full_name if booking.checked_in_by else _("l'équipe")
         when = hour(booking.checked_in_at) if booking.checked_in_at else "?"
-        return Result("warn", _("Déjà pointé"),
+        return Result("warn", _("Déjà là"),
                       _("%(name)s : présence déjà notée à %(hour)s par %(who)s.", name=name,
                         hour=when, who=who) + " " + _still_owed(payment),
                       marked.code, booking, booking.beneficiary)
     if marked.code == "checked_in":
         added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
                          num=booking.session.capacity)) if marked.seat_added else ""
-        return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + added
+        return Result("ok", _("Présence"), _("Présence notée : %(name)s.", name=name) + added
                       + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     if marked.code == "walk_in_added":
         added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
@@ -92,12 +92,12 @@ def _marked_result(marked: checkin.Marked) -> Result:
                       _("Ajout sans inscription, présence notée : %(name)s.", name=name) + added
                       + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     messages = {
-        "marked_absent": (_("Absent"), _("Absence notée : %(name)s.", name=name)),
-        "marked_excused": (_("Excusé"), _("Absence excusée notée : %(name)s.", name=name)),
-        "undone": (_("Annulé"),
+        "marked_absent": (_("Absence"), _("Absence notée : %(name)s.", name=name)),
+        "marked_excused": (_("Absence excusée"), _("Absence excusée notée : %(name)s.", name=name)),
+        "undone": (_("Pointage annulé"),
                    _("Ajout annulé : %(name)s ne figure plus sur la liste.", name=name)
                    if booking.status is BookingStatus.CANCELLED else
-                   _("Pointage annulé : %(name)s revient à l'état « Inscrit ».", name=name)),
+                   _("Pointage annulé : retour à l'inscription pour %(name)s.", name=name)),
     }
     label, message = messages[marked.code]
     return Result("ok", label, message, marked.code, booking, booking.beneficiary)
@@ -230,7 +230,9 @@ def checkin_page(session_id: int) -> str:
     if booking is not None and booking.session_id != session.id:
         booking = None
     context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-    return render_template("staff/checkin.html", **context)
+    # Opened for a person (?b=, the roster's links without JavaScript): the page is anchored
+    # at their panel, so the scan field does not take the focus (and the scroll) from it.
+    return render_template("staff/checkin.html", opened_person=booking is not None, **context)
 
 
 @bp.route("/seances/<int:session_id>/pointage/liste")
@@ -258,7 +260,8 @@ def person_panel(session_id: int, booking_id: int) -> Response:
         context = {"session": session, "form": EmptyForm(), "result": None,
                    **_panel_context(session, None, booking)}
     else:  # without JavaScript, the link opens the page at the panel
-        context = _page_context(session, None, booking, request.args.get("q", "")[:80])
+        context = {**_page_context(session, None, booking, request.args.get("q", "")[:80]),
+                   "opened_person": True}
     return render_page_or_partial("staff/checkin.html", "staff/_person_panel.html", **context)
 
 

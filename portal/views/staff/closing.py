@@ -76,19 +76,15 @@ def session_certificates_pdf(session_id: int) -> Response:
 def reopen(session_id: int) -> Any:
     session = staff_session_or_404(session_id, Action.REOPEN_SESSION)
     form = EmptyForm()
-    error = None
-    reason = ""
-    if request.method == "POST":
-        reason = request.form.get("reason", "")[:1000]
-        try:
-            closing.reopen_session(session, reason, actor=staff_actor())
-        except ServiceError as failure:
-            error = failure.message
-        else:
-            flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."),
-                  "success")
-            return hx_redirect(url_for("staff.checkin_page", session_id=session.id))
+    if request.method == "GET":
+        return render_template("staff/reopen.html", session=session, form=form, error=None,
+                               reason="")
+    reason = request.form.get("reason", "")[:1000]
+    try:
+        closing.reopen_session(session, reason, actor=staff_actor())
+    except ServiceError as failure:
         return answer("staff/reopen.html", "staff/reopen.html", refused=True, session=session,
-                      form=form, error=error, reason=reason)
-    return render_template("staff/reopen.html", session=session, form=form, error=None,
-                           reason=reason)
+                      form=form, error=failure.message,
+                      error_field=failure.details.get("field"), reason=reason)
+    flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."), "success")
+    return hx_redirect(url_for("staff.checkin_page", session_id=session.id))

@@ -24,7 +24,7 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
     """Service messages speak to the beneficiary; at the desk they are told to staff."""
     name = person.first_name
     messages = {
-        "already_booked": _("%(name)s est déjà inscrit à cette séance.", name=name),
+        "already_booked": _("%(name)s a déjà une place à cette séance.", name=name),
         "already_waitlisted": _("%(name)s est déjà sur la liste d'attente.", name=name),
         "session_full": _("La séance est complète. Cochez « liste d'attente » pour y mettre "
                           "%(name)s.", name=name),
@@ -65,7 +65,7 @@ def book_for(person_id: int) -> Any:
     else:
         flash(_("%(name)s est sur la liste d'attente de « %(title)s ».", name=person.first_name,
                 title=session.workshop.title) if outcome.waitlisted else
-              _("%(name)s est inscrit à « %(title)s ».", name=person.first_name,
+              _("Inscription faite pour %(name)s : « %(title)s ».", name=person.first_name,
                 title=session.workshop.title), "success")
     return hx_redirect(url_for("staff.person", person_id=person.id))
 
@@ -84,8 +84,9 @@ def book_course_for(person_id: int) -> Any:
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
     else:
-        flash(ngettext("%(name)s est inscrit à %(num)d séance du parcours.",
-                       "%(name)s est inscrit aux %(num)d séances du parcours.", len(placed),
+        flash(ngettext("Inscription faite pour %(name)s : %(num)d séance du parcours.",
+                       "Inscription faite pour %(name)s : les %(num)d séances du parcours.",
+                       len(placed),
                        name=person.first_name), "success")
     return hx_redirect(url_for("staff.person", person_id=person.id))
 

@@ -25,7 +25,7 @@ from portal.access import (
 )
 from portal.clock import PARIS, now
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import hx_redirect
+from portal.htmx import answer, hx_redirect
 from portal.public_urls import public_address
 from portal.services import desk, documents, staff_access
 from portal.services.errors import ServiceError
@@ -45,13 +45,28 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Respons
 
 @bp.route("/documents")
 def documents_list() -> str:
+    return render_template("staff/documents.html", **_documents_context())
+
+
+def _documents_context(*, errors: dict[str, str] | None = None,
+                       values: dict[str, str] | None = None) -> dict[str, Any]:
+    """The documents screen; ``errors`` by field id (a refused form shown again), ``values``
+    what was typed."""
     staff = current_staff()
     issued = documents.documents_of_sites(staff_access.sites_where(staff, Action.SEE_DOCUMENTS))
     last_month = (now().astimezone(PARIS).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    return render_template(
-        "staff/documents.html", form=EmptyForm(), last_month=last_month,
-        sites=staff_access.sites_for(staff, Action.DEPOSIT_SLIP), documents=issued,
-        actions=staff_access.actions_at(staff, (d.site_id for d in issued)))
+    return {"form": EmptyForm(), "documents": issued, "errors": errors or {},
+            "values": {"month": last_month, **(values or {})},
+            "sites": staff_access.sites_for(staff, Action.DEPOSIT_SLIP),
+            "actions": staff_access.actions_at(staff, (d.site_id for d in issued))}
+
+
+def _refused_form(error: ServiceError, field_id: str | None,
+                  values: dict[str, str]) -> Response:
+    """The documents screen again (422), the refusal tied to the field it is about."""
+    errors = {field_id or "": error.message}
+    return answer("staff/documents.html", "staff/documents.html", refused=True,
+                  **_documents_context(errors=errors, values=values))
 
 
 @bp.route("/documents/<int:document_id>.pdf")
@@ -64,13 +79,14 @@ def document_download(document_id: int) -> Response:
 @bp.route("/documents/<int:document_id>/annuler", methods=["POST"])
 def document_revoke(document_id: int) -> Any:
     document = staff_document_or_404(document_id, Action.REVOKE_DOCUMENT)
+    reason = request.form.get("reason", "")[:1000]
     try:
-        documents.revoke(document, request.form.get("reason", ""), actor=staff_actor())
+        documents.revoke(document, reason, actor=staff_actor())
     except ServiceError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
-              "success")
+        field = f"reason-{document.id}" if error.details.get("field") == "reason" else None
+        return _refused_form(error, field, {f"reason-{document.id}": reason})
+    flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
+          "success")
     return hx_redirect(url_for("staff.documents_list"))
 
 
@@ -125,14 +141,14 @@ def login_card(person_id: int) -> Any:
 
 @bp.route("/bordereau", methods=["POST"])
 def deposit_slip() -> Any:
-    raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
+    raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")[:20]
     site = staff_site_or_404(parse_id(raw_site) or 0, Action.DEPOSIT_SLIP)
     year, _sep, month = raw_month.partition("-")
     try:
         document = documents.issue_deposit_slip(
             site, parse_id(year) or 0, parse_id(month) or 0,
             actor=staff_actor())
-    except ServiceError as error:
-        flash(error.message, "error")
-        return hx_redirect(url_for("staff.documents_list"))
+    except ServiceError as error:  # a month that is not one, or without cheques
+        return _refused_form(error, "deposit-month", {"month": raw_month,
+                                                      "site_id": str(site.id)})
     return pdf_response(document.pdf, f"{document.number}.pdf")
