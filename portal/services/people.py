@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, or_
 
 from portal.extensions import db
 from portal.models.bookings import Booking
@@ -30,9 +30,11 @@ def visible(staff: StaffMember) -> ColumnElement[bool]:
     sites = sites_where(staff, Action.SEE_PEOPLE)
     if sites is None:
         return alive
-    booked_here = exists().where(Booking.beneficiary_id == Beneficiary.id,
-                                 Booking.session_id == WorkshopSession.id,
-                                 WorkshopSession.site_id.in_(sites))
+    booked_here = (db.select(Booking.id)
+                   .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+                   .where(Booking.beneficiary_id == Beneficiary.id,
+                          WorkshopSession.site_id.in_(sites))
+                   .correlate(Beneficiary).exists())
     return and_(alive, or_(Beneficiary.home_site_id.in_(sites), booked_here))
 
 
