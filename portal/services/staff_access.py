@@ -15,7 +15,7 @@ another site never counts.
   :func:`at_sites` is the same as a SQL condition, for listings.
 
 No request state here: the staff member is passed in (:func:`staff_of` turns a service's actor
-into one).
+into one). See docs/security.md#roles-per-site.
 """
 
 from __future__ import annotations
