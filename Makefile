@@ -94,6 +94,12 @@ assets: node_modules/.installed
 	  cp -u node_modules/source-sans/WOFF2/TTF/SourceSans3-$$f.ttf.woff2 static/vendor/fonts/; \
 	  cp -u node_modules/source-sans/TTF/SourceSans3-$$f.ttf static/vendor/fonts/; \
 	done
+	@# Fallbacks for what Source Sans 3 lacks: Arabic script (names of allophone people) and
+	@# symbols (⚠ ✉ ☎ …). TTF files: the PDF worker's fontconfig and browsers both read them.
+	@for f in 400Regular 600SemiBold 700Bold; do \
+	  cp -u node_modules/@expo-google-fonts/ibm-plex-sans-arabic/$$f/IBMPlexSansArabic_$$f.ttf static/vendor/fonts/; \
+	done
+	@cp -u node_modules/@expo-google-fonts/noto-sans-symbols-2/400Regular/NotoSansSymbols2_400Regular.ttf static/vendor/fonts/
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d portal/translations

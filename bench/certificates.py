@@ -19,10 +19,12 @@ def main() -> None:
     from portal import create_app
     from portal.models.vocab import DocumentKind
     from portal.pdf.documents import batch_pdf, pdf_for
-    from portal.pdf.samples import CERTIFICATE
+    from portal.pdf.merge import merge_pdfs
+    from portal.pdf.samples import sample
 
     app = create_app({"SECRET_KEY": "b" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    snapshots = [{**CERTIFICATE, "person_name": f"Personne n° {n}",
+    certificate = sample(DocumentKind.CERTIFICATE)
+    snapshots = [{**certificate, "person_name": f"Personne n° {n}",
                   "number": f"ATT-2026-MER-{n:06d}"} for n in range(1, args.count + 1)]
     with app.test_request_context():
         pdf_for(DocumentKind.CERTIFICATE, snapshots[0])  # start the worker, warm the fonts
@@ -33,7 +35,8 @@ def main() -> None:
         separate = time.perf_counter() - start
 
         start = time.perf_counter()
-        merged, parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots)
+        parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots)
+        merged = merge_pdfs(parts, title="Attestations")
         batch = time.perf_counter() - start
     assert len(parts) == args.count
     print(f"{args.count} certificates")

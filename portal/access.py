@@ -11,6 +11,7 @@ loaders below only find the row and its site.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,15 +45,20 @@ def login_url() -> str:
     return url_for("auth.login", next=safe_next(request.full_path), fin=ended)
 
 
+#: control characters (C0, DEL, C1) and the backslash: a newline would break the Location
+#: header, and browsers drop tabs and newlines from URLs ("/\t/site" becomes "//site").
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+MAX_NEXT_LENGTH = 2000
+
+
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths may be used as a post-login destination."""
-    if not target:
+    """Only same-site relative paths may be used as a post-login destination; anything else
+    (another site, a control character, a huge value) is None: the caller's default applies."""
+    if not target or len(target) > MAX_NEXT_LENGTH or _UNSAFE_IN_NEXT.search(target):
         return None
     target = target.rstrip("?")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
         return None
     return target
 

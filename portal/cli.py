@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask_babel import ngettext
 
 from portal.config import is_production
 from portal.extensions import db
@@ -36,6 +37,12 @@ def _fail(error: ServiceError) -> None:
 @click.option("--aptic-accreditation", default="")
 @click.option("--signatory-name", default="")
 @click.option("--signatory-role", default="")
+@click.option("--regie-mention", default="",
+              help="Mention de la régie de recettes, imprimée sur les reçus et bordereaux.")
+@click.option("--regisseur-name", default="", help="Le régisseur (bordereaux de remise).")
+@click.option("--regisseur-role", default="")
+@click.option("--receipt-signatory-role", default="",
+              help="Qualité de qui signe les reçus (« Mandataire de la régie »).")
 def create_site(code: str, name: str, **fields: str) -> None:
     """Create a site (a centre of the network)."""
     try:
@@ -133,7 +140,7 @@ def purge_sessions(days: int) -> None:
     from portal.services import login_sessions
 
     count = login_sessions.purge_ended(now() - timedelta(days=days))
-    click.echo(f"{count} session(s) supprimée(s).")
+    click.echo(ngettext("%(num)d session supprimée.", "%(num)d sessions supprimées.", count))
 
 
 @click.command("send-messages")
@@ -149,7 +156,8 @@ def send_messages(limit: int) -> None:
     except ConfigurationError as error:
         click.echo(f"Erreur de configuration : {error}", err=True)
         sys.exit(1)
-    click.echo(f"{report.sent} envoyé(s), {report.failed} en échec")
+    click.echo(ngettext("%(num)d envoyé", "%(num)d envoyés", report.sent) + ", "
+               + ngettext("%(num)d en échec", "%(num)d en échec", report.failed))
 
 
 @click.command("send-reminders")
@@ -158,7 +166,8 @@ def send_reminders() -> None:
     from portal.services import messages
 
     count = messages.queue_reminders()
-    click.echo(f"{count} rappel(s) mis en file d'attente.")
+    click.echo(ngettext("%(num)d rappel mis en file d'attente.",
+                        "%(num)d rappels mis en file d'attente.", count))
 
 
 documents_cli = click.Group("documents", help="Printable documents.")
@@ -168,17 +177,33 @@ documents_cli = click.Group("documents", help="Printable documents.")
 @click.argument("kind")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def sample_document(kind: str, out: Path) -> None:
-    """Render a document KIND with sample data (no database): certificate, receipt…"""
+    """Render a document KIND from sample objects (no database), through the snapshot
+    builders of the real documents: certificate, receipt…"""
     from portal.pdf.documents import pdf_for
-    from portal.pdf.samples import KIND_NAMES, SAMPLES
+    from portal.pdf.samples import KIND_NAMES, sample
 
     document_kind = KIND_NAMES.get(kind)
-    if document_kind is None or document_kind not in SAMPLES:
-        known = ", ".join(name for name, k in KIND_NAMES.items() if k in SAMPLES)
+    if document_kind is None:
+        known = ", ".join(KIND_NAMES)
         click.echo(f"Erreur : type de document inconnu « {kind} ». Types : {known}.", err=True)
         sys.exit(1)
-    out.write_bytes(pdf_for(document_kind, SAMPLES[document_kind]))
+    out.write_bytes(pdf_for(document_kind, sample(document_kind)))
     click.echo(f"Document écrit : {out}")
+
+
+@documents_cli.command("complete-pending")
+def complete_pending_documents() -> None:
+    """Render the documents numbered but not rendered yet (their render failed or timed out),
+    under their numbers; exits with 1 if some still fail."""
+    from portal.formatting import count
+    from portal.services import documents
+
+    completed, failed = documents.complete_pending(actor=Actor.system())
+    click.echo(count(completed, "%(num)s document terminé", "%(num)s documents terminés", "fr")
+               + ", " + count(failed, "%(num)s encore en attente", "%(num)s encore en attente",
+                              "fr") + ".")
+    if failed:
+        sys.exit(1)
 
 
 @click.command("create-cheque-programme")

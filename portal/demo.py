@@ -90,6 +90,15 @@ SITE_FIELDS: dict[str, object] = {
     "aptic_accreditation": "APTIC-62-0042",
     "signatory_name": "Isabelle Delcroix",
     "signatory_role": "Directrice de la Cyberbase",
+    # The régie de recettes that takes the APTIC cheques (receipts and deposit slips).
+    "regie_mention": (
+        "Recette encaissée par la régie de recettes de la Cyberbase, Ville de Méricourt "
+        "(arrêté municipal n°\u00a02021-118 du 12\u00a0avril 2021). "
+        "Régisseuse titulaire\u202f: Isabelle Delcroix."
+    ),
+    "regisseur_name": "Isabelle Delcroix",
+    "regisseur_role": "régisseuse titulaire",
+    "receipt_signatory_role": "La régisseuse ou son mandataire",
     "cancellation_deadline_minutes": 120,
     "idle_timeout_minutes": 20,
 }

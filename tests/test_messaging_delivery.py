@@ -164,7 +164,7 @@ def test_a_booking_confirmation_end_to_end(inbox: Inbox, factory: Any,
     assert deliver_pending() == DeliveryReport(sent=1, failed=0)
     [received] = inbox.messages()
     assert received["Subject"] == "Inscription confirmée : Premiers pas"
-    assert "mardi 1 décembre à 14:00" in received.get_content()
+    assert "mardi 1er décembre à 14:00" in received.get_content()
 
 
 def test_a_message_is_sent_once(inbox: Inbox, frozen_now: datetime) -> None:
@@ -300,10 +300,10 @@ def test_send_messages_command(app: Flask, inbox: Inbox, frozen_now: datetime) -
 
     result = runner.invoke(args=["send-messages", "--limit", "2"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "2 envoyé(s), 0 en échec"
+    assert result.output.strip() == "2 envoyés, 0 en échec"
 
     result = runner.invoke(args=["send-messages"])
-    assert result.output.strip() == "1 envoyé(s), 0 en échec"
+    assert result.output.strip() == "1 envoyé, 0 en échec"
     assert len(inbox.envelopes) == 3
 
 
@@ -322,6 +322,6 @@ def test_send_reminders_command(app: Flask, factory: Any, frozen_now: datetime) 
 
     result = runner.invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "1 rappel(s) mis en file d'attente."
+    assert result.output.strip() == "1 rappel mis en file d'attente."
     assert runner.invoke(args=["send-reminders"]).output.strip() == (
-        "0 rappel(s) mis en file d'attente.")
+        "0 rappel mis en file d'attente.")

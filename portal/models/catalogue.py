@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -12,11 +13,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
 from portal.extensions import db
+from portal.folding import searchable
 from portal.models.people import Site, StaffMember
 from portal.models.types import UTCDateTime, enum_type
 from portal.models.vocab import (
@@ -59,6 +62,9 @@ class Workshop(db.Model):
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: title, description and objectives folded for searching (``portal.folding``); kept up
+    #: to date on every insert and update, never shown, so never loaded unless asked for.
+    search_text: Mapped[str] = mapped_column(Text, default=" ", deferred=True)
 
     site: Mapped[Site | None] = relationship()
     theme_links: Mapped[list[WorkshopTheme]] = relationship(
@@ -123,6 +129,8 @@ class Course(db.Model):
     grants_attestation: Mapped[bool] = mapped_column(Boolean, default=True)
     objectives: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: title, description and objectives folded for searching, as for workshops.
+    search_text: Mapped[str] = mapped_column(Text, default=" ", deferred=True)
 
     site: Mapped[Site] = relationship()
     sessions: Mapped[list[WorkshopSession]] = relationship(
@@ -132,6 +140,13 @@ class Course(db.Model):
     @property
     def objective_list(self) -> list[str]:
         return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    def sessions_needed(self, given: int) -> int:
+        """How many of the ``given`` sessions (those not cancelled) a person must attend to
+        complete the course: all of them, or the threshold."""
+        if self.completion_rule is CompletionRule.THRESHOLD:
+            return self.min_sessions_attended or given
+        return given
 
 
 class WorkshopSession(db.Model):
@@ -195,6 +210,17 @@ class WorkshopSession(db.Model):
 
     def has_started(self, at: datetime) -> bool:
         return at >= self.starts_at
+
+
+@event.listens_for(Workshop, "before_insert")
+@event.listens_for(Workshop, "before_update")
+@event.listens_for(Course, "before_insert")
+@event.listens_for(Course, "before_update")
+def _fold_for_search(_mapper: Any, _connection: Any, target: Workshop | Course) -> None:
+    """Whoever writes a workshop or a course (a screen, the demo, an import), its search text
+    follows its words."""
+    target.search_text = searchable(target.title or "", target.description or "",
+                                    target.objectives or "")
 
 
 # The check-in "today" screen and the catalogue list sessions of a site by start time.

@@ -25,12 +25,18 @@ from portal.models.vocab import DocumentKind
 
 
 class Document(db.Model):
-    """A rendered document: stored once, served from here, revoked but never rewritten."""
+    """A numbered document: stored once, served from here, revoked but never rewritten.
+
+    It is *pending* while its bytes are missing (numbered with its snapshot in one short
+    transaction, rendered outside any transaction, then its bytes stored): a pending document
+    is neither downloadable nor verifiable, and issuing it again completes it.
+    """
 
     __tablename__ = "document"
     __table_args__ = (
         UniqueConstraint("site_id", "kind", "year", "sequence"),
         CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+        CheckConstraint("(pdf IS NULL) = (sha256 IS NULL)", name="bytes_with_their_hash"),
         CheckConstraint("revoked_at IS NULL OR length(revoked_reason) > 0",
                         name="revocation_has_reason"),
     )
@@ -52,8 +58,13 @@ class Document(db.Model):
         ForeignKey("workshop_session.id", ondelete="RESTRICT"), index=True
     )
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="RESTRICT"))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    #: the PDF, None while the document is pending.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    #: when the bytes were stored.
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a device is rendering the pending document until then; another waits for it.
+    rendering_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the data the document was rendered from, kept for audit and verification.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -73,6 +84,11 @@ class Document(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """Numbered, its bytes not stored yet (the hash is read, not the deferred bytes)."""
+        return self.sha256 is None
 
 
 class DocumentCounter(db.Model):

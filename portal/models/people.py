@@ -52,6 +52,15 @@ class Site(db.Model):
     signature_image: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     signatory_name: Mapped[str] = mapped_column(String(120), default="")
     signatory_role: Mapped[str] = mapped_column(String(120), default="")
+    #: the legal line of the régie de recettes, printed on receipts and deposit slips
+    #: ("Recette encaissée par la régie de recettes … arrêté n° … du …").
+    regie_mention: Mapped[str] = mapped_column(Text, default="")
+    #: who answers for the régie on the monthly deposit slip (the signatory when empty).
+    regisseur_name: Mapped[str] = mapped_column(String(120), default="")
+    regisseur_role: Mapped[str] = mapped_column(String(120), default="")
+    #: the capacity in which the staff member who takes cheques signs the receipt
+    #: ("Mandataire de la régie de recettes"); a generic wording when empty.
+    receipt_signatory_role: Mapped[str] = mapped_column(String(120), default="")
     cancellation_deadline_minutes: Mapped[int] = mapped_column(Integer, default=120)
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=20)
     max_upcoming_bookings: Mapped[int] = mapped_column(Integer, default=5)

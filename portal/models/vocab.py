@@ -170,6 +170,36 @@ class Language(LabelledEnum):
     EN = "en", "English"
 
 
+#: labels that agree with the person they describe: the feminine form for a woman, a neutral
+#: wording when the gender is not given (the plain ``label`` is the masculine form).
+_FEMININE: dict[LabelledEnum, str] = {
+    SocialStatus.RETIRED: _l("Retraitée"),
+    SocialStatus.STUDENT: _l("Scolarisée"),
+    BookingStatus.BOOKED: _l("Inscrite"),
+    BookingStatus.PRESENT: _l("Présente"),
+    BookingStatus.EXCUSED: _l("Excusée"),
+    BookingStatus.ABSENT: _l("Absente"),
+}
+_NEUTRAL: dict[LabelledEnum, str] = {
+    SocialStatus.RETIRED: _l("À la retraite"),
+    SocialStatus.STUDENT: _l("À l'école ou en études"),
+    BookingStatus.BOOKED: _l("Place réservée"),
+    BookingStatus.PRESENT: _l("Présence notée"),
+    BookingStatus.EXCUSED: _l("Absence excusée"),
+    BookingStatus.ABSENT: _l("Absence"),
+}
+
+
+def label_for(member: LabelledEnum, gender: Gender | None) -> str:
+    """The label of ``member`` said of a person of ``gender`` (e.g. "Retraitée" for a woman,
+    "À la retraite" when the gender is not given)."""
+    if gender is Gender.FEMALE:
+        return _FEMININE.get(member, member.label)
+    if gender is Gender.MALE:
+        return member.label
+    return _NEUTRAL.get(member, member.label)
+
+
 AGE_BRACKETS: tuple[tuple[int | None, int | None, str], ...] = (
     (None, 11, "<12"),
     (12, 17, "12-17"),

@@ -7,12 +7,10 @@ database, so a stored document can be explained, and samples need no database at
 from __future__ import annotations
 
 import base64
-from io import BytesIO
 from typing import Any
 
 import segno
 from flask import render_template
-from pypdf import PdfWriter
 
 from portal.models.vocab import DocumentKind
 from portal.pdf.render import render_pdf, render_pdf_pages
@@ -38,9 +36,15 @@ def image_data_uri(data: bytes | None, mime: str = "image/png") -> str | None:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def document_title(snapshot: dict[str, Any]) -> str:
+    """The title a PDF viewer shows: ``Reçu de chèques APTIC n° REC-2026-MER-000017``."""
+    number = snapshot.get("number")
+    return f"{snapshot['doc_title']} n°\u00a0{number}" if number else snapshot["doc_title"]
+
+
 def html_for(kind: DocumentKind, snapshot: dict[str, Any], **extra: Any) -> str:
     """The document's HTML (autoescaped Jinja), with its QR codes computed from the data."""
-    context = dict(snapshot)
+    context = {**snapshot, "pdf_title": document_title(snapshot)}
     if snapshot.get("verify_url"):
         context["qr_data_uri"] = qr_data_uri(snapshot["verify_url"])
     context.update(extra)
@@ -52,24 +56,15 @@ def pdf_for(kind: DocumentKind, snapshot: dict[str, Any], **extra: Any) -> bytes
 
 
 def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
-              **extra: Any) -> tuple[bytes, list[bytes]]:
+              **extra: Any) -> list[bytes]:
     """Several documents of one kind laid out in one pass, split into one PDF each.
 
-    Each document must fill exactly one page (certificates do); the merged PDF is for
-    printing them all at once.
+    Each document must fill exactly one page (certificates do, and print no page number):
+    a document that overflows fails the batch rather than carry another's page numbers.
     """
     pages = [html_for(kind, snapshot, **extra) for snapshot in snapshots]
     head, _, _ = pages[0].partition("<body>")
     bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in pages]
     html = head + "<body>" + "".join(bodies) + "</body></html>"
-    return render_pdf_pages(html, [1] * len(snapshots))
-
-
-def merge_pdfs(parts: list[bytes]) -> bytes:
-    """Stored PDFs one after the other, unchanged, for printing in one go."""
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(BytesIO(part))
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return render_pdf_pages(html, [1] * len(snapshots),
+                            [document_title(snapshot) for snapshot in snapshots])

@@ -8,6 +8,7 @@ worker killed; the next render starts a fresh one.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import multiprocessing
 import os
@@ -79,9 +80,13 @@ def _discard_executor() -> None:
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _run(function: str, html: str, timeout: float) -> bytes | list[bytes]:
+#: what the worker makes of the HTML: one PDF, or parts of ``sizes`` pages titled ``titles``.
+Job = tuple[str] | tuple[str, tuple[int, ...], tuple[str, ...]]
+
+
+def _run(job: Job, html: str, timeout: float) -> bytes | list[bytes]:
     executor = _executor_instance()
-    future = executor.submit(_call, function, html, str(STATIC_ROOT))
+    future = executor.submit(_call, job, html, str(STATIC_ROOT))
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:
@@ -90,46 +95,58 @@ def _run(function: str, html: str, timeout: float) -> bytes | list[bytes]:
     except BrokenProcessPool:
         _discard_executor()
         raise PdfRenderError("the rendering process stopped") from None
+    except LayoutMismatch as error:
+        raise PdfRenderError(str(error)) from None
 
 
 def render_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """One HTML document to one PDF."""
-    result = _run("document", html, timeout)
+    result = _run(("document",), html, timeout)
     assert isinstance(result, bytes)
     return result
 
 
-def render_pdf_pages(html: str, groups: list[int], *,
-                     timeout: float = DEFAULT_TIMEOUT) -> tuple[bytes, list[bytes]]:
-    """Lay a batch out once; return the merged PDF and one PDF per group of pages.
+def render_pdf_pages(html: str, groups: list[int], titles: list[str], *,
+                     timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
+    """Lay a batch out once; return one PDF per group of pages, each with its own title.
 
     ``groups`` gives the number of pages of each part, in order (e.g. ``[1, 1, 1]`` for
-    three one-page certificates).
+    three one-page certificates); a layout with another number of pages is refused.
     """
-    result = _run("batch:" + ",".join(str(g) for g in groups), html, timeout)
+    result = _run(("batch", tuple(groups), tuple(titles)), html, timeout)
     assert isinstance(result, list)
-    return result[0], result[1:]
+    return result
 
 
-def _call(function: str, html: str, static_root: str) -> bytes | list[bytes]:
+class LayoutMismatch(ValueError):
+    """A batch did not lay out into the pages its parts expected."""
+
+
+def _call(job: Job, html: str, static_root: str) -> bytes | list[bytes]:
     """Runs in the worker process."""
     from weasyprint import HTML
 
+    from portal.pdf import tagging
     from portal.pdf.fetcher import StaticOnlyFetcher
 
+    tagging.install()
     root = Path(static_root)
     fetcher = StaticOnlyFetcher(root)
     document = HTML(string=html, base_url=root.as_uri() + "/",
                     url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    tagging.mark_margin_boxes(document)
     options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
-    if function == "document":
+    if job[0] == "document":
         return document.write_pdf(**options)
-    sizes = [int(n) for n in function.removeprefix("batch:").split(",") if n]
+    _kind, sizes, titles = job
     if sum(sizes) != len(document.pages):
-        raise ValueError(f"expected {sum(sizes)} pages, laid out {len(document.pages)}")
-    parts: list[bytes] = [document.write_pdf(**options)]
+        raise LayoutMismatch(f"expected {sum(sizes)} pages, laid out {len(document.pages)}")
+    parts: list[bytes] = []
     start = 0
-    for size in sizes:
-        parts.append(document.copy(document.pages[start:start + size]).write_pdf(**options))
+    for size, title in zip(sizes, titles, strict=True):
+        part = document.copy(document.pages[start:start + size])
+        part.metadata = copy.copy(document.metadata)  # shared otherwise: one title each
+        part.metadata.title = title
+        parts.append(part.write_pdf(**options))
         start += size
     return parts

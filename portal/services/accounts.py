@@ -156,7 +156,7 @@ def complete_first_login(person: Beneficiary, new_password: str, confirmation: s
         raise NotAllowed("first_login_not_pending",
                          str(_l("Ce code a déjà été utilisé. Connectez-vous avec votre "
                                 "mot de passe.")))
-    _check_new_password(person, new_password, confirmation)
+    _refuse_all(_new_password_problems(person, new_password, confirmation))
     person.password_hash = passwords.hash_password(new_password)
     person.password_changed_at = now()
     person.first_login_code_hash = None
@@ -169,15 +169,24 @@ def complete_first_login(person: Beneficiary, new_password: str, confirmation: s
 
 def change_password(principal: Principal, current: str, new_password: str, confirmation: str,
                     *, actor: Actor) -> None:
-    """Change a password, knowing the current one. Every login session ends."""
-    if not passwords.verify_password(principal.password_hash, current):
+    """Change a password, knowing the current one. Every login session ends.
+
+    Every field is checked before anything is refused: the person sees all the problems at
+    once (``ValidationFailed.details['fields']``)."""
+    problems: list[ValidationFailed] = []
+    if not current:
+        problems.append(ValidationFailed("current_password_missing",
+                                         str(_l("Écrivez votre mot de passe actuel.")),
+                                         field="current_password"))
+    elif not passwords.verify_password(principal.password_hash, current):
         record(actor, "account.password_change_refused", object_type=principal.kind,
                object_id=principal.id)
         db.session.commit()
-        raise ValidationFailed("current_password_wrong",
-                               str(_l("Le mot de passe actuel n'est pas le bon.")),
-                               field="current_password")
-    _check_new_password(principal, new_password, confirmation)
+        problems.append(ValidationFailed("current_password_wrong",
+                                         str(_l("Le mot de passe actuel n'est pas le bon.")),
+                                         field="current_password"))
+    problems.extend(_new_password_problems(principal, new_password, confirmation))
+    _refuse_all(problems)
     if passwords.verify_password(principal.password_hash, new_password):
         raise ValidationFailed("password_unchanged",
                                str(_l("Choisissez un mot de passe différent de l'actuel.")),
@@ -190,16 +199,38 @@ def change_password(principal: Principal, current: str, new_password: str, confi
     db.session.commit()
 
 
-def _check_new_password(principal: Principal, new_password: str, confirmation: str) -> None:
-    if new_password != confirmation:
-        raise ValidationFailed("password_mismatch",
-                               str(_l("Les deux mots de passe ne sont pas identiques.")),
-                               field="confirmation")
-    try:
-        passwords.check_policy(new_password, personal=_personal_words(principal))
-    except ValidationFailed as error:
-        error.details["field"] = "new_password"
-        raise
+def _new_password_problems(principal: Principal, new_password: str,
+                           confirmation: str) -> list[ValidationFailed]:
+    """What is wrong with a new password and its confirmation, field by field."""
+    problems: list[ValidationFailed] = []
+    if not new_password:
+        problems.append(ValidationFailed("password_missing",
+                                         str(_l("Choisissez un mot de passe.")),
+                                         field="new_password"))
+    else:
+        try:
+            passwords.check_policy(new_password, personal=_personal_words(principal))
+        except ValidationFailed as error:
+            error.details["field"] = "new_password"
+            problems.append(error)
+    if not confirmation:
+        problems.append(ValidationFailed("confirmation_missing",
+                                         str(_l("Écrivez le mot de passe une deuxième fois.")),
+                                         field="confirmation"))
+    elif new_password != confirmation:
+        problems.append(ValidationFailed("password_mismatch",
+                                         str(_l("Les deux mots de passe ne sont pas "
+                                                "identiques.")),
+                                         field="confirmation"))
+    return problems
+
+
+def _refuse_all(problems: list[ValidationFailed]) -> None:
+    """Raise the first problem, carrying every one of them by field."""
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(first.code, first.message, field=first.details.get("field"),
+                               fields={p.details["field"]: p.message for p in problems})
 
 
 def _personal_words(principal: Principal) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from portal.services import messages
 from portal.services.audit import Actor, record
 from portal.services.codes import random_code
 from portal.services.errors import Conflict, NotAllowed, ServiceError
+from portal.services.locking import lock_row
 
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 BOOKING_CODE_LENGTH = 8
@@ -162,13 +163,13 @@ def _already(booking: Booking) -> ServiceError:
     if booking.status is BookingStatus.WAITLISTED:
         return Conflict("already_waitlisted",
                         _("Vous êtes déjà sur la liste d'attente de cette séance."))
-    return Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance."))
+    return Conflict("already_booked", _("Vous avez déjà réservé votre place à cette séance."))
 
 
 def _full() -> ServiceError:
     return Conflict("session_full",
                     _("Cette séance est complète. Vous pouvez vous inscrire sur la liste "
-                      "d'attente : vous serez prévenu si une place se libère."))
+                      "d'attente : nous vous prévenons si une place se libère."))
 
 
 def set_status(booking: Booking, status: BookingStatus, actor: Actor, at: datetime) -> None:
@@ -186,22 +187,34 @@ class Outcome:
     waitlisted: bool = False
 
 
+def lock_person(person: Beneficiary) -> None:
+    """Make the person's other bookings wait until this unit of work ends (same on SQLite
+    and PostgreSQL): what is counted after it, such as the limit of upcoming bookings, stays
+    true until the commit. Refusals after it roll back, which releases it."""
+    lock_row(Beneficiary, person.id, "first_name")
+
+
 def book(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
          source: BookingSource = BookingSource.ONLINE, waitlist: bool = False) -> Outcome:
     """Book a seat; when the session is full, join the waiting list if ``waitlist`` is set."""
     at = now()
     _check_open_for_booking(session, at)
-    existing = booking_for(session, person)
-    if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
-        raise _already(existing)
-    _check_limit(person, session.site, at)
+    lock_person(person)
     try:
+        existing = booking_for(session, person)
+        if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
+            raise _already(existing)
+        _check_limit(person, session.site, at)
         booking = _place(session, person, existing, actor=actor, source=source,
                          waitlist=waitlist, at=at)
+    except ServiceError:
+        db.session.rollback()
+        raise
     except IntegrityError:
         # The same person booked the same session at the same instant (a double click).
         db.session.rollback()
-        raise Conflict("already_booked", _("Vous êtes déjà inscrit à cette séance.")) from None
+        raise Conflict("already_booked",
+                       _("Vous avez déjà réservé votre place à cette séance.")) from None
     waitlisted = booking.status is BookingStatus.WAITLISTED
     record(actor, "booking.waitlisted" if waitlisted else "booking.created",
            object_type="booking", object_id=booking.id, site_id=session.site_id,
@@ -239,17 +252,81 @@ def _place(session: WorkshopSession, person: Beneficiary, existing: Booking | No
     return booking
 
 
+@dataclass(frozen=True)
+class CourseOutlook:
+    """Can this person still complete the course (its end-of-course certificate) if they
+    join now? Counted from its sessions not cancelled, by its rule (``Course.sessions_needed``).
+    """
+
+    needed: int  # sessions to attend, by the course's rule
+    attended: int  # sessions the person already attended
+    missed: int  # sessions begun or past that the person did not attend
+    open: int  # upcoming sessions the person holds a seat on or may still take
+    full: int  # upcoming sessions with no seat left for them
+
+    @property
+    def can_complete(self) -> bool:
+        return self.attended + self.open >= self.needed
+
+
+def course_outlook(course: Course, person: Beneficiary,
+                   at: datetime | None = None) -> CourseOutlook:
+    """The answer the course page and the desk give before booking (one query)."""
+    at = at or now()
+    given = [s for s in course.sessions if s.status is not SessionStatus.CANCELLED]
+    statuses = dict(db.session.execute(
+        db.select(Booking.session_id, Booking.status)
+        .where(Booking.beneficiary_id == person.id,
+               Booking.session_id.in_([s.id for s in given] or [-1]))
+    ).tuples().all())
+    attended = sum(1 for s in given if statuses.get(s.id) is BookingStatus.PRESENT)
+    past = [s for s in given if s.starts_at <= at or s.status is not SessionStatus.SCHEDULED]
+    missed = sum(1 for s in past if statuses.get(s.id) is not BookingStatus.PRESENT)
+    upcoming = [s for s in given if s not in past]
+    held = [s for s in upcoming if statuses.get(s.id) is BookingStatus.BOOKED]
+    full = [s for s in upcoming if s not in held and s.is_full]
+    return CourseOutlook(needed=course.sessions_needed(len(given)), attended=attended,
+                         missed=missed, open=len(upcoming) - len(full), full=len(full))
+
+
+def incomplete_reason(outlook: CourseOutlook) -> str:
+    """Why the end-of-course certificate is out of reach, in plain words."""
+    needed = ngettext("L'attestation de fin de parcours demande de venir à %(num)d séance.",
+                      "L'attestation de fin de parcours demande de venir à %(num)d séances.",
+                      outlook.needed)
+    left = ngettext("Vous pouvez encore venir à %(num)d séance seulement : l'attestation ne "
+                    "sera plus possible.",
+                    "Vous pouvez encore venir à %(num)d séances seulement : l'attestation ne "
+                    "sera plus possible.", outlook.attended + outlook.open)
+    return f"{needed} {left}"
+
+
+def _cannot_complete(outlook: CourseOutlook) -> ServiceError:
+    return NotAllowed("course_cannot_be_completed", incomplete_reason(outlook), outlook=outlook)
+
+
 def book_course(course: Course, person: Beneficiary, *, actor: Actor,
-                source: BookingSource = BookingSource.ONLINE) -> list[Booking]:
-    """Book every upcoming session of a course, or none of them."""
+                source: BookingSource = BookingSource.ONLINE,
+                accept_incomplete: bool = False) -> list[Booking]:
+    """Book every upcoming session of a course, or none of them.
+
+    When the person can no longer complete the course (sessions already past or full), it is
+    refused with ``course_cannot_be_completed`` unless ``accept_incomplete`` says they were
+    told and still want the sessions that remain.
+    """
     at = now()
     sessions = [s for s in course.sessions
                 if s.status is SessionStatus.SCHEDULED and s.starts_at > at]
     if not sessions:
         raise NotAllowed("course_not_open", _("Ce parcours n'a plus de séance à venir."))
-    _check_limit(person, sessions[0].site, at)  # a course counts as one booking
+    lock_person(person)
     placed: list[Booking] = []
     try:
+        _check_limit(person, sessions[0].site, at)  # a course counts as one booking
+        outlook = course_outlook(course, person, at)
+        # A full session refuses the whole course below: no question to ask before that.
+        if not outlook.can_complete and not outlook.full and not accept_incomplete:
+            raise _cannot_complete(outlook)
         for session in sessions:
             existing = booking_for(session, person)
             if existing is not None and existing.status in (*ACTIVE, BookingStatus.PRESENT):
@@ -258,7 +335,8 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
                 raise Conflict(
                     "course_full",
                     _("Le parcours est complet (la séance du %(day)s n'a plus de place). "
-                      "Demandez à l'accueil d'être prévenu.", day=day(session.starts_at)),
+                      "Demandez à l'accueil de vous prévenir si une place se libère.",
+                      day=day(session.starts_at)),
                 )
             booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                           code=new_booking_code(), created_at=at,
@@ -273,7 +351,7 @@ def book_course(course: Course, person: Beneficiary, *, actor: Actor,
     except (ServiceError, IntegrityError) as error:
         db.session.rollback()
         if isinstance(error, IntegrityError):
-            raise Conflict("already_booked", _("Vous êtes déjà inscrit à ce parcours.")) from None
+            raise Conflict("already_booked", _("Vous avez déjà réservé ce parcours.")) from None
         raise
     record(actor, "course.booked", object_type="course", object_id=course.id,
            site_id=course.site_id, beneficiary_id=person.id,
@@ -297,6 +375,32 @@ def can_cancel(booking: Booking, at: datetime | None = None, *, by_staff: bool =
     if booking.status is BookingStatus.WAITLISTED or by_staff:
         return True
     return at <= cancellation_deadline(booking.session)
+
+
+@dataclass(frozen=True)
+class CancellationOutlook:
+    """What cancelling a booking would do, told to the person before they confirm."""
+
+    allowed: bool  # may the person cancel online now (before the deadline)?
+    holds_seat: bool  # a seat is given back (else: a waiting-list place is left)
+    waiting: int  # people on the waiting list: the first one gets the seat at once
+    waitlist_rank: int | None  # the place lost on the waiting list
+    course_title: str | None  # the session belongs to this course; the others stay booked
+
+
+def cancellation_outlook(booking: Booking, at: datetime | None = None) -> CancellationOutlook:
+    session = booking.session
+    waiting = db.session.scalar(
+        db.select(func.count()).select_from(Booking)
+        .where(Booking.session_id == session.id, Booking.status == BookingStatus.WAITLISTED)
+    ) or 0
+    return CancellationOutlook(
+        allowed=can_cancel(booking, at),
+        holds_seat=booking.status is BookingStatus.BOOKED,
+        waiting=int(waiting),
+        waitlist_rank=waitlist_ranks([booking]).get(booking.id),
+        course_title=session.course.title if session.course is not None else None,
+    )
 
 
 def cancel(booking: Booking, *, actor: Actor) -> list[Booking]:

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import TypeVar
 
-from sqlalchemy import case, or_
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import case
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
+from portal.formatting import long_date
+from portal.forms import parse_id
 from portal.models.catalogue import Course, Workshop, WorkshopSession, WorkshopTheme
+from portal.models.people import Site
 from portal.models.vocab import Level, SessionStatus, Theme
+from portal.services import search as search_words
+
+E = TypeVar("E", bound=Enum)
 
 MAX_RESULTS = 60
 
@@ -31,9 +43,25 @@ def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[Wo
     return list(db.session.scalars(query).unique())
 
 
+#: the longest search text used (the search field has the same ``maxlength``).
+MAX_TEXT_LENGTH = 80
+#: how far ahead the week filter reaches (the list offers the first few weeks).
+WEEKS_AHEAD = 52
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """A filter value that could not be used: named to the person, then left out."""
+
+    field: str  # the query parameter: q, site, theme, niveau, semaine
+    message: str
+
+
 @dataclass(frozen=True)
 class SearchFilters:
-    """What a person asked for; every field is optional. Bad values are simply ignored."""
+    """What a person asked for; every field is optional. A value that cannot be used is left
+    out of the search and named in ``problems``, so the page says why."""
 
     text: str = ""
     site_id: int | None = None
@@ -41,31 +69,83 @@ class SearchFilters:
     level: Level | None = None
     week: date | None = None  # the Monday of the week wanted
     seats_left_only: bool = False
+    problems: tuple[FilterProblem, ...] = ()
 
-    @classmethod
-    def from_args(cls, args: dict[str, str]) -> SearchFilters:
-        def pick(enum: type, raw: str | None):  # type: ignore[no-untyped-def]
-            try:
-                return enum(raw) if raw else None
-            except ValueError:
-                return None
 
-        site = (args.get("site") or "").strip()
-        week = None
-        try:
-            if args.get("semaine"):
-                chosen = date.fromisoformat(args["semaine"])
-                week = chosen - timedelta(days=chosen.weekday())
-        except ValueError:
-            week = None
-        return cls(
-            text=(args.get("q") or "").strip()[:80],
-            site_id=int(site) if site.isdigit() else None,
-            theme=pick(Theme, args.get("theme")),
-            level=pick(Level, args.get("niveau")),
-            week=week,
-            seats_left_only=args.get("places") == "1",
-        )
+def read_filters(args: Mapping[str, str]) -> SearchFilters:
+    """The search filters of a query string (``q``, ``site``, ``theme``, ``niveau``,
+    ``semaine``, ``places``), each checked: a bad value never reaches the database."""
+    problems: list[FilterProblem] = []
+
+    def refuse(field_name: str, message: str) -> None:
+        problems.append(FilterProblem(field_name, message))
+
+    text = " ".join(_CONTROL.sub(" ", args.get("q") or "").split())
+    if len(text) > MAX_TEXT_LENGTH:
+        text = text[:MAX_TEXT_LENGTH].rstrip()
+        refuse("q", ngettext("Votre recherche est trop longue : seul le premier caractère est "
+                             "utilisé.",
+                             "Votre recherche est trop longue : seuls les %(num)d premiers "
+                             "caractères sont utilisés.", MAX_TEXT_LENGTH))
+    site_id = None
+    if args.get("site"):
+        site_id = _active_site_id(args["site"])
+        if site_id is None:
+            refuse("site", _("Ce lieu n'existe pas. Les ateliers de tous les lieux sont "
+                             "affichés."))
+    theme = _member(Theme, args.get("theme"))
+    if args.get("theme") and theme is None:
+        refuse("theme", _("Ce thème n'existe pas. Les ateliers de tous les thèmes sont "
+                          "affichés."))
+    level = _member(Level, args.get("niveau"))
+    if args.get("niveau") and level is None:
+        refuse("niveau", _("Ce niveau n'existe pas. Les ateliers de tous les niveaux sont "
+                           "affichés."))
+    week = None
+    if args.get("semaine"):
+        week = _week(args["semaine"])
+        if week is None:
+            first, last = week_range()
+            refuse("semaine", _("Choisissez une semaine entre le %(first)s et le %(last)s. "
+                                "Les ateliers de toutes les semaines sont affichés.",
+                                first=long_date(first), last=long_date(last)))
+    return SearchFilters(text=text, site_id=site_id, theme=theme, level=level, week=week,
+                         seats_left_only=args.get("places") == "1", problems=tuple(problems))
+
+
+def _member(enum: type[E], raw: str | None) -> E | None:
+    try:
+        return enum(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _active_site_id(raw: str) -> int | None:
+    """The id of an active site, or None ("²", 20 digits, an unknown or closed site)."""
+    site_id = parse_id(raw)
+    if site_id is None:
+        return None
+    return db.session.scalar(db.select(Site.id).where(Site.id == site_id,
+                                                      Site.is_active.is_(True)))
+
+
+def week_range() -> tuple[date, date]:
+    """The first and last Mondays the week filter accepts: this week, a year ahead."""
+    today = now().astimezone(PARIS).date()
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(weeks=WEEKS_AHEAD)
+
+
+def _week(raw: str) -> date | None:
+    """The Monday of the week of an ISO date within :func:`week_range`, else None."""
+    try:
+        chosen = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    first, last = week_range()
+    if not first <= chosen < last + timedelta(days=7):
+        return None
+    return chosen - timedelta(days=chosen.weekday())
 
 
 @dataclass
@@ -95,15 +175,18 @@ def search(filters: SearchFilters, *, home_site_id: int | None = None,
     query = (
         db.select(WorkshopSession)
         .join(WorkshopSession.workshop)
+        .outerjoin(Course, WorkshopSession.course_id == Course.id)
         .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
                  selectinload(WorkshopSession.course))
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.starts_at > at, Workshop.is_active.is_(True))
     )
-    if filters.text:
-        pattern = f"%{_escape_like(filters.text.lower())}%"
-        query = query.where(or_(db.func.lower(Workshop.title).like(pattern, escape="\\"),
-                                db.func.lower(Workshop.description).like(pattern, escape="\\")))
+    for word in search_words.words_of(filters.text):
+        themed = (Workshop.id.in_(db.select(WorkshopTheme.workshop_id)
+                                  .where(WorkshopTheme.theme.in_(word.themes)))
+                  if word.themes else None)
+        query = query.where(search_words.matching(word, Workshop.search_text,
+                                                  Course.search_text, themed=themed))
     if filters.site_id is not None:
         query = query.where(WorkshopSession.site_id == filters.site_id)
     if filters.theme is not None:
@@ -140,18 +223,17 @@ def _group_courses(sessions: list[WorkshopSession]) -> list[WorkshopSession | Co
     return items
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def course_sessions(course: Course) -> list[WorkshopSession]:
     """The scheduled, upcoming sessions of a course."""
     at = now()
     return [s for s in course.sessions if s.status is SessionStatus.SCHEDULED and s.starts_at > at]
 
 
-def week_choices(weeks: int = 6) -> list[date]:
-    """The Mondays of this week and the next ones, for the week filter."""
-    today = now().astimezone(PARIS).date()
-    monday = today - timedelta(days=today.weekday())
-    return [monday + timedelta(weeks=n) for n in range(weeks)]
+def week_choices(weeks: int = 6, chosen: date | None = None) -> list[date]:
+    """The Mondays of this week and the next ones, for the week filter, with the week
+    chosen if it is further (a link kept from an earlier search)."""
+    monday, _last = week_range()
+    mondays = [monday + timedelta(weeks=n) for n in range(weeks)]
+    if chosen is not None and chosen not in mondays:
+        mondays.append(chosen)
+    return sorted(mondays)

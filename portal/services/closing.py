@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import false, func, or_, update
 
 from portal.clock import now
 from portal.extensions import db
@@ -22,10 +22,11 @@ from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus
-from portal.pdf.documents import merge_pdfs
+from portal.pdf.merge import merge_pdfs
 from portal.services import documents, vouchers
 from portal.services.audit import Actor, record
 from portal.services.errors import NotAllowed, ValidationFailed
+from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action, require_actor
 
@@ -95,13 +96,19 @@ def _course_certificate(course: Course, person_id: int) -> Document | None:
 
 
 def _completing(session: WorkshopSession, present: list[Booking]) -> list[Beneficiary]:
-    """Those present whom the course rule counts as done and who have no attestation yet."""
+    """Those present whom the course rule counts as done and whose attestation is not
+    printed yet (none, or numbered but not rendered)."""
     course = session.course
     if course is None or not course.grants_attestation:
         return []
-    return [b.beneficiary for b in present
-            if documents.course_completed(course, b.beneficiary)[0]
-            and _course_certificate(course, b.beneficiary_id) is None]
+    completing = []
+    for booking in present:
+        if not documents.course_completed(course, booking.beneficiary)[0]:
+            continue
+        certificate = _course_certificate(course, booking.beneficiary_id)
+        if certificate is None or certificate.is_pending:
+            completing.append(booking.beneficiary)
+    return completing
 
 
 def preview(session: WorkshopSession) -> ClosePreview:
@@ -185,31 +192,58 @@ NO_LONGER_PRESENT = "Présence corrigée après réouverture de la séance"
 
 def _issue_documents(session: WorkshopSession, closing: Closing, actor: Actor,
                      verify_url: str) -> None:
+    """Each document once; one that fails to render stays numbered and pending, the others
+    are still issued, and closing again completes it."""
+    session_id = session.id
     present = _bookings(session, BookingStatus.PRESENT)
     present_ids = {b.beneficiary_id for b in present}
     for person_id, certificate in _current_certificates(session).items():
         if person_id not in present_ids:  # marked absent after a reopening
             documents.revoke(certificate, NO_LONGER_PRESENT, actor=actor)
     if session.workshop.grants_attestation and present:
-        before = len(_current_certificates(session))
-        closing.certificates, _merged = documents.issue_session_certificates(
-            session, actor=actor, verify_url=verify_url)
-        closing.new_certificates = len(closing.certificates) - before
+        before = sum(1 for doc in _current_certificates(session).values()
+                     if not doc.is_pending)
+        try:
+            closing.certificates, _merged = documents.issue_session_certificates(
+                session, actor=actor, verify_url=verify_url)
+        except RenderFailed as error:
+            _failed(closing, error)
+        else:
+            closing.new_certificates = sum(
+                1 for doc in closing.certificates if not doc.is_pending) - before
+    session = db.session.get(WorkshopSession, session_id)
     course = session.course
     if course is not None and course.grants_attestation:
-        for person in _completing(session, present):
-            closing.course_certificates.append(documents.issue_course_certificate(
-                course, person, actor=actor, verify_url=verify_url))
+        for person in _completing(session, _bookings(session, BookingStatus.PRESENT)):
+            try:
+                closing.course_certificates.append(documents.issue_course_certificate(
+                    course, person, actor=actor, verify_url=verify_url))
+            except RenderFailed as error:
+                _failed(closing, error)
+    session = db.session.get(WorkshopSession, session_id)
     lock_row(WorkshopSession, session.id, "closed_at")  # one final sheet, however many devices
-    closing.attendance_sheet = final_attendance_sheet(session)
-    if closing.attendance_sheet is None:
-        closing.attendance_sheet = documents.issue_attendance_sheet(session, actor=actor)
-    else:
-        db.session.rollback()
+    sheet = _final_sheet(session)
+    try:
+        if sheet is None:
+            closing.attendance_sheet = documents.issue_attendance_sheet(
+                session, actor=actor, retry_pending=False)
+        elif sheet.is_pending:
+            closing.attendance_sheet = documents.complete_document(sheet, actor=actor)
+        else:
+            db.session.rollback()
+            closing.attendance_sheet = sheet
+    except RenderFailed as error:
+        _failed(closing, error)
 
 
-def final_attendance_sheet(session: WorkshopSession) -> Document | None:
-    """The sheet issued since the session was (last) closed."""
+def _failed(closing: Closing, error: RenderFailed) -> None:
+    """A document left pending by this closing; one another device is rendering is not."""
+    if error.code != IN_PREPARATION:
+        closing.documents_failed = True
+
+
+def _final_sheet(session: WorkshopSession) -> Document | None:
+    """The sheet issued since the session was (last) closed, pending or not."""
     if session.closed_at is None:
         return None
     return db.session.scalar(
@@ -218,21 +252,40 @@ def final_attendance_sheet(session: WorkshopSession) -> Document | None:
         .where(Document.issued_at >= session.closed_at).order_by(Document.id.desc()).limit(1))
 
 
+def final_attendance_sheet(session: WorkshopSession) -> Document | None:
+    """The printable sheet issued since the session was (last) closed."""
+    sheet = _final_sheet(session)
+    return sheet if sheet is not None and not sheet.is_pending else None
+
+
 def certificates_for_printing(session: WorkshopSession) -> list[Document]:
-    """The session's attestations and the end-of-course ones its closing issued."""
+    """The session's printable attestations and the end-of-course ones its closing issued."""
     docs = list(_current_certificates(session).values())
     if session.course_id is not None and session.closed_at is not None:
         docs += db.session.scalars(
             db.select(Document).filter_by(kind=DocumentKind.COURSE_CERTIFICATE,
                                           course_id=session.course_id, revoked_at=None)
             .where(Document.issued_at >= session.closed_at).order_by(Document.id))
-    return docs
+    return [doc for doc in docs if not doc.is_pending]
+
+
+def documents_pending(session: WorkshopSession) -> bool:
+    """Whether a document of the session (or of its closing) is numbered but not printable
+    yet: closing again completes it."""
+    return db.session.scalar(
+        db.select(func.count()).select_from(Document)
+        .where(Document.revoked_at.is_(None), Document.sha256.is_(None),
+               or_(Document.session_id == session.id,
+                   (Document.course_id == session.course_id)
+                   if session.course_id is not None else false()))) > 0
 
 
 def merged_certificates(session: WorkshopSession) -> bytes | None:
     """One PDF of :func:`certificates_for_printing`, the stored bytes page after page."""
     docs = certificates_for_printing(session)
-    return merge_pdfs([doc.pdf for doc in docs]) if docs else None
+    if not docs:
+        return None
+    return merge_pdfs([doc.pdf for doc in docs], title=documents.certificates_title(session))
 
 
 def reopen_session(session: WorkshopSession, reason: str, *, actor: Actor) -> None:

@@ -37,13 +37,16 @@ def book_for(person: Beneficiary, session: WorkshopSession, *, actor: Actor,
                          waitlist=waitlist)
 
 
-def book_course_for(person: Beneficiary, course: Course, *, actor: Actor) -> list[Booking]:
-    """Book every upcoming session of a course for the person, or none."""
+def book_course_for(person: Beneficiary, course: Course, *, actor: Actor,
+                    accept_incomplete: bool = False) -> list[Booking]:
+    """Book every upcoming session of a course for the person, or none (``accept_incomplete``:
+    also when the end-of-course attestation can no longer be earned)."""
     staff = staff_of(actor)
     people.require_visible(staff, person)
     if not can(staff, Action.BOOK_FOR, course.site_id):
         raise ValidationFailed("course_not_offered", _("Choisissez un parcours dans la liste."))
-    return bookings.book_course(course, person, actor=actor, source=BookingSource.DESK)
+    return bookings.book_course(course, person, actor=actor, source=BookingSource.DESK,
+                                accept_incomplete=accept_incomplete)
 
 
 def cancel_for(booking: Booking, *, actor: Actor) -> list[Booking]:
@@ -83,7 +86,7 @@ class Line:
 
     @property
     def status_label(self) -> str:
-        return roster.status_label(self.booking.status)
+        return roster.status_label(self.booking)
 
 
 @dataclass(frozen=True)

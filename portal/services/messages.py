@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_date, gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal.clock import local, now
+from portal.clock import now
 from portal.extensions import db
-from portal.formatting import hour
+from portal.formatting import day_without_year, hour
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.messages import OutboxMessage
@@ -285,9 +285,8 @@ def _sms_body(person: Beneficiary, booking: Booking, wording: Wording) -> str:
 
 
 def _when(starts_at: datetime) -> str:
-    """``mardi 1 décembre à 14:00`` in Paris time, in the current language."""
-    day = format_date(local(starts_at).date(), "EEEE d MMMM")
-    return gettext("%(day)s à %(time)s", day=day, time=hour(starts_at))
+    """``mardi 1er décembre à 14:00`` in Paris time, in the current language."""
+    return gettext("%(day)s à %(time)s", day=day_without_year(starts_at), time=hour(starts_at))
 
 
 def _place(session: WorkshopSession) -> str:

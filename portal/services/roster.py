@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, true
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +19,7 @@ from portal.extensions import db
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
-from portal.models.vocab import BookingStatus
+from portal.models.vocab import BookingStatus, label_for
 from portal.models.vouchers import Cheque
 from portal.services import checkin, vouchers
 from portal.services.checkin import ON_ROSTER
@@ -77,20 +76,10 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
 
 MARK_ACTIONS = frozenset({"present", "absent", "excused", "undo"})
 
-#: a booking's state as staff screens say it, about a person of any gender (the vocabulary's
-#: labels agree with a masculine subject: "Inscrit", "Présent").
-_STATUS_LABELS = {
-    BookingStatus.BOOKED: _l("Inscription"),
-    BookingStatus.WAITLISTED: _l("En attente"),
-    BookingStatus.PRESENT: _l("Présence"),
-    BookingStatus.EXCUSED: _l("Absence excusée"),
-    BookingStatus.ABSENT: _l("Absence"),
-    BookingStatus.CANCELLED: _l("Inscription annulée"),
-}
-
-
-def status_label(status: BookingStatus) -> str:
-    return str(_STATUS_LABELS[status])
+def status_label(booking: Booking) -> str:
+    """The booking's state said of its person: agreeing with their gender, neutral when it is
+    not given ("Présence notée")."""
+    return label_for(booking.status, booking.beneficiary.gender)
 
 
 @dataclass(frozen=True)
@@ -112,7 +101,7 @@ class RosterRow:
 
     @property
     def status_label(self) -> str:
-        return status_label(self.booking.status)
+        return status_label(self.booking)
 
     @property
     def has_marks(self) -> bool:

@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import case, func, update
+from flask_babel import ngettext
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
 from portal.extensions import db
-from portal.formatting import day, euros, hour
+from portal.formatting import day, euros, full_date, hour
 from portal.models.bookings import Booking
 from portal.models.documents import Document
 from portal.models.vocab import BookingStatus
@@ -29,6 +29,7 @@ from portal.models.vouchers import Cheque, ChequeProgramme
 from portal.services import documents
 from portal.services.audit import Actor, record
 from portal.services.errors import Conflict, ValidationFailed
+from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action, require_actor
 
@@ -130,7 +131,7 @@ class Payment:
 
     price: int  # cheques the workshop costs
     paid: int  # cheques taken for this booking
-    unreceipted: int  # taken, but on no receipt yet (its rendering failed)
+    unreceipted: int  # taken, but their receipt is not printed yet (see without_receipt)
     payable: bool  # the person holds a seat: cheques may be taken
 
     @property
@@ -145,7 +146,9 @@ def payments(bookings: list[Booking]) -> dict[int, Payment]:
     if bookings:
         for booking_id, count, unreceipted in db.session.execute(
             db.select(Cheque.booking_id, func.count(Cheque.id),
-                      func.sum(case((Cheque.receipt_id.is_(None), 1), else_=0)))
+                      func.sum(case((or_(Cheque.receipt_id.is_(None),
+                                         Document.sha256.is_(None)), 1), else_=0)))
+            .outerjoin(Document, Cheque.receipt_id == Document.id)
             .where(Cheque.booking_id.in_([b.id for b in bookings]),
                    Cheque.redeemed_at.is_not(None))
             .group_by(Cheque.booking_id)
@@ -177,7 +180,7 @@ def _expired(programme: ChequeProgramme, number: str) -> Refusal | None:
         return None
     return Refusal(number, "cheque_expired",
                    _("Chèque %(number)s périmé : il était accepté jusqu'au %(day)s.",
-                     number=number, day=format_date(programme.accepted_until, "d MMMM y")))
+                     number=number, day=full_date(programme.accepted_until)))
 
 
 def _matches(pattern: str, number: str) -> bool:
@@ -331,20 +334,34 @@ def _receipt(cheques: list[Cheque], actor: Actor) -> tuple[Document | None, bool
 
 
 def without_receipt(booking: Booking) -> list[Cheque]:
-    """Cheques taken for this booking that are on no receipt yet (its rendering failed)."""
+    """Cheques taken for this booking whose receipt is not printed yet: on no receipt, or on
+    a numbered receipt whose rendering failed (pending)."""
     return list(db.session.scalars(
-        db.select(Cheque).where(Cheque.booking_id == booking.id,
-                                Cheque.redeemed_at.is_not(None), Cheque.receipt_id.is_(None))
+        db.select(Cheque).outerjoin(Document, Cheque.receipt_id == Document.id)
+        .where(Cheque.booking_id == booking.id, Cheque.redeemed_at.is_not(None),
+               or_(Cheque.receipt_id.is_(None), Document.sha256.is_(None)))
         .order_by(Cheque.id)))
 
 
 def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
-    """The receipt for this booking's cheques that have none yet."""
+    """The receipt for this booking's cheques not printed yet: a numbered receipt whose
+    render failed is completed under its number, cheques on none get a new one."""
     require_actor(actor, Action.TAKE_CHEQUES, booking.session.site_id)
-    pending = without_receipt(booking)
-    if not pending:
+    waiting = without_receipt(booking)
+    if not waiting:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
-    return documents.issue_receipt(pending, actor=actor)
+    numbered = sorted({c.receipt_id for c in waiting if c.receipt_id is not None})
+    try:
+        if numbered:
+            receipt = db.session.get(Document, numbered[0])
+            assert receipt is not None
+            return documents.complete_document(receipt, actor=actor)
+        return documents.issue_receipt(waiting, actor=actor)
+    except RenderFailed as error:
+        if error.code != IN_PREPARATION:
+            raise
+        raise Conflict("receipt_exists", _("Le reçu de ces chèques est en préparation sur un "
+                                           "autre appareil.")) from None
 
 
 def receipts_of(booking: Booking) -> list[Document]:

@@ -23,7 +23,13 @@ from portal import sessions
 from portal.access import is_staff, safe_next
 from portal.clock import now
 from portal.extensions import db, limiter
-from portal.forms import EmptyForm, LoginForm, NewPasswordForm, PasswordChangeForm
+from portal.forms import (
+    EmptyForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    attach_errors,
+)
 from portal.htmx import hx_redirect, is_htmx
 from portal.models.people import Beneficiary
 from portal.services import accounts, login_sessions
@@ -88,13 +94,13 @@ def login() -> Any:
         status = 422
     notice = None
     if request.args.get("fin") == "inactivite":
-        notice = _("Vous avez été déconnecté après un moment sans activité. "
+        notice = _("Votre session a été fermée après un moment sans activité. "
                    "Reconnectez-vous pour continuer.")
     elif g.get("session_ended") or request.args.get("fin") == "session":
         notice = _("Votre session est terminée (inactivité ou déconnexion). "
                    "Reconnectez-vous pour continuer.")
     elif request.args.get("fin") == "deconnexion":
-        notice = _("Vous êtes déconnecté. À bientôt !")
+        notice = _("Déconnexion faite. À bientôt !")
     return render_template("auth/login.html", form=form, error=error, notice=notice), status
 
 
@@ -128,7 +134,9 @@ def first_login() -> Any:
                                           form.confirmation.data or "",
                                           actor=Actor.of(person, sessions.client_ip()))
         except ServiceError as failure:
-            error, status = failure.message, 422
+            status = 422
+            if not attach_errors(form, failure):
+                error = failure.message
         else:
             sessions.log_in(person)
             flash(_("C'est fait ! Votre mot de passe est enregistré. "
@@ -153,7 +161,9 @@ def change_password() -> Any:
                                      form.new_password.data or "", form.confirmation.data or "",
                                      actor=Actor.of(user, sessions.client_ip()))
         except ServiceError as failure:
-            error, status = failure.message, failure.status if failure.status != 401 else 422
+            status = failure.status if failure.status != 401 else 422
+            if not attach_errors(form, failure):
+                error = failure.message
         else:
             # Every session ended with the change, this one included: open a new one here.
             sessions.log_in(user)

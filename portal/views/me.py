@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import (
@@ -22,15 +23,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
-from wtforms.validators import Length, Optional
 
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
 from portal.extensions import db
-from portal.forms import EmptyForm
-from portal.htmx import is_htmx, render_page_or_partial
+from portal.forms import EmptyForm, attach_errors, parse_id
+from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
-from portal.models.vocab import Language, Level, Theme
+from portal.models.vocab import BookingStatus, Language, Level, Theme, label_for
 from portal.public_urls import public_url
 from portal.services import beneficiaries as profile_service
 from portal.services import bookings, calendar, catalogue, documents
@@ -41,6 +41,8 @@ from portal.sessions import client_ip
 bp = Blueprint("me", __name__, url_prefix="/mon-espace")
 NEW_FEED_KEY = "new_feed_url"
 bp.before_request(require_beneficiary)
+# "Retraitée" for a woman, "À la retraite" when the gender is not given (vocab.label_for).
+bp.add_app_template_filter(label_for, "label_for")
 
 
 def _me() -> Any:
@@ -51,27 +53,74 @@ def _actor() -> Actor:
     return Actor.of(_me(), client_ip())
 
 
+# --- answers told where the person acted -----------------------------------------------------
+
+NOTICE_KEY = "notice"
+MY_WORKSHOPS = "mes-ateliers"  # the ``back`` of the forms of My workshops
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A confirmation or a refusal, shown next to the action that caused it (the booking
+    panel of a session, a row of My workshops) and given the focus."""
+
+    text: str
+    kind: str  # "success" or "error"
+    where: str  # MY_WORKSHOPS, or "seance-<id>" for the booking panel of a session
+    booking_id: int | None = None
+
+
+def _session_place(session: WorkshopSession) -> str:
+    return f"seance-{session.id}"
+
+
+def _keep_notice(notice: Notice) -> None:
+    """For the page after the redirect (without JavaScript): shown there once."""
+    browser_session[NOTICE_KEY] = asdict(notice)
+
+
+def _take_notice(where: str) -> Notice | None:
+    kept = browser_session.get(NOTICE_KEY)
+    if not isinstance(kept, dict) or kept.get("where") != where:
+        return None
+    browser_session.pop(NOTICE_KEY)
+    try:
+        return Notice(**kept)
+    except TypeError:  # written by an older version of the portal
+        return None
+
+
 # --- my workshops ----------------------------------------------------------------------------
 
 
-def _my_bookings_context() -> dict[str, Any]:
+def _my_bookings_context(*, notice: Notice | None = None, confirming: int | None = None,
+                         keep: int | None = None) -> dict[str, Any]:
+    """``confirming``: the booking whose cancellation is asked about (the question replaces
+    its buttons); ``keep``: the booking kept after the question (its button gets the focus)."""
     person = _me()
     upcoming, past = bookings.bookings_of(person)
+    can_cancel = {b.id: bookings.can_cancel(b) for b in upcoming}
+    asked = next((b for b in upcoming if b.id == confirming and can_cancel[b.id]), None)
     return {
         "person": person,
         "upcoming": upcoming,
         "past": past,
         "ranks": bookings.waitlist_ranks(upcoming),
         "certificates": documents.certificates_by_session(person),
-        "can_cancel": {b.id: bookings.can_cancel(b) for b in upcoming},
-        "cancel_form": EmptyForm(),
+        "can_cancel": can_cancel,
+        "notice": notice,
+        "confirming": asked.id if asked else None,
+        "outlook": bookings.cancellation_outlook(asked) if asked else None,
+        "keep": keep if keep in can_cancel and not asked else None,
     }
 
 
 @bp.route("/")
 def home() -> Response:
-    return render_page_or_partial("me/home.html", "me/_my_bookings.html",
-                                  **_my_bookings_context())
+    context = _my_bookings_context(notice=_take_notice(MY_WORKSHOPS),
+                                   confirming=parse_id(request.args.get("annuler")),
+                                   keep=parse_id(request.args.get("garder")))
+    return render_page_or_partial("me/home.html", "me/_my_bookings.html", **context)
 
 
 @bp.route("/reservations/<int:booking_id>/annuler", methods=["POST"])
@@ -80,14 +129,30 @@ def cancel(booking_id: int) -> Any:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    title = booking.session.workshop.title
+    session = booking.session
+    title, waitlisted = session.workshop.title, booking.status is BookingStatus.WAITLISTED
+    where = MY_WORKSHOPS if request.form.get("back") == MY_WORKSHOPS else _session_place(session)
     try:
         bookings.cancel(booking, actor=_actor())
     except ServiceError as error:
-        return _answer(error.message, "error", status=error.status,
-                       back=request.form.get("back"))
-    return _answer(_("C'est annulé : « %(title)s ». Votre place est libérée.", title=title),
-                   "success", back=request.form.get("back"), session=booking.session)
+        notice, refused = Notice(error.message, "error", where, booking.id), True
+    else:
+        text = (_("Vous avez quitté la liste d'attente de « %(title)s ».", title=title)
+                if waitlisted else
+                _("C'est annulé : « %(title)s ». Votre place est libérée.", title=title))
+        notice, refused = Notice(text, "success", where, booking.id), False
+    if where == MY_WORKSHOPS:
+        return _list_answer(notice, refused=refused)
+    return _panel_answer(session, notice, refused=refused)
+
+
+def _list_answer(notice: Notice, *, refused: bool) -> Response:
+    """My workshops with the notice in the row of the booking (see ``portal.htmx.answer``)."""
+    if not refused and not is_htmx():
+        _keep_notice(notice)
+        return redirect(url_for("me.home"), 303)  # type: ignore[return-value]
+    return answer("me/home.html", "me/_my_bookings.html", refused=refused,
+                  **_my_bookings_context(notice=notice))
 
 
 # --- find a workshop ----------------------------------------------------------------------
@@ -96,108 +161,134 @@ def cancel(booking_id: int) -> Any:
 @bp.route("/ateliers")
 def find() -> Response:
     person = _me()
-    filters = catalogue.SearchFilters.from_args(request.args)
+    filters = catalogue.read_filters(request.args)
     results = catalogue.search(filters, home_site_id=person.home_site_id)
     sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
     return render_page_or_partial(
         "me/find.html", "me/_session_results.html",
         filters=filters, results=results, sites=sites, themes=list(Theme), levels=list(Level),
-        weeks=catalogue.week_choices(), person=person,
+        weeks=catalogue.week_choices(chosen=filters.week), person=person,
     )
 
 
+# --- a session: its booking panel -----------------------------------------------------------
+
+
 @bp.route("/seances/<int:session_id>")
-def session_detail(session_id: int) -> str:
+def session_detail(session_id: int) -> Response:
     session = db.session.get(WorkshopSession, session_id) or abort(404)
-    return render_template("me/session.html", **_panel_context(session))
+    context = _panel_context(session, notice=_take_notice(_session_place(session)),
+                             confirming=parse_id(request.args.get("annuler")),
+                             keep=parse_id(request.args.get("garder")))
+    return render_page_or_partial("me/session.html", "me/_booking_panel.html", **context)
 
 
-def _panel_context(session: WorkshopSession, **extra: Any) -> dict[str, Any]:
+def _panel_context(session: WorkshopSession, *, notice: Notice | None = None,
+                   confirming: int | None = None, keep: int | None = None,
+                   error_code: str | None = None) -> dict[str, Any]:
     person = _me()
     booking = bookings.booking_for(session, person)
+    can_cancel = bookings.can_cancel(booking) if booking else False
+    asked = booking is not None and booking.id == confirming and can_cancel
     upcoming, _past = bookings.bookings_of(person)
     return {
         "session": session,
         "booking": booking,
         "rank": bookings.waitlist_ranks([booking]).get(booking.id) if booking else None,
-        "can_cancel": bookings.can_cancel(booking) if booking else False,
+        "can_cancel": can_cancel,
         "deadline": bookings.cancellation_deadline(session),
-        "form": EmptyForm(),
         "upcoming": [b for b in upcoming if b.status in bookings.ACTIVE],
-        **extra,
+        "notice": notice,
+        "confirming": booking.id if asked and booking else None,
+        "outlook": bookings.cancellation_outlook(booking) if asked and booking else None,
+        "keep": booking is not None and booking.id == keep and can_cancel and not asked,
+        "error_code": error_code,
     }
 
 
+def _panel_answer(session: WorkshopSession, notice: Notice, *, refused: bool,
+                  error_code: str | None = None) -> Response:
+    """The booking panel with the notice (and, for htmx, the seats and My upcoming workshops
+    out of band); without JavaScript, a refusal re-renders the page (422) and a success
+    redirects to it (Post/Redirect/Get), where the notice is shown once."""
+    if not refused and not is_htmx():
+        _keep_notice(notice)
+        return redirect(url_for("me.session_detail", session_id=session.id),  # type: ignore[return-value]
+                        303)
+    db.session.refresh(session)  # its seats changed
+    response = answer("me/session.html", "me/_booking_answer.html", refused=refused,
+                      **_panel_context(session, notice=notice, error_code=error_code))
+    if not refused:
+        response.headers["HX-Trigger"] = "booking-changed"
+    return response
+
+
 @bp.route("/seances/<int:session_id>/reserver", methods=["POST"])
-def book(session_id: int) -> Any:
+def book(session_id: int) -> Response:
     session = db.session.get(WorkshopSession, session_id) or abort(404)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     waitlist = request.form.get("liste_attente") == "1"
+    where = _session_place(session)
     try:
         outcome = bookings.book(session, _me(), actor=_actor(), waitlist=waitlist)
     except ServiceError as error:
-        return _answer(error.message, "error", status=error.status, session=session,
-                       error_code=error.code)
+        return _panel_answer(session, Notice(error.message, "error", where), refused=True,
+                             error_code=error.code)
     if outcome.waitlisted:
-        message = _("Vous êtes sur la liste d'attente. Nous vous prévenons si une place "
-                    "se libère.")
+        text = _("Vous êtes sur la liste d'attente. Nous vous prévenons si une place "
+                 "se libère.")
     else:
-        message = _("C'est fait ! Vous êtes inscrit à « %(title)s ».",
-                    title=session.workshop.title)
-    return _answer(message, "success", session=session)
+        text = _("C'est fait ! Votre place est réservée pour « %(title)s ».",
+                 title=session.workshop.title)
+    return _panel_answer(session, Notice(text, "success", where, outcome.booking.id),
+                         refused=False)
+
+
+# --- a course -------------------------------------------------------------------------------
+
+
+def _course_place(course: Course) -> str:
+    return f"parcours-{course.id}"
+
+
+def _course_context(course: Course, notice: Notice | None = None) -> dict[str, Any]:
+    person = _me()
+    outlook = bookings.course_outlook(course, person)
+    booked = {b.session_id for b in bookings.bookings_of(person)[0]
+              if b.status in bookings.ACTIVE}
+    return {"course": course, "sessions": catalogue.course_sessions(course),
+            "booked_ids": booked, "outlook": outlook, "notice": notice,
+            "incomplete": (bookings.incomplete_reason(outlook)
+                           if not outlook.can_complete and not outlook.full else None)}
 
 
 @bp.route("/parcours/<int:course_id>")
 def course_detail(course_id: int) -> str:
     course = db.session.get(Course, course_id) or abort(404)
-    person = _me()
-    sessions = catalogue.course_sessions(course)
-    booked = {b.session_id for b in bookings.bookings_of(person)[0]
-              if b.status in bookings.ACTIVE}
-    return render_template("me/course.html", course=course, sessions=sessions,
-                           booked_ids=booked, form=EmptyForm())
+    return render_template("me/course.html",
+                           **_course_context(course, _take_notice(_course_place(course))))
 
 
 @bp.route("/parcours/<int:course_id>/reserver", methods=["POST"])
-def book_course(course_id: int) -> Any:
+def book_course(course_id: int) -> Response:
     course = db.session.get(Course, course_id) or abort(404)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    where = _course_place(course)
     try:
-        placed = bookings.book_course(course, _me(), actor=_actor())
+        placed = bookings.book_course(course, _me(), actor=_actor(),
+                                      accept_incomplete=request.form.get("incomplet") == "1")
     except ServiceError as error:
-        flash(error.message, "error")
-        return redirect(url_for("me.course_detail", course_id=course.id), 303)
-    flash(ngettext("C'est fait ! Vous êtes inscrit à la séance du parcours.",
-                   "C'est fait ! Vous êtes inscrit aux %(num)d séances du parcours.",
-                   len(placed)), "success")
-    return redirect(url_for("me.home"), 303)
-
-
-def _answer(message: str, category: str, *, status: int = 200, session: Any = None,
-            back: str | None = None, error_code: str | None = None) -> Any:
-    """htmx: the changed fragments (out-of-band) and the message; otherwise redirect."""
-    if not is_htmx():
-        flash(message, category)
-        if session is not None and back != "mes-ateliers":
-            return redirect(url_for("me.session_detail", session_id=session.id), 303)
-        return redirect(url_for("me.home"), 303)
-    if request.headers.get("HX-Target") == "my-bookings":
-        body = render_template("me/_my_bookings.html", **_my_bookings_context())
-    else:
-        db.session.refresh(session)
-        context = _panel_context(session, error_code=error_code)
-        body = (render_template("me/_booking_panel.html", **context)
-                + render_template("me/_seats_left.html", session=session, oob=True)
-                + render_template("me/_my_upcoming.html", upcoming=context["upcoming"],
-                                  oob=True))
-    body += render_template("_flash_oob.html", message=message, category=category)
-    response = make_response(body, 200 if status < 400 else status)
-    response.headers["HX-Trigger"] = "booking-changed"
-    return response
+        return answer("me/course.html", "me/course.html", refused=True,
+                      **_course_context(course, Notice(error.message, "error", where)))
+    _keep_notice(Notice(ngettext(
+        "C'est fait ! Votre place est réservée à la séance du parcours.",
+        "C'est fait ! Vos places sont réservées aux %(num)d séances du parcours.",
+        len(placed)), "success", where))
+    return hx_redirect(url_for("me.course_detail", course_id=course.id))
 
 
 # --- calendar -----------------------------------------------------------------------------
@@ -224,6 +315,8 @@ def my_documents() -> str:
 @bp.route("/documents/<int:document_id>.pdf")
 def download_document(document_id: int) -> Response:
     document = own_document_or_404(document_id)
+    if document.is_pending:  # not printed yet: not the person's document so far
+        abort(404)
     response = make_response(document.pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
@@ -235,14 +328,15 @@ def download_document(document_id: int) -> Response:
 
 
 class ProfileForm(FlaskForm):
-    phone = TelField(_l("Téléphone"), validators=[Optional(), Length(max=20)],
-                        description=_l("Pour recevoir les rappels par SMS."))
+    """The contact details a person may change; the service checks every value (all the
+    problems of a submission at once), so the fields carry no validators of their own."""
+
+    phone = TelField(_l("Téléphone"), description=_l("Pour recevoir les rappels par SMS."))
     has_no_phone = BooleanField(_l("Je n'ai pas de téléphone"))
-    email = EmailField(_l("Adresse e-mail"), validators=[Optional(), Length(max=254)],
-                       description=_l("Facultatif."))
-    commune = StringField(_l("Commune"), validators=[Optional(), Length(max=80)])
-    postcode = StringField(_l("Code postal"), validators=[Optional(), Length(max=10)])
-    language = SelectField(_l("Langue du portail et des messages"),
+    email = EmailField(_l("Adresse e-mail"), description=_l("Facultatif."))
+    commune = StringField(_l("Commune"))
+    postcode = StringField(_l("Code postal"), description=_l("5 chiffres, par exemple : 62680."))
+    language = SelectField(_l("Langue du portail et des messages"), validate_choice=False,
                            choices=[SelectChoice(lang.value, lang.label) for lang in Language])
 
 
@@ -258,19 +352,16 @@ def profile() -> Any:
             profile_service.update_contact(
                 person, phone=form.phone.data or "", has_no_phone=bool(form.has_no_phone.data),
                 email=form.email.data or "", commune=form.commune.data or "",
-                postcode=form.postcode.data or "", language=form.language.data or "fr",
+                postcode=form.postcode.data or "", language=form.language.data or "",
                 actor=_actor())
         except ServiceError as failure:
-            error = failure
-            field = getattr(form, failure.details.get("field", ""), None)
-            if field is not None:
-                field.errors = [failure.message]
+            if not attach_errors(form, failure):
+                error = failure.message
         else:
             flash(_("Vos informations sont enregistrées."), "success")
             return redirect(url_for("me.profile"), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("me/profile.html", person=person, form=form,
-                           error=error.message if error else None,
+    return render_template("me/profile.html", person=person, form=form, error=error,
                            feed_form=EmptyForm(),
                            new_feed_url=browser_session.pop(NEW_FEED_KEY, None)), status
 

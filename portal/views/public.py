@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -15,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +26,7 @@ from portal.access import safe_next
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
+from portal.services import accessibility as accessibility_service
 from portal.services import accounts, catalogue, documents
 from portal.services.audit import Actor
 from portal.services.codes import normalise_code
@@ -41,7 +45,15 @@ def home() -> str:
 
 @bp.route("/accessibilite")
 def accessibility() -> str:
-    return render_template("public/accessibility.html")
+    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
+    return render_template("public/accessibility.html", sites=sites,
+                           statement=accessibility_service.statement())
+
+
+@bp.app_context_processor
+def _accessibility_compliance() -> dict[str, Any]:
+    """The state of compliance every page's footer links to (RGAA)."""
+    return {"accessibility_compliance": accessibility_service.statement().compliance}
 
 
 @bp.route("/donnees-personnelles")
@@ -55,12 +67,16 @@ def set_language() -> Any:
     form = EmptyForm()
     language = request.form.get("lang", "")
     destination = safe_next(request.form.get("next")) or "/"
-    if form.validate_on_submit() and language in current_app.config["LANGUAGES"]:
-        session["lang"] = language
-        if current_user.is_authenticated:
-            with contextlib.suppress(ServiceError):
-                accounts.set_language(current_user, language,
-                                      actor=Actor.of(current_user, client_ip()))
+    if not form.validate_on_submit():
+        abort(400)
+    if language not in current_app.config["LANGUAGES"]:
+        flash(_("Cette langue n'est pas proposée."), "error")
+        return redirect(destination, 303)
+    session["lang"] = language
+    if current_user.is_authenticated:
+        with contextlib.suppress(ServiceError):
+            accounts.set_language(current_user, language,
+                                  actor=Actor.of(current_user, client_ip()))
     return redirect(destination, 303)
 
 

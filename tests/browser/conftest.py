@@ -125,6 +125,9 @@ class Accounts:
     desk_person_id: int  # booked and cancelled at the desk by the animateur
     desk_person_last_name: str
     desk_person_first_name: str
+    #: book and cancel without JavaScript (desktop, 320 px): nothing booked at the start
+    no_script_login_id: str
+    no_script_narrow_login_id: str
 
 
 def seed(factory: Factory) -> Accounts:
@@ -227,6 +230,10 @@ def seed(factory: Factory) -> Accounts:
                                   login_id="M6TC4J", email="marie.lefevre@example.org")
     desk_person = factory.beneficiary(site, first_name="Germaine", last_name="Petit",
                                       login_id="G8HN5S", phone="0612345678")
+    no_script = factory.beneficiary(site, first_name="Lucienne", last_name="Roux",
+                                    login_id="L3NQ7C")
+    no_script_narrow = factory.beneficiary(site, first_name="Marcel", last_name="Faure",
+                                           login_id="F4MW9R")
     video = factory.workshop(title="Appeler ses proches en visio")
     last_seat = factory.session(site, video, starts_in=timedelta(days=6, hours=2), capacity=1,
                                 animator_id=staff.id)
@@ -247,6 +254,7 @@ def seed(factory: Factory) -> Accounts:
         waiting_id=waiting.id, last_seat_session_id=last_seat.id, last_seat_title=video.title,
         desk_person_id=desk_person.id, desk_person_last_name=desk_person.last_name,
         desk_person_first_name=desk_person.first_name,
+        no_script_login_id=no_script.login_id, no_script_narrow_login_id=no_script_narrow.login_id,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,11 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
+from portal import clock
 from portal.extensions import db
+from portal.models import Beneficiary, Course, Workshop, WorkshopSession
 from portal.models.bookings import Booking
 from portal.models.messages import OutboxMessage
+from portal.models.people import Site
 from portal.models.vocab import BookingSource, BookingStatus
-from portal.services import messages
+from portal.services import messages, passwords
 from tests.browser.conftest import (
     BENEFICIARY,
     DESKTOP,
@@ -29,6 +33,7 @@ from tests.browser.conftest import (
     STAFF,
     LiveServer,
     check_axe,
+    check_html,
     check_reflow,
     log_in,
     submit,
@@ -172,36 +177,54 @@ def test_find_book_and_cancel_a_workshop_without_reloading_the_page(
     assert free > 0
     mark_document(page)
     page.get_by_role("button", name="Je m'inscris").click()
-    flash = page.locator("#flash-area")
-    expect(flash).to_have_attribute("role", "status")
-    expect(flash).to_contain_text(f"C'est fait ! Vous êtes inscrit à « {title} ».")
+    # The answer is told in the panel, where the person acted, and takes the focus.
+    notice = page.locator("#booking-notice")
+    expect(notice).to_have_attribute("role", "status")
+    expect(notice).to_contain_text(f"C'est fait ! Votre place est réservée pour « {title} ».")
+    expect(notice).to_be_focused()
+    expect(notice).to_be_in_viewport()
     panel = page.locator("#booking-panel")
-    expect(panel).to_contain_text("Vous êtes inscrit")
-    expect(panel.get_by_role("button", name="Annuler mon inscription")).to_be_visible()
+    expect(panel).to_contain_text("Votre place est réservée.")
+    expect(panel.get_by_role("link", name="Annuler mon inscription")).to_be_visible()
     expect(page.locator("#seats-left")).not_to_have_text(re.compile(rf"^{free} place"))
     assert seats_left(page) == free - 1
     expect(page.locator("#my-upcoming").get_by_role("link", name=title)).to_be_visible()
+    expect(page.locator("#flash-area")).to_have_text("")
     assert_same_document(page, "booking")
     check_screen(page, viewport)
 
-    # --- cancel on "Mes ateliers"
+    # --- cancel on "Mes ateliers": asked first, in the row, then told in the row
     main_menu(page).get_by_role("link", name="Mes ateliers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Bonjour"))
     card = booking_card(page, title)
-    expect(card).to_contain_text("Vous êtes inscrit")
+    expect(card).to_contain_text("Place réservée")
     check_screen(page, viewport)
     mark_document(page)
+    card.get_by_role("link", name=re.compile(rf"^Annuler : {re.escape(title)}, ")).click()
+    question = card.locator(".confirm-text")
+    expect(question).to_contain_text("Voulez-vous vraiment annuler ?")
+    expect(question).to_contain_text("Votre place sera libérée")
+    expect(question).to_be_focused()
+    check_screen(page, viewport)
+    # "No" keeps the booking and gives the focus back to the button that asked.
+    card.get_by_role("link", name="Non, garder ma place").click()
+    asking = card.get_by_role("link", name=re.compile(rf"^Annuler : {re.escape(title)}, "))
+    expect(asking).to_be_focused()
+    asking.click()
+    expect(question).to_be_focused()
     with page.expect_response(re.compile(r"/mon-espace/reservations/\d+/annuler$")) as answer:
-        card.get_by_role("button", name=re.compile(rf"^Annuler : {re.escape(title)}, ")).click()
+        card.get_by_role("button", name="Oui, annuler mon inscription").click()
     assert answer.value.status == 200
-    assert answer.value.request.header_value("HX-Target") == "my-bookings"
-    expect(flash).to_contain_text(f"C'est annulé : « {title} ». Votre place est libérée.")
-    expect(page.get_by_role("status").filter(has_text="C'est annulé")).to_have_count(1)
-    expect(card).to_have_count(0)
+    told = card.get_by_role("status")
+    expect(told).to_contain_text(f"C'est annulé : « {title} ». Votre place est libérée.")
+    expect(told).to_be_focused()
+    expect(card.get_by_role("link", name=re.compile("^Annuler"))).to_have_count(0)
     expect(page.get_by_role("region", name="Mes prochains ateliers")).to_contain_text(
         "Vous n'avez pas d'atelier prévu.")
     assert_same_document(page, "cancelling")
     check_screen(page, viewport)
+    page.reload()
+    expect(booking_card(page, title)).to_have_count(0)  # the notice was shown once
 
     # The seat is given back.
     page.goto(f"/mon-espace/seances/{seeded.open_session_id}")
@@ -226,7 +249,7 @@ def test_waiting_list_and_promotion_when_the_seat_is_given_back(
     first.goto(session_page)
     assert seats_left(first) == 1
     first.get_by_role("button", name="Je m'inscris").click()
-    expect(first.locator("#booking-panel")).to_contain_text("Vous êtes inscrit")
+    expect(first.locator("#booking-panel")).to_contain_text("Votre place est réservée.")
     expect(first.locator("#seats-left")).to_contain_text("Complet")
 
     waiting.goto(session_page)
@@ -237,7 +260,9 @@ def test_waiting_list_and_promotion_when_the_seat_is_given_back(
     mark_document(waiting)
     waiting.get_by_role("button", name="M'inscrire sur la liste d'attente").click()
     expect(panel).to_contain_text("Vous êtes sur la liste d'attente : n° 1.")
-    expect(waiting.locator("#flash-area")).to_contain_text("Vous êtes sur la liste d'attente.")
+    expect(waiting.locator("#booking-notice")).to_contain_text(
+        "Vous êtes sur la liste d'attente.")
+    expect(waiting.locator("#booking-notice")).to_be_focused()
     expect(waiting.locator("#my-upcoming")).to_contain_text(f"{title}")
     expect(waiting.locator("#my-upcoming")).to_contain_text("(liste d'attente)")
     assert_same_document(waiting, "joining the waiting list")
@@ -246,21 +271,25 @@ def test_waiting_list_and_promotion_when_the_seat_is_given_back(
     expect(booking_card(waiting, title)).to_contain_text("Sur liste d'attente : vous êtes n° 1")
     check_axe(waiting)
 
-    # A cancels, in A's own browser.
+    # A cancels, in A's own browser, told first that the seat goes to the waiting list.
     first.goto("/mon-espace/")
-    booking_card(first, title).get_by_role("button", name=re.compile("^Annuler")).click()
-    expect(first.locator("#flash-area")).to_contain_text(f"C'est annulé : « {title} »")
-    expect(booking_card(first, title)).to_have_count(0)
+    card = booking_card(first, title)
+    card.get_by_role("link", name=re.compile("^Annuler")).click()
+    expect(card.locator(".confirm-text")).to_contain_text(
+        "Votre place sera donnée tout de suite à la première personne de la liste d'attente")
+    check_axe(first)
+    card.get_by_role("button", name="Oui, annuler mon inscription").click()
+    expect(card.get_by_role("status")).to_contain_text(f"C'est annulé : « {title} »")
     check_axe(first)
 
     # B, who was waiting, now holds the seat.
     waiting.reload()
     card = booking_card(waiting, title)
-    expect(card).to_contain_text("Vous êtes inscrit")
+    expect(card).to_contain_text("Place réservée")
     expect(card).not_to_contain_text("liste d'attente")
     check_axe(waiting)
     waiting.goto(session_page)
-    expect(waiting.locator("#booking-panel")).to_contain_text("Vous êtes inscrit")
+    expect(waiting.locator("#booking-panel")).to_contain_text("Votre place est réservée.")
     expect(waiting.locator("#seats-left")).to_contain_text("Complet")
 
     # The outbox holds the message telling B, by e-mail, in the unit of work of the cancel.
@@ -394,7 +423,7 @@ def test_staff_finds_a_person_books_and_cancels_on_their_behalf(
     expect(flash).to_have_attribute("role", "status")
     expect(flash).to_contain_text(f"Inscription faite pour {first_name} : « {title} ».")
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=title))
-    expect(row).to_contain_text("Inscription")
+    expect(row).to_contain_text("Place réservée")
     option = page.get_by_label("Séance", exact=True).locator(
         f"option[value='{seeded.open_session_id}']")
     expect(option).to_have_count(0)  # booked: no longer offered
@@ -410,7 +439,7 @@ def test_staff_finds_a_person_books_and_cancels_on_their_behalf(
         row.get_by_role("button", name=f"Annuler : {title}").click()
     assert path_of(page) == f"/equipe/beneficiaires/{seeded.desk_person_id}"
     expect(flash).to_contain_text("Inscription annulée.")
-    expect(row).to_contain_text("Inscription annulée")
+    expect(row).to_contain_text("Annulé")
     expect(row.get_by_role("button")).to_have_count(0)
     expect(option).to_have_count(1)  # the session can be chosen again
     check_axe(page)
@@ -426,3 +455,144 @@ def test_switching_language_after_creating_the_calendar_link(
     response = submit(page, "English")
     assert response.status == 200, f"{response.status} {page.url}"
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+# --- f. answers where the person acted, with and without JavaScript ---------------------------
+
+@pytest.mark.parametrize("viewport", [NARROW, DESKTOP], ids=["320px", "1280px"])
+def test_without_javascript_book_and_cancel_with_the_answer_next_to_the_button(
+        viewport: Mapping[str, int], open_page: Callable[..., Page],
+        live_server: LiveServer) -> None:
+    """Plain forms and links: the answer is on the page that follows, in the panel or the row,
+    and has the focus (autofocus, no script); cancelling asks first on a page of its own.
+    Every page passes the W3C validator (axe-core needs JavaScript: the same screens are
+    checked with it in test_pages.py)."""
+    seeded = live_server.accounts
+    person = (seeded.no_script_login_id if viewport is DESKTOP
+              else seeded.no_script_narrow_login_id)
+    title = seeded.open_session_title
+    served: dict[str, str] = {}
+    page = open_page(viewport=viewport, java_script_enabled=False)
+    log_in(page, person, seeded.password)
+    page.goto(f"/mon-espace/seances/{seeded.open_session_id}")
+    response = submit(page, "Je m'inscris")
+    assert response.status == 200
+    assert path_of(page) == f"/mon-espace/seances/{seeded.open_session_id}"
+    notice = page.locator("#booking-panel").get_by_role("status")
+    expect(notice).to_contain_text(f"C'est fait ! Votre place est réservée pour « {title} ».")
+    expect(notice).to_be_focused()
+    expect(notice).to_be_in_viewport()
+    served["booked"] = response.text()
+
+    # Cancelling from the session page: a question first (a page of its own), focused.
+    with page.expect_navigation() as navigation:
+        page.get_by_role("link", name="Annuler mon inscription").click()
+    assert "annuler=" in page.url
+    question = page.locator(".confirm-text")
+    expect(question).to_be_focused()
+    expect(question).to_contain_text("Voulez-vous vraiment annuler ?")
+    served["question"] = navigation.value.text()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Non, garder ma place").click()
+    expect(page.get_by_role("link", name="Annuler mon inscription")).to_be_focused()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Annuler mon inscription").click()
+    response = submit(page, "Oui, annuler mon inscription")
+    assert response.status == 200
+    told = page.locator("#booking-panel").get_by_role("status")
+    expect(told).to_contain_text(f"C'est annulé : « {title} ». Votre place est libérée.")
+    expect(told).to_be_focused()
+    expect(page.get_by_role("button", name="Je m'inscris")).to_be_visible()
+    served["cancelled"] = response.text()
+
+    # Booked again, then cancelled from "Mes ateliers": the answer in the row.
+    submit(page, "Je m'inscris")
+    page.goto("/mon-espace/")
+    card = booking_card(page, title)
+    with page.expect_navigation() as navigation:
+        card.get_by_role("link", name=re.compile("^Annuler")).click()
+    expect(card.locator(".confirm-text")).to_be_focused()
+    served["question in the row"] = navigation.value.text()
+    response = submit(page, "Oui, annuler mon inscription")
+    assert response.status == 200 and path_of(page) == "/mon-espace/"
+    told = booking_card(page, title).get_by_role("status")
+    expect(told).to_contain_text(f"C'est annulé : « {title} ».")
+    expect(told).to_be_focused()
+    served["cancelled in the row"] = response.text()
+    check_html(served)
+
+
+def test_a_refused_booking_is_told_in_the_panel_and_focused(
+        open_page: Callable[..., Page], storage_state: Callable[[str], Any],
+        live_server: LiveServer) -> None:
+    """The limit of upcoming workshops reached: the refusal appears in the panel (not at the
+    top of the page, off-screen on a phone), as an alert, with the focus; the button stays."""
+    seeded = live_server.accounts
+    with live_server.app.app_context():
+        site = db.session.scalars(db.select(Site).filter_by(code="MER")).one()
+        limit = site.max_upcoming_bookings
+        site.max_upcoming_bookings = 1  # Nadia has more upcoming workshops than that
+        db.session.commit()
+    try:
+        page = open_page(viewport=NARROW, storage_state=storage_state(BENEFICIARY))
+        page.goto(f"/mon-espace/seances/{seeded.open_session_id}")
+        mark_document(page)
+        page.get_by_role("button", name="Je m'inscris").click()
+        refusal = page.locator("#booking-panel").get_by_role("alert")
+        expect(refusal).to_contain_text("c'est le maximum")
+        expect(refusal).to_be_focused()
+        expect(refusal).to_be_in_viewport()
+        expect(page.get_by_role("button", name="Je m'inscris")).to_be_visible()
+        assert_same_document(page, "the refusal")
+        check_screen(page, NARROW)
+    finally:
+        with live_server.app.app_context():
+            site = db.session.scalars(db.select(Site).filter_by(code="MER")).one()
+            site.max_upcoming_bookings = limit
+            db.session.commit()
+            db.session.remove()
+
+
+def test_a_course_already_begun_says_so_and_asks_before_booking(
+        open_page: Callable[..., Page], live_server: LiveServer) -> None:
+    """A course whose first session is past: its certificate is out of reach. The page says
+    so before the button, which asks "quand même"; the answer then shows by the button."""
+    seeded = live_server.accounts
+    with live_server.app.app_context():
+        site = db.session.scalars(db.select(Site).filter_by(code="MER")).one()
+        workshop = Workshop(title="Découvrir sa tablette pas à pas", duration_minutes=120)
+        course = Course(site_id=site.id, title="Parcours : la tablette au quotidien")
+        person = Beneficiary(first_name="Simone", last_name="Caron", login_id="S7CN4P",
+                             password_hash=passwords.hash_password(seeded.password),
+                             home_site_id=site.id)
+        db.session.add_all([workshop, course, person])
+        db.session.flush()
+        start = clock.now().replace(microsecond=0)
+        for days in (-3, 10, 17):
+            at = start + timedelta(days=days)
+            db.session.add(WorkshopSession(workshop_id=workshop.id, site_id=site.id,
+                                           course_id=course.id, starts_at=at,
+                                           ends_at=at + timedelta(hours=2), capacity=6))
+        db.session.commit()
+        course_id = course.id
+        db.session.remove()
+    page = open_page(viewport=NARROW)
+    log_in(page, "S7CN4P", seeded.password)
+    page.goto(f"/mon-espace/parcours/{course_id}")
+    expect(page).to_have_title(re.compile(r"^Parcours : la tablette au quotidien – à partir du "))
+    warning = page.locator("#course-incomplete")
+    expect(warning).to_contain_text("Ce parcours a déjà commencé.")
+    expect(warning).to_contain_text("demande de venir à 3 séances")
+    expect(warning).to_contain_text("l'attestation ne sera plus possible")
+    expect(page.get_by_role("button", name="Je m'inscris à tout le parcours")).to_have_count(0)
+    check_screen(page, NARROW)
+    served = {"course begun": page.content()}
+    response = submit(page, "Je m'inscris quand même")
+    assert response.status == 200 and path_of(page) == f"/mon-espace/parcours/{course_id}"
+    told = page.locator("#course-booking").get_by_role("status")
+    expect(told).to_contain_text("Vos places sont réservées aux 2 séances du parcours.")
+    expect(told).to_be_focused()
+    expect(page.get_by_text("place réservée")).to_have_count(2)
+    check_screen(page, NARROW)
+    served["course booked"] = page.content()
+    check_html(served)

@@ -52,6 +52,8 @@ ANSWER_MS = 10_000
 #: the second device must see a change within the polling interval (plus the answer's time).
 SYNC_MS = (POLL_SECONDS + 6) * 1000
 CHEQUES = ("3141592653", "2718281828")
+#: a roster row once checked in (the module's people have no gender given: neutral wording).
+CHECKED_IN_STATUS = re.compile(r"^Présence notée · \d{2}:\d{2}$")
 
 
 # --- the module's own centre, staff and sessions ---------------------------------------------
@@ -372,7 +374,7 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
 
     person = desk.scanned
     row = roster_row(page, person)
-    expect(row.locator(".roster-status")).to_have_text("Inscription")
+    expect(row.locator(".roster-status")).to_have_text("Place réservée")
     expect(row.locator(".roster-cheques")).to_have_text("À payer : 2 chèques")
 
     # Green: checked in, with what remains to pay; the field is ready for the next card.
@@ -381,11 +383,11 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
     expect_result(page, "ok", "Présence", "checked_in", person.name, "2 chèques")
     expect_scan_ready(page)
     expect(row).to_have_class(re.compile(r"\broster-present\b"))
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présence · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     checked_in_at = row.locator(".roster-status").inner_text().rsplit(" ", 1)[-1]
     panel = page.locator("#scan-actions")
     expect(panel.get_by_role("heading", level=2)).to_have_text(person.name)
-    expect(panel).to_contain_text(f"Présence · {checked_in_at} ({desk.animateur_name})")
+    expect(panel).to_contain_text(f"Présence notée · {checked_in_at} ({desk.animateur_name})")
 
     # Yellow: scanned again (lower case, no dash this time): when and by whom.
     scan(page, person.login_id.lower())
@@ -416,7 +418,7 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
     expect(roster_row(page, scanner)).to_have_class(re.compile(r"\broster-present\b"))
     # The button that had the focus did nothing.
     expect(roster_row(page, desk.searched).locator(".roster-status")).to_have_text(
-        "Inscription")
+        "Place réservée")
     assert_same_document(page, "scanning")
 
 
@@ -443,7 +445,7 @@ def test_scanning_someone_not_booked_offers_to_add_them(
     expect_result(page, "info", "Sans inscription", "walk_in_added", person.name)
     row = roster_row(page, person)
     expect(row).to_have_class(re.compile(r"\broster-present\b"))
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présence · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     expect(row.locator(".tag")).to_have_text("Sans inscription")
     expect(add).to_have_count(0)
     expect_scan_ready(page)
@@ -645,14 +647,14 @@ def test_a_second_device_sees_the_change_without_reloading(
     open_checkin(second, desk.main)
     mark_document(second)
     person = desk.synced
-    expect(roster_row(second, person).locator(".roster-status")).to_have_text("Inscription")
+    expect(roster_row(second, person).locator(".roster-status")).to_have_text("Place réservée")
 
     first.get_by_role("button", name=f"Présence : {person.name}", exact=True).click()
     expect_result(first, "ok", "Présence", "checked_in", person.name)
 
     row = roster_row(second, person)
     expect(row).to_have_class(re.compile(r"\broster-present\b"), timeout=SYNC_MS)
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présence · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     assert 200 in polls, polls  # the changed roster came by polling…
     assert_same_document(second, "keeping in sync")
     # … and an unchanged roster is answered 304, with nothing moved on screen.
@@ -665,7 +667,7 @@ def test_a_second_device_sees_the_change_without_reloading(
                        exact=True).click()
     expect_result(second, "ok", "Pointage annulé", "undone", person.name)
     expect(roster_row(first, person).locator(".roster-status")).to_have_text(
-        "Inscription", timeout=SYNC_MS)
+        "Place réservée", timeout=SYNC_MS)
 
 
 # --- 7. reopening (administrators only) ----------------------------------------------------------
@@ -738,7 +740,7 @@ def test_the_roster_works_with_the_keyboard_alone(
         expect(row).to_have_class(re.compile(rf"\b{row_class}\b"))
         # The keyboard user keeps their place: the focus stays on the row acted on.
         expect(row.locator(":focus")).to_have_count(1)
-    expect(row.locator(".roster-status")).to_have_text("Inscription")
+    expect(row.locator(".roster-status")).to_have_text("Place réservée")
     assert_big_targets(page)
 
 

@@ -69,7 +69,7 @@ def test_beneficiary_logs_in_with_the_card_identifier_and_logs_out(
     response = log_out(page)
     assert response.status == 200
     expect_login_page(page)
-    expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+    expect(page.get_by_text("Déconnexion faite. À bientôt !")).to_be_visible()
     page.goto("/mon-espace/")
     expect_login_page(page)
 
@@ -197,7 +197,7 @@ def test_login_and_logout_work_without_javascript(
     response = log_out(page)
     assert response.status == 200
     expect_login_page(page)
-    expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+    expect(page.get_by_text("Déconnexion faite. À bientôt !")).to_be_visible()
     page.goto("/mon-espace/")
     expect_login_page(page)
 
@@ -218,7 +218,7 @@ def test_idle_warning_is_announced_and_stay_logged_in_keeps_the_session(
     page.clock.run_for((idle - before + 1) * 1000)
     expect(warning).to_be_visible()
     expect(warning).to_have_attribute("role", "alert")
-    stay = warning.get_by_role("button", name="Rester connecté")
+    stay = warning.get_by_role("button", name="Garder ma session ouverte")
     expect(stay).to_be_focused()
     check_axe(page)
 
@@ -256,18 +256,21 @@ def test_beneficiary_finds_books_and_cancels_a_workshop_with_htmx(
     page.evaluate("window.__sameDocument = true")
 
     page.get_by_role("button", name="Je m'inscris").click()
-    flash = page.locator("#flash-area")
-    expect(flash).to_contain_text("C'est fait !")
-    expect(flash).to_have_attribute("role", "status")
     panel = page.locator("#booking-panel")
-    expect(panel).to_contain_text("Vous êtes inscrit")
+    told = panel.get_by_role("status")
+    expect(told).to_contain_text("C'est fait !")
+    expect(told).to_be_focused()
+    expect(panel).to_contain_text("Votre place est réservée.")
     expect(seats).not_to_have_text(seats_before)
     expect(page.locator("#my-upcoming")).to_contain_text(seeded.open_session_title)
     assert page.evaluate("window.__sameDocument === true"), "booking reloaded the page"
     check_axe(page)
 
-    panel.get_by_role("button", name="Annuler mon inscription").click()
-    expect(flash).to_contain_text("C'est annulé")
+    panel.get_by_role("link", name="Annuler mon inscription").click()
+    expect(panel.locator(".confirm-text")).to_be_focused()
+    panel.get_by_role("button", name="Oui, annuler mon inscription").click()
+    expect(told).to_contain_text("C'est annulé")
+    expect(told).to_be_focused()
     expect(panel.get_by_role("button", name="Je m'inscris")).to_be_visible()
     expect(seats).to_have_text(seats_before)
     assert page.evaluate("window.__sameDocument === true"), "cancelling reloaded the page"
@@ -283,10 +286,12 @@ def test_booking_and_cancelling_work_without_javascript(
     response = submit(page, "Je m'inscris")
     assert response.status == 200
     assert path_of(page) == f"/mon-espace/seances/{seeded.open_session_id}"
-    expect(page.get_by_role("status")).to_contain_text("C'est fait !")
-    expect(page.locator("#booking-panel")).to_contain_text("Vous êtes inscrit")
+    expect(page.locator("#booking-notice")).to_contain_text("C'est fait !")
+    expect(page.locator("#booking-panel")).to_contain_text("Votre place est réservée.")
 
-    response = submit(page, "Annuler mon inscription")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Annuler mon inscription").click()
+    response = submit(page, "Oui, annuler mon inscription")
     assert response.status == 200
-    expect(page.get_by_role("status")).to_contain_text("C'est annulé")
+    expect(page.locator("#booking-notice")).to_contain_text("C'est annulé")
     expect(page.get_by_role("button", name="Je m'inscris")).to_be_visible()

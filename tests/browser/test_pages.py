@@ -73,6 +73,19 @@ def _wrong_current_password(page: Page, _seeded: Accounts) -> Response:
     return submit(page, "Changer le mot de passe")
 
 
+def _refused_profile(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/mon-espace/profil")
+    page.get_by_label("Téléphone", exact=True).fill("pas un numéro")
+    page.get_by_label("Code postal").fill("6221")
+    return submit(page, "Enregistrer")
+
+
+def _refused_first_login(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/premiere-connexion")
+    page.get_by_label("Nouveau mot de passe").fill("court")
+    return submit(page, "Enregistrer mon mot de passe")
+
+
 def _session(attribute: str) -> Reach:
     """The beneficiary's page of one of the seeded sessions (``Accounts.<attribute>``)."""
     return lambda page, seeded: page.goto(f"/mon-espace/seances/{getattr(seeded, attribute)}")
@@ -87,6 +100,23 @@ def _calendar_link_created(page: Page, _seeded: Accounts) -> Response:
     assert response is not None
     expect(page.get_by_label("Lien d'agenda")).to_have_value(re.compile(r"/agenda/.+\.ics$"))
     return response
+
+
+def _follow(path: str, link: str | re.Pattern[str]) -> Reach:
+    """The page a link of ``path`` leads to, opened as a plain navigation."""
+
+    def reach(page: Page, _seeded: Accounts) -> Response | None:
+        page.goto(path)
+        href = page.get_by_role("link", name=link).first.get_attribute("href")
+        assert href, f"no link {link!r} on {path}"
+        return page.goto(href)
+
+    return reach
+
+
+def _cancel_question_on_session(page: Page, seeded: Accounts) -> Response | None:
+    return _follow(f"/mon-espace/seances/{seeded.booked_session_id}",
+                   "Annuler mon inscription")(page, seeded)
 
 
 def _staff_session(attribute: str, screen: str) -> Reach:
@@ -134,11 +164,21 @@ SCREENS = [
     Screen("formulaire-expire", ANONYMOUS, _expired_form, "La demande n'a pas pu être lue", 400),
     Screen("premiere-connexion", FIRST_LOGIN, _go("/premiere-connexion"),
            "Choisir mon mot de passe", tags=ZOOM),
+    Screen("premiere-connexion-refusee", FIRST_LOGIN, _refused_first_login,
+           "Choisir mon mot de passe", 422, tags=ZOOM),
     Screen("mon-espace", BENEFICIARY, _go("/mon-espace/"), "Bonjour Nadia", tags=ZOOM),
     Screen("trouver-un-atelier", BENEFICIARY, _go("/mon-espace/ateliers"), "Trouver un atelier",
            tags=ZOOM),
     Screen("recherche-sans-resultat", BENEFICIARY, _go("/mon-espace/ateliers?q=zzzzzz"),
            "Trouver un atelier"),
+    Screen("recherche-filtres-impossibles", BENEFICIARY,
+           _go("/mon-espace/ateliers?site=%C2%B2&semaine=9999-12-31&niveau=x"),
+           "Trouver un atelier"),
+    Screen("mon-espace-annuler-question", BENEFICIARY,
+           _follow("/mon-espace/", re.compile("^Annuler : Premiers pas")), "Bonjour Nadia",
+           tags=ZOOM),
+    Screen("seance-annuler-question", BENEFICIARY, _cancel_question_on_session,
+           "Premiers pas sur l'ordinateur", tags=ZOOM),
     Screen("seance-avec-places", BENEFICIARY,
            lambda page, seeded: page.goto(f"/mon-espace/seances/{seeded.open_session_id}"),
            "Bien utiliser son smartphone", tags=ZOOM),
@@ -157,6 +197,7 @@ SCREENS = [
            "Parcours : mes démarches en ligne"),
     Screen("mes-documents", BENEFICIARY, _go("/mon-espace/documents"), "Mes documents"),
     Screen("mon-profil", BENEFICIARY, _go("/mon-espace/profil"), "Mon profil", tags=ZOOM),
+    Screen("mon-profil-refuse", BENEFICIARY, _refused_profile, "Mon profil", 422, tags=ZOOM),
     Screen("profil-lien-agenda-cree", BENEFICIARY, _calendar_link_created, "Mon profil",
            tags=ZOOM),
     Screen("mon-espace-vide", EMPTY_BENEFICIARY, _go("/mon-espace/"), "Bonjour Henri"),

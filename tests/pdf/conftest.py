@@ -9,7 +9,7 @@ from flask import Flask
 
 from portal.models.vocab import DocumentKind
 from portal.pdf.documents import pdf_for
-from portal.pdf.samples import SAMPLES
+from portal.pdf.samples import sample
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def sample_pdf(app: Flask, pdf_cache: dict[object, bytes]) -> Callable[[Document
 
     def get(kind: DocumentKind) -> bytes:
         if kind not in pdf_cache:
-            pdf_cache[kind] = pdf_for(kind, SAMPLES[kind])
+            pdf_cache[kind] = pdf_for(kind, sample(kind))
         return pdf_cache[kind]
 
     return get

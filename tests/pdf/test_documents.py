@@ -3,7 +3,6 @@ only, PDF/A-3a metadata; QR codes that scan; hostile data that stays data; batch
 
 from __future__ import annotations
 
-import copy
 import re
 from html import unescape
 from pathlib import Path
@@ -13,25 +12,21 @@ import zxingcpp
 from PIL import Image
 
 from portal.models.vocab import DocumentKind
-from portal.pdf.documents import batch_pdf, html_for, pdf_for, qr_data_uri
-from portal.pdf.samples import (
-    ATTENDANCE,
-    CARDS,
-    CERTIFICATE,
-    DEPOSIT,
-    KIND_NAMES,
-    SAMPLES,
-)
+from portal.pdf.documents import batch_pdf, document_title, html_for, pdf_for, qr_data_uri
+from portal.pdf.merge import merge_pdfs
+from portal.pdf.samples import KIND_NAMES, sample
 from tests.pdf.helpers import (
-    catalog,
+    accessibility_problems,
     figure_alts,
     flat,
     fonts,
+    notdef_characters,
     page_count,
     page_images,
     pdf_text,
     pdfa_identification,
     title,
+    without_bidi_controls,
 )
 
 #: phrases each sample must show (spaces of any kind count as one space).
@@ -40,11 +35,12 @@ EXPECTED = {
         "Attestation de participation", "Nous attestons que", "Martine Delannoy",
         "a participé à l’atelier", "« Créer et utiliser son adresse e-mail »",
         "Martine sait maintenant :", "Durée : 2 h", "Nathalie Caron",
-        "Code : K7PM-3QX9-RT2W", "ATT-2026-MER-000042", "Page 1 / 1",
+        "Code : K7PM-3QX9-RT2W", "ATT-2026-MER-000042",
     ],
     DocumentKind.COURSE_CERTIFICATE: [
         "Attestation de fin de parcours", "Jean-Pierre Lefebvre", "a suivi le parcours",
-        "« Premiers pas avec l’ordinateur »", "Du 3 au 24 novembre 2026, 4 séances",
+        "« Premiers pas avec l’ordinateur »",
+        "Du mardi 3 novembre 2026 au mardi 24 novembre 2026, 4 séances suivies sur 4",
         "Durée totale : 8 h", "PAR-2026-MER-000007", "Code : M3HT-7XKQ-9C4D",
     ],
     DocumentKind.RECEIPT: [
@@ -52,15 +48,18 @@ EXPECTED = {
         "Rue Henri Darras, 62680 Méricourt", "Martine Delannoy",
         "Atelier : « Créer et utiliser son adresse e-mail »",
         "Séance du mardi 1er décembre 2026, de 14:00 à 16:00",
-        "6207 2611 0348", "6207 2611 0349", "10,00 €", "Total : 2 chèques", "20,00 €",
-        "Chèques reçus par Karim Benali", "Aucune monnaie n’est rendue sur les chèques.",
-        "régie de recettes", "Page 1 / 1",
+        "6207-2611-0348", "6207-2611-0349", "10,00 €", "Total : 2 chèques", "20,00 €",
+        "(vingt euros)", "Prix : 2 chèques",
+        "Chèques reçus par Karim Benali (animateur), le mardi 1er décembre 2026 à 13:52.",
+        "Aucune monnaie n’est rendue sur les chèques.", "Le régisseur ou son mandataire",
+        "Recette encaissée par la régie de recettes de la Cyberbase", "Page 1 / 1",
     ],
     DocumentKind.LOGIN_CARD: [
         "Cartes d’accès au portail", "CAR-2026-MER-000008", "Martine Delannoy", "MAR-762",
         "Code de première connexion : CYBE-R262, valable jusqu’au",
         "1. Ouvrez portail.mericourt.fr", "2. Écrivez votre identifiant",
         "3. Écrivez le code, puis choisissez votre mot de passe", "Yannick Descamps",
+        "3. Écrivez votre mot de passe",
         "Page 2 / 2",
     ],
     DocumentKind.ATTENDANCE_SHEET: [
@@ -71,25 +70,31 @@ EXPECTED = {
     ],
     DocumentKind.DEPOSIT_SLIP: [
         "Bordereau de remise de chèques", "BOR-2026-MER-000011", "novembre 2026",
-        "Pass Numérique APTIC – Département du Pas-de-Calais", "6207 2611 0341",
-        "6218 4027 0120", "Numéro du chèque", "Reçu le", "03/11/2026", "K. Benali",
-        "Sous-total", "Total général", "430,00 €", "Le régisseur", "Nathalie Caron",
+        "Pass Numérique APTIC – Département du Pas-de-Calais", "6207-2611-0341",
+        "6218-4027-0120", "Numéro du chèque", "Reçu le", "03/11/2026", "K. Benali",
+        "Chèques reçus du 1er au 30 novembre 2026 : 43 chèques",
+        "Sous-total", "Total général", "430,00 €", "Le régisseur",
+        "Nathalie Caron, régisseuse titulaire",
     ],
 }
 
 KINDS = sorted(set(KIND_NAMES.values()), key=lambda kind: kind.value)
 
 
+#: the fonts the project ships (package.json), as PDF base font names after the subset tag.
+PROJECT_FONTS = ("Source-Sans-3", "IBM-Plex-Sans-Arabic", "Noto-Sans-Symbols-2")
+
+
 def assert_project_fonts_only(pdf: bytes) -> None:
     found = fonts(pdf)
     assert found, "no font in the document"
     for base_font, embedded in found:
-        assert "Source" in base_font, f"font {base_font} is not the project's"
+        assert base_font.strip("/").partition("+")[2].startswith(PROJECT_FONTS), \
+            f"font {base_font} is not the project's"
         assert embedded, f"font {base_font} is not embedded"
 
 
-def test_every_named_kind_has_a_sample():
-    assert set(KIND_NAMES.values()) == set(SAMPLES)
+def test_every_kind_has_a_sample_name():
     assert set(KINDS) == set(DocumentKind)
 
 
@@ -101,22 +106,21 @@ def test_qr_svg_is_a_template_global(app):
 def test_sample_renders_in_french_with_project_fonts_as_pdfa(kind, sample_pdf):
     pdf = sample_pdf(kind)
     assert pdf.startswith(b"%PDF-")
-    text = flat(pdf_text(pdf))
+    text = " ".join(flat(pdf_text(pdf, layout=False)).split())
     missing = [phrase for phrase in EXPECTED[kind] if phrase not in text]
     assert not missing, f"missing from the {kind.value} PDF: {missing}"
     assert_project_fonts_only(pdf)
+    assert notdef_characters(pdf) == ""
     assert pdfa_identification(pdf) == {"part": "3", "conformance": "A"}
-    assert title(pdf) == SAMPLES[kind]["doc_title"]
-    root = catalog(pdf)
-    assert root["/Lang"] == "fr"
-    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert title(pdf) == document_title(sample(kind))
+    assert accessibility_problems(pdf) == []
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.value)
 def test_templates_follow_french_typography(kind, app):
     """No plain or missing space before : ; ! ? » nor after «, in the template's own text
     and in the samples (U+202F everywhere, through ``&#8239;`` in templates)."""
-    html = html_for(kind, SAMPLES[kind])
+    html = html_for(kind, sample(kind))
     body = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)
     body = re.sub(r"https?://[^\s<\"']+|\d{2}:\d{2}", "", body)
     text = unescape(re.sub(r"<[^>]+>", "", body))
@@ -139,24 +143,25 @@ def decoded_qr_codes(pdf: bytes, folder: Path) -> list[str]:
 @pytest.mark.parametrize("kind", [DocumentKind.CERTIFICATE, DocumentKind.COURSE_CERTIFICATE],
                          ids=lambda kind: kind.value)
 def test_certificate_qr_code_scans_to_its_verify_url(kind, sample_pdf, tmp_path):
-    assert decoded_qr_codes(sample_pdf(kind), tmp_path) == [SAMPLES[kind]["verify_url"]]
+    assert decoded_qr_codes(sample_pdf(kind), tmp_path) == [sample(kind)["verify_url"]]
 
 
 @pytest.mark.parametrize("kind", [DocumentKind.CERTIFICATE, DocumentKind.COURSE_CERTIFICATE],
                          ids=lambda kind: kind.value)
 def test_certificate_qr_code_says_where_it_leads(kind, sample_pdf):
     assert figure_alts(sample_pdf(kind)) == [
-        f"QR code de vérification\u202f: lien vers {SAMPLES[kind]['verify_url']}"]
+        f"QR code de vérification\u202f: lien vers {sample(kind)['verify_url']}"]
 
 
 def test_login_card_qr_codes_say_what_they_hold(sample_pdf):
     alts = figure_alts(sample_pdf(DocumentKind.LOGIN_CARD))
     assert alts == [f"QR code de l’identifiant {card['identifier']} "
-                    f"(contient «\u202f{card['qr_text']}\u202f»)" for card in CARDS["cards"]]
+                    f"(contient «\u202f{card['qr_text']}\u202f»)"
+                    for card in sample(DocumentKind.LOGIN_CARD)["cards"]]
 
 
 def test_login_card_qr_codes_scan_to_the_identifiers(sample_pdf, tmp_path):
-    first_sheet = [card["qr_text"] for card in CARDS["cards"][:10]]
+    first_sheet = [card["qr_text"] for card in sample(DocumentKind.LOGIN_CARD)["cards"][:10]]
     assert sorted(decoded_qr_codes(sample_pdf(DocumentKind.LOGIN_CARD), tmp_path)) == \
         sorted(first_sheet)
 
@@ -165,16 +170,17 @@ def test_login_card_qr_codes_scan_to_the_identifiers(sample_pdf, tmp_path):
 
 
 def test_login_cards_one_page_per_ten_cards(sample_pdf):
-    one = {**CARDS, "cards": CARDS["cards"][:1]}
+    cards = sample(DocumentKind.LOGIN_CARD)
+    one = {**cards, "cards": cards["cards"][:1]}
     pdf = pdf_for(DocumentKind.LOGIN_CARD, one)
     assert page_count(pdf) == 1
     assert "Martine Delannoy" in pdf_text(pdf)
-    assert len(CARDS["cards"]) == 12
+    assert len(cards["cards"]) == 12
     assert page_count(sample_pdf(DocumentKind.LOGIN_CARD)) == 2
 
 
 def test_attendance_sheet_before_the_session_and_on_many_pages(app):
-    before = copy.deepcopy(ATTENDANCE)
+    before = sample(DocumentKind.ATTENDANCE_SHEET)
     for row in before["rows"]:
         row.update(status="", status_key="")
     before["rows"] *= 4
@@ -192,12 +198,13 @@ def test_attendance_sheet_before_the_session_and_on_many_pages(app):
 
 def test_deposit_slip_lists_every_cheque_once(sample_pdf):
     text = flat(pdf_text(sample_pdf(DocumentKind.DEPOSIT_SLIP)))
-    numbers = [cheque["number"] for programme in DEPOSIT["programmes"]
+    deposit = sample(DocumentKind.DEPOSIT_SLIP)
+    numbers = [cheque["number"] for programme in deposit["programmes"]
                for cheque in programme["cheques"]]
-    assert len(numbers) == int(DEPOSIT["total_count_number"])
+    assert len(numbers) == int(deposit["total_count_number"])
     for number in numbers:
         assert text.count(number) == 1, number
-    assert text.count("Sous-total") == len(DEPOSIT["programmes"])  # not repeated per page
+    assert text.count("Sous-total") == len(deposit["programmes"])  # not repeated per page
 
 
 # --- hostile data -----------------------------------------------------------------------------
@@ -214,7 +221,8 @@ assert len(HOSTILE_NAMES["long"]) == 300
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES.values(), ids=HOSTILE_NAMES.keys())
 def test_certificate_with_hostile_name_stays_one_page_of_data(name, app):
-    snapshot = {**CERTIFICATE, "person_name": name, "person_first_name": name}
+    snapshot = {**sample(DocumentKind.CERTIFICATE), "person_name": name,
+                "person_first_name": name}
     html = html_for(DocumentKind.CERTIFICATE, snapshot)
     assert "<script>" not in html
     pdf = pdf_for(DocumentKind.CERTIFICATE, snapshot)
@@ -232,17 +240,51 @@ def test_certificate_with_hostile_name_stays_one_page_of_data(name, app):
 
 def test_cards_and_sheets_with_hostile_names_keep_their_layout(app):
     names = list(HOSTILE_NAMES.values())
-    cards = {**CARDS, "cards": [{**CARDS["cards"][0], "name": name} for name in names]}
+    cards = sample(DocumentKind.LOGIN_CARD)
+    cards = {**cards, "cards": [{**cards["cards"][0], "name": name} for name in names]}
     pdf = pdf_for(DocumentKind.LOGIN_CARD, cards)
     assert page_count(pdf) == 1
     assert_project_fonts_only(pdf)
     assert "<script>alert(1)</script>" in pdf_text(pdf, layout=False)
-    sheet = {**ATTENDANCE, "rows": [{"name": name, "status": "", "note": name}
-                                    for name in names]}
+    sheet = {**sample(DocumentKind.ATTENDANCE_SHEET),
+             "rows": [{"name": name, "status": "", "note": name} for name in names]}
     pdf = pdf_for(DocumentKind.ATTENDANCE_SHEET, sheet)
     assert page_count(pdf) == 1
     assert_project_fonts_only(pdf)
     assert "<script>alert(1)</script>" in pdf_text(pdf, layout=False)
+
+
+# --- scripts and symbols ----------------------------------------------------------------------
+
+ARABIC_NAME = "فاطمة الزهراء بن علي"
+SYMBOLS = "✓ ✔ → € « » … ⚠ ✉ ☎"
+
+
+def test_arabic_names_and_symbols_print_with_the_project_s_fonts(app):
+    """Allophone people are among those the cheques target: an Arabic name prints in an
+    Arabic font (not as empty boxes) and reads back; so do the common symbols."""
+    snapshot = {**sample(DocumentKind.CERTIFICATE), "person_name": ARABIC_NAME,
+                "person_first_name": "فاطمة", "objectives": [f"Symboles : {SYMBOLS}"]}
+    pdf = pdf_for(DocumentKind.CERTIFICATE, snapshot)
+    assert notdef_characters(pdf) == ""
+    assert any("IBM-Plex-Sans-Arabic" in name for name, _embedded in fonts(pdf))
+    assert_project_fonts_only(pdf)
+    text = without_bidi_controls(pdf_text(pdf, layout=False))
+    assert ARABIC_NAME in text
+    assert "sait maintenant" in text
+    assert SYMBOLS in flat(text)
+
+
+def test_arabic_names_on_cards_and_sheets(app):
+    cards = sample(DocumentKind.LOGIN_CARD)
+    cards["cards"] = [{**cards["cards"][0], "name": ARABIC_NAME}]
+    sheet = sample(DocumentKind.ATTENDANCE_SHEET)
+    sheet["rows"][0]["name"] = ARABIC_NAME
+    for kind, snapshot in ((DocumentKind.LOGIN_CARD, cards),
+                           (DocumentKind.ATTENDANCE_SHEET, sheet)):
+        pdf = pdf_for(kind, snapshot)
+        assert notdef_characters(pdf) == "", kind
+        assert ARABIC_NAME in without_bidi_controls(pdf_text(pdf, layout=False)), kind
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -250,11 +292,13 @@ def test_cards_and_sheets_with_hostile_names_keep_their_layout(app):
 
 def test_batch_of_certificates_is_laid_out_once_and_split(app):
     people = ["Martine Delannoy", "Gérard Dubois", "Aïcha Haddou"]
-    snapshots = [{**CERTIFICATE, "person_name": name, "person_first_name": name.split()[0],
+    snapshots = [{**sample(DocumentKind.CERTIFICATE), "person_name": name,
+                  "person_first_name": name.split()[0],
                   "number": f"ATT-2026-MER-{n:06d}"} for n, name in enumerate(people, 50)]
-    merged, parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots)
-    assert page_count(merged) == 3
+    parts = batch_pdf(DocumentKind.CERTIFICATE, snapshots)
     assert len(parts) == 3
+    merged = merge_pdfs(parts, title="Attestations")
+    assert page_count(merged) == 3
     merged_pages = pdf_text(merged).split("\f")
     for n, (name, part) in enumerate(zip(people, parts, strict=True)):
         assert page_count(part) == 1

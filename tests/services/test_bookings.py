@@ -257,33 +257,45 @@ def test_my_workshops_lists_upcoming_and_past(factory, site, frozen_now):
 # --- concurrency: 30 people, one session, real threads --------------------------------------
 
 
-def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool = False):
-    from portal.models import Beneficiary
-
+def _at_once(app: Flask, calls: list) -> list[str]:
+    """Run each ``call(app)`` in its own thread, all released together; their outcomes."""
     results: list[str] = []
-    barrier = threading.Barrier(len(people_ids), timeout=30)
+    barrier = threading.Barrier(len(calls), timeout=30)
 
-    def attempt(person_id: int) -> None:
-        barrier.wait()  # all at once; each then takes its own connection from the pool
+    def attempt(call) -> None:
+        barrier.wait()
         with app.app_context():
-            session = db.session.get(WorkshopSession, session_id)
-            person = db.session.get(Beneficiary, person_id)
             try:
-                outcome = bookings.book(session, person, actor=Actor.of(person),
-                                        waitlist=waitlist)
-                results.append("waitlisted" if outcome.waitlisted else "booked")
+                results.append(call())
             except ServiceError as error:
                 results.append(error.code)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(pid,)) for pid in people_ids]
+    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(90)
     assert not any(thread.is_alive() for thread in threads), "a booking thread is stuck"
     return results
+
+
+def _booking_of(session_id: int, person_id: int, *, waitlist: bool = False):
+    from portal.models import Beneficiary
+
+    def call() -> str:
+        session = db.session.get(WorkshopSession, session_id)
+        person = db.session.get(Beneficiary, person_id)
+        outcome = bookings.book(session, person, actor=Actor.of(person), waitlist=waitlist)
+        return "waitlisted" if outcome.waitlisted else "booked"
+
+    return call
+
+
+def _race(app: Flask, session_id: int, people_ids: list[int], *, waitlist: bool = False):
+    """Each person books the session, all at once (see ``_at_once``)."""
+    return _at_once(app, [_booking_of(session_id, pid, waitlist=waitlist) for pid in people_ids])
 
 
 def test_thirty_people_racing_for_five_seats_never_overbook(app, factory, site):
@@ -341,3 +353,210 @@ def test_the_clock_is_the_services_clock(factory, site, frozen_now):
     clock.freeze(frozen_now + timedelta(hours=1, minutes=30))  # 90 min before: too late
     assert code_of(lambda: bookings.cancel(booking, actor=actor_for(person))) == (
         "cancellation_too_late")
+
+
+# --- concurrency: one person, many bookings at once, the limit of upcoming bookings -------
+
+
+def _course_of(course_id: int, person_id: int):
+    from portal.models import Beneficiary
+
+    def call() -> str:
+        course = db.session.get(Course, course_id)
+        person = db.session.get(Beneficiary, person_id)
+        bookings.book_course(course, person, actor=Actor.of(person))
+        return "booked"
+
+    return call
+
+
+def _active_count(person_id: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
+        Booking.beneficiary_id == person_id, Booking.status.in_(bookings.ACTIVE)))
+
+
+def test_twenty_bookings_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    sessions = [factory.session(site, starts_in=timedelta(days=2, hours=n)).id
+                for n in range(20)]
+    results = _at_once(app, [_booking_of(s, person.id) for s in sessions])
+    assert results.count("booked") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 5
+    assert sum(seats(db.session.get(WorkshopSession, s)) for s in sessions) == 5
+
+
+def test_twenty_waiting_list_places_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    holder = factory.beneficiary(site)
+    sessions = []
+    for n in range(20):
+        full = factory.session(site, starts_in=timedelta(days=2, hours=n), capacity=1)
+        factory.booking(full, holder)
+        sessions.append(full.id)
+    results = _at_once(app, [_booking_of(s, person.id, waitlist=True) for s in sessions])
+    assert results.count("waitlisted") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 5
+
+
+def test_twenty_courses_at_once_never_pass_the_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    courses = []
+    for n in range(20):
+        course = Course(site_id=site.id, title=f"Parcours {n}")
+        db.session.add(course)
+        db.session.commit()
+        for week in (0, 1):
+            factory.session(site, starts_in=timedelta(days=2 + 7 * week, hours=n),
+                            course_id=course.id)
+        courses.append(course.id)
+    results = _at_once(app, [_course_of(c, person.id) for c in courses])
+    assert results.count("booked") == 5, results
+    assert results.count("too_many_bookings") == 15, results
+    assert _active_count(person.id) == 10  # five courses of two sessions each
+    assert bookings.upcoming_count(person, clock.now()) == 5
+
+
+def test_bookings_courses_and_waiting_lists_at_once_share_one_limit(app, factory, site):
+    person = factory.beneficiary(site)
+    holder = factory.beneficiary(site)
+    calls = []
+    for n in range(8):
+        calls.append(_booking_of(factory.session(site, starts_in=timedelta(days=3, hours=n)).id,
+                                 person.id))
+        full = factory.session(site, starts_in=timedelta(days=4, hours=n), capacity=1)
+        factory.booking(full, holder)
+        calls.append(_booking_of(full.id, person.id, waitlist=True))
+    for n in range(8):
+        course = Course(site_id=site.id, title=f"Parcours {n}")
+        db.session.add(course)
+        db.session.commit()
+        factory.session(site, starts_in=timedelta(days=5, hours=n), course_id=course.id)
+        calls.append(_course_of(course.id, person.id))
+    results = _at_once(app, calls)
+    assert len(results) == 24
+    assert results.count("too_many_bookings") == 19, results
+    assert bookings.upcoming_count(person, clock.now()) == 5
+
+
+# --- what cancelling will do (asked before cancelling) ---------------------------------------
+
+
+def test_cancelling_a_seat_others_wait_for_gives_it_to_them(factory, site):
+    session = factory.session(site, capacity=1)
+    holder = factory.beneficiary(site)
+    held = book(session, holder).booking
+    for _ in range(2):
+        book(session, factory.beneficiary(site), waitlist=True)
+    outlook = bookings.cancellation_outlook(held)
+    assert outlook.allowed and outlook.holds_seat
+    assert outlook.waiting == 2 and outlook.waitlist_rank is None
+    assert outlook.course_title is None
+
+
+def test_cancelling_a_seat_nobody_waits_for_frees_it(factory, site):
+    booking = book(factory.session(site), factory.beneficiary(site)).booking
+    outlook = bookings.cancellation_outlook(booking)
+    assert outlook.allowed and outlook.holds_seat and outlook.waiting == 0
+
+
+def test_leaving_the_waiting_list_loses_the_rank(factory, site):
+    session = factory.session(site, capacity=1)
+    book(session, factory.beneficiary(site))
+    book(session, factory.beneficiary(site), waitlist=True)
+    second = book(session, factory.beneficiary(site), waitlist=True).booking
+    outlook = bookings.cancellation_outlook(second)
+    assert outlook.allowed and not outlook.holds_seat and outlook.waitlist_rank == 2
+
+
+def test_cancelling_one_session_of_a_course_names_the_course(factory, site):
+    course = Course(site_id=site.id, title="Débuter sur tablette")
+    db.session.add(course)
+    db.session.commit()
+    session = factory.session(site, course_id=course.id)
+    booking = book(session, factory.beneficiary(site)).booking
+    assert bookings.cancellation_outlook(booking).course_title == "Débuter sur tablette"
+
+
+def test_too_late_to_cancel_is_not_offered(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=60))
+    booking = book(session, factory.beneficiary(site)).booking
+    assert not bookings.cancellation_outlook(booking).allowed
+
+
+# --- joining a course that has begun: can the person still complete it? --------------------
+
+
+def _course(factory, site, days: tuple[int, ...], **fields) -> tuple[Course, list]:
+    course = Course(site_id=site.id, title="Parcours : mes démarches", **fields)
+    db.session.add(course)
+    db.session.commit()
+    sessions = [factory.session(site, starts_in=timedelta(days=d), course_id=course.id)
+                for d in days]
+    return course, sessions
+
+
+def test_a_course_not_begun_can_be_completed(factory, site):
+    course, _sessions = _course(factory, site, (2, 9, 16))
+    outlook = bookings.course_outlook(course, factory.beneficiary(site))
+    assert outlook.can_complete
+    assert (outlook.needed, outlook.attended, outlook.missed, outlook.open) == (3, 0, 0, 3)
+
+
+def test_a_course_of_all_sessions_with_one_past_cannot_be_completed(factory, site):
+    course, _sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    outlook = bookings.course_outlook(course, person)
+    assert not outlook.can_complete
+    assert (outlook.needed, outlook.missed, outlook.open) == (3, 1, 2)
+    # Booking asks for a confirmation first, and books nothing without it.
+    assert code_of(lambda: bookings.book_course(course, person, actor=actor_for(person))) == (
+        "course_cannot_be_completed")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 0
+    placed = bookings.book_course(course, person, actor=actor_for(person),
+                                  accept_incomplete=True)
+    assert len(placed) == 2
+
+
+def test_a_threshold_course_with_one_past_can_still_be_completed(factory, site):
+    from portal.models.vocab import CompletionRule
+
+    course, _sessions = _course(factory, site, (-5, 2, 9),
+                                completion_rule=CompletionRule.THRESHOLD,
+                                min_sessions_attended=2)
+    person = factory.beneficiary(site)
+    outlook = bookings.course_outlook(course, person)
+    assert outlook.can_complete and outlook.needed == 2
+    assert len(bookings.book_course(course, person, actor=actor_for(person))) == 2
+
+
+def test_sessions_already_attended_count(factory, site):
+    course, sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    factory.booking(sessions[0], person, status=BookingStatus.PRESENT)
+    outlook = bookings.course_outlook(course, person)
+    assert outlook.can_complete and outlook.attended == 1 and outlook.missed == 0
+
+
+def test_a_full_session_counts_as_lost(factory, site):
+    from portal.models.vocab import CompletionRule
+
+    course, sessions = _course(factory, site, (2, 9, 16),
+                               completion_rule=CompletionRule.THRESHOLD,
+                               min_sessions_attended=3)
+    db.session.get(WorkshopSession, sessions[1].id).capacity = 1
+    db.session.commit()
+    factory.booking(sessions[1], factory.beneficiary(site))
+    outlook = bookings.course_outlook(course, factory.beneficiary(site))
+    assert not outlook.can_complete and outlook.full == 1 and outlook.open == 2
+
+
+def test_the_desk_gets_the_same_answer(factory, site):
+    course, _sessions = _course(factory, site, (-5, 2, 9))
+    person = factory.beneficiary(site)
+    staff = factory.staff(site)
+    assert code_of(lambda: bookings.book_course(course, person, actor=Actor.of(staff),
+                                                source=BookingSource.DESK)) == (
+        "course_cannot_be_completed")

@@ -14,7 +14,8 @@ from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, Booking, Cheque, Document
 from portal.models.vocab import ActorKind, BookingStatus, DocumentKind, StaffRole
-from portal.services import documents, vouchers
+from portal.pdf.render import PdfRenderError
+from portal.services import documents, issuing, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
 from portal.services.vouchers import ChequesRefused
@@ -316,6 +317,32 @@ def test_a_receipt_that_failed_to_print_is_issued_later(booking, aptic, actor, m
     assert [c.receipt_id for c in cheque_rows()] == [receipt.id]
     error = refusal_of(lambda: vouchers.issue_missing_receipt(booking, actor=actor))
     assert error.code == "receipt_exists"
+
+
+def test_a_receipt_whose_render_failed_keeps_its_number_and_is_completed_later(
+        booking, aptic, actor, monkeypatch):
+    """The cheques are taken and put on the numbered receipt at once; the render fails; the
+    check-in screen offers "Éditer le reçu" (the cheques still wait for a printed receipt),
+    which completes that receipt with its number: no gap in the régie's series."""
+    def render_down(*args, **kwargs):
+        raise PdfRenderError("rendering took more than 60 s")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(issuing, "pdf_for", render_down)
+        redemption = vouchers.redeem_cheques(booking, "2026620101;2026620102", actor=actor)
+    assert redemption.receipt is None and redemption.receipt_failed
+    [pending] = db.session.scalars(db.select(Document)).all()
+    assert pending.is_pending and pending.kind is DocumentKind.RECEIPT
+    assert [c.receipt_id for c in cheque_rows()] == [pending.id, pending.id]
+    assert [c.number for c in vouchers.without_receipt(booking)] == [
+        "2026620101", "2026620102"]
+    assert vouchers.receipts_of(booking) == [pending]
+    receipt = vouchers.issue_missing_receipt(booking, actor=actor)
+    assert (receipt.id, receipt.number) == (pending.id, pending.number)
+    assert not receipt.is_pending and receipt.pdf.startswith(b"%PDF-")
+    assert vouchers.without_receipt(booking) == []
+    assert refusal_of(lambda: vouchers.issue_missing_receipt(booking, actor=actor)).code == (
+        "receipt_exists")
 
 
 def test_the_redemption_is_audited(booking, aptic, staff, actor):

@@ -22,9 +22,11 @@ from portal.models.vocab import (
     SessionStatus,
     StaffRole,
 )
-from portal.services import checkin, closing
+from portal.pdf.render import PdfRenderError
+from portal.services import checkin, closing, issuing
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
+from tests.pdf.helpers import accessibility_problems, element_text, structure_elements, title
 from tests.services.scene import NOW, VERIFY, code_of, fresh, seats_add_up
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -222,14 +224,59 @@ def test_staff_of_another_site_cannot_close(factory, site):
 
 def test_the_certificates_print_as_one_pdf_of_one_page_each(factory, site, actor):
     session = finished_session(factory, site)
-    for _ in range(3):
-        factory.booking(session, factory.beneficiary(site), status=BookingStatus.PRESENT)
+    names = ["Martine Delannoy", "Gérard Dubois", "Aïcha Haddou"]
+    for name in names:
+        first, last = name.split()
+        factory.booking(session, factory.beneficiary(site, first_name=first, last_name=last),
+                        status=BookingStatus.PRESENT)
     factory.booking(session, factory.beneficiary(site))  # absent: no page
     closing.close_session(session, actor=actor, verify_url=VERIFY)
     merged = closing.merged_certificates(fresh(session))
     assert merged is not None and merged.startswith(b"%PDF-")
     assert pages(merged) == 3
     assert all(pages(d.pdf) == 1 for d in docs(DocumentKind.CERTIFICATE))
+    # What is printed is tagged like what is stored: each person's attestation is a Document
+    # of the merged structure tree, with its own text.
+    assert accessibility_problems(merged) == []
+    assert title(merged) == "Attestations de l’atelier «\u202fCréer son adresse e-mail\u202f» " \
+        "du jeudi 26 novembre 2026"
+    parts = [element_text(merged, element) for element in structure_elements(merged)
+             if element.get("/S") == "/Document"]
+    assert sorted(next(name for name in names if name in text) for text in parts) == \
+        sorted(names)
+    for document in docs(DocumentKind.CERTIFICATE):
+        assert accessibility_problems(document.pdf) == []
+
+
+def test_documents_whose_render_failed_are_completed_by_closing_again(factory, site, actor,
+                                                                     monkeypatch):
+    session = finished_session(factory, site)
+    for _ in range(2):
+        factory.booking(session, factory.beneficiary(site), status=BookingStatus.PRESENT)
+
+    def render_down(*args, **kwargs):
+        raise PdfRenderError("the rendering process stopped")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(issuing, "pdf_for", render_down)
+        patch.setattr(issuing, "batch_pdf", render_down)
+        result = closing.close_session(session, actor=actor, verify_url=VERIFY)
+    assert result.newly_closed and result.documents_failed
+    numbered = docs()
+    assert len(numbered) == 3 and all(d.is_pending for d in numbered)  # 2 attestations, 1 sheet
+    assert closing.documents_pending(fresh(session))
+    assert closing.final_attendance_sheet(fresh(session)) is None  # nothing to print yet
+    assert closing.certificates_for_printing(fresh(session)) == []
+    assert closing.merged_certificates(fresh(session)) is None
+
+    again = closing.close_session(fresh(session), actor=actor, verify_url=VERIFY)
+    assert not again.newly_closed and not again.documents_failed
+    assert again.new_certificates == 2
+    assert [d.id for d in docs()] == [d.id for d in numbered]  # the same numbers, no other
+    assert not any(d.is_pending for d in docs())
+    assert not closing.documents_pending(fresh(session))
+    assert closing.final_attendance_sheet(fresh(session)).id == numbered[-1].id
+    assert pages(closing.merged_certificates(fresh(session))) == 2
 
 
 # --- courses -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from portal.services import messages
 from portal.services.gsm7 import segments
 
 TUESDAY_2PM = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # 14:00 in Paris
-WHEN_FR = "mardi 1 décembre à 14:00"
+WHEN_FR = "mardi 1er décembre à 14:00"
 
 
 def outbox() -> list[OutboxMessage]:

@@ -154,7 +154,7 @@ def test_unknown_identifier_and_wrong_password_answer_the_same(client, factory):
 
     def message(response):
         text = response.get_data(as_text=True)
-        start = text.index('id="form-error"')
+        start = text.index('id="error-summary"')
         return text[start:text.index("</div>", start)]
 
     assert message(wrong) == message(unknown) == message(disabled)

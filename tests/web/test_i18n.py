@@ -107,7 +107,7 @@ def extract_from_sources(output: Path) -> Catalog:
     """The extraction of scripts/update-translations (babel.cfg), into ``output``."""
     done = subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "--quiet", "extract",
-         "-F", "babel.cfg", "-o", str(output), "."],
+         "-F", "babel.cfg", "--ignore-dirs=.* __pycache__", "-o", str(output), "."],
         cwd=ROOT, check=False, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, f"extraction failed:\n{done.stderr}"

@@ -73,8 +73,13 @@ def test_booking_with_htmx_updates_panel_seats_and_my_list(client, factory, site
     assert body.startswith('<section id="booking-panel"')
     assert 'id="seats-left" class="seats-ok" data-hx-swap-oob="true"' in body
     assert "3 places libres" in body
-    assert 'id="my-upcoming"' in body and 'id="flash-area" data-hx-swap-oob="innerHTML"' in body
-    assert "Vous êtes inscrit" in body
+    assert 'id="my-upcoming"' in body
+    # The confirmation is told in the panel, where the person acted, and takes the focus;
+    # nothing is sent to the flash area at the top of the page.
+    assert "flash-area" not in body
+    notice = re.search(r'<div id="booking-notice"[^>]*>', body).group(0)
+    assert 'role="status"' in notice and 'tabindex="-1"' in notice and "autofocus" in notice
+    assert "C&#39;est fait ! Votre place est réservée" in body
 
 
 def test_booking_without_javascript_redirects_with_a_message(client, factory, site, person):
@@ -84,7 +89,50 @@ def test_booking_without_javascript_redirects_with_a_message(client, factory, si
                            data={"csrf_token": token})
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "C&#39;est fait" in page and "Annuler mon inscription" in page
+    assert "Annuler mon inscription" in page
+    # In the panel, focused on load (no script needed), not at the top of the page.
+    panel = page[page.index('id="booking-panel"'):]
+    assert '<div id="booking-notice" class="notice notice-success" role="status" ' \
+           'tabindex="-1" autofocus>' in panel
+    assert "C&#39;est fait" in panel
+    assert "C&#39;est fait" not in page[page.index('id="flash-area"'):page.index("</div>",
+                                        page.index('id="flash-area"'))]
+    # Shown once.
+    assert "booking-notice" not in client.get(response.headers["Location"]).get_data(
+        as_text=True)
+
+
+def test_a_refused_booking_is_told_in_the_panel_without_javascript(client, factory):
+    site = factory.site(max_upcoming_bookings=1)
+    someone = factory.beneficiary(site)
+    login(client, someone.login_id)
+    factory.booking(factory.session(site), someone)
+    session = factory.session(site, starts_in=timedelta(days=3))
+    page = client.get(f"/mon-espace/seances/{session.id}").get_data(as_text=True)
+    response = client.post(f"/mon-espace/seances/{session.id}/reserver",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    panel = body[body.index('id="booking-panel"'):]
+    assert 'role="alert" tabindex="-1" autofocus' in panel
+    assert "c&#39;est le maximum" in panel
+    assert bookings_count(someone) == 1
+
+
+def test_a_refused_booking_is_told_in_the_panel_with_htmx(client, factory):
+    site = factory.site(max_upcoming_bookings=1)
+    someone = factory.beneficiary(site)
+    login(client, someone.login_id)
+    factory.booking(factory.session(site), someone)
+    session = factory.session(site, starts_in=timedelta(days=3))
+    response = htmx_post(client, f"/mon-espace/seances/{session.id}/reserver",
+                         f"/mon-espace/seances/{session.id}")
+    assert response.status_code == 200  # an answer shown in place, not an error
+    body = response.get_data(as_text=True)
+    assert body.startswith('<section id="booking-panel"')
+    assert 'role="alert" tabindex="-1" autofocus' in body and "c&#39;est le maximum" in body
+    assert "Je m'inscris" in body  # the button is still there
+    assert bookings_count(someone) == 1
 
 
 def test_double_booking_is_harmless(client, factory, site, person):
@@ -92,8 +140,8 @@ def test_double_booking_is_harmless(client, factory, site, person):
     url, page = f"/mon-espace/seances/{session.id}/reserver", f"/mon-espace/seances/{session.id}"
     htmx_post(client, url, page)
     again = htmx_post(client, url, page)
-    assert again.status_code == 409
-    assert "déjà inscrit" in again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "Vous avez déjà réservé votre place" in again.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 1
 
 
@@ -110,11 +158,93 @@ def test_full_session_offers_the_waiting_list_button(client, factory, site, pers
 def test_cancel_from_my_workshops_with_htmx_swaps_the_list(client, factory, site, person):
     booking = factory.booking(factory.session(site), person)
     response = htmx_post(client, f"/mon-espace/reservations/{booking.id}/annuler",
-                         "/mon-espace/", target="my-bookings")
+                         "/mon-espace/", target="my-bookings", data={"back": "mes-ateliers"})
     body = response.get_data(as_text=True)
     assert body.startswith('<div id="my-bookings"')
-    assert "Vous n'avez pas d'atelier prévu" in body
-    assert "C&#39;est annulé" in body
+    # The row stays for this answer, with the confirmation in it, focused.
+    card = body[body.index(f'id="booking-{booking.id}"'):]
+    assert 'role="status" tabindex="-1" autofocus' in card
+    assert "C&#39;est annulé" in card
+    assert "flash-area" not in body
+
+
+def test_cancelling_asks_first_without_javascript(client, factory, site, person):
+    session = factory.session(site, capacity=1)
+    booking = factory.booking(session, person)
+    factory.booking(session, factory.beneficiary(site), BookingStatus.WAITLISTED,
+                    waitlist_position=1)
+    home = client.get("/mon-espace/").get_data(as_text=True)
+    # "Annuler" is a link to the question, not the cancellation itself.
+    assert f'href="/mon-espace/?annuler={booking.id}"' in home
+    asked = client.get(f"/mon-espace/?annuler={booking.id}")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert "Voulez-vous vraiment annuler ?" in page
+    assert "première personne de la liste d'attente" in page
+    assert page.count("autofocus") == 1
+    db.session.refresh(booking)
+    assert booking.status is BookingStatus.BOOKED  # asking changes nothing
+    response = client.post(f"/mon-espace/reservations/{booking.id}/annuler",
+                           data={"csrf_token": csrf_from(page), "back": "mes-ateliers"})
+    assert response.status_code == 303 and response.headers["Location"] == "/mon-espace/"
+    after = client.get("/mon-espace/").get_data(as_text=True)
+    card = after[after.index(f'id="booking-{booking.id}"'):]
+    assert 'role="status" tabindex="-1" autofocus' in card and "C&#39;est annulé" in card
+    db.session.refresh(booking)
+    assert booking.status is BookingStatus.CANCELLED
+
+
+def test_cancelling_asks_first_in_place_with_htmx(client, factory, site, person):
+    session = factory.session(site)
+    booking = factory.booking(session, person)
+    panel = client.get(f"/mon-espace/seances/{session.id}?annuler={booking.id}",
+                       headers={"HX-Request": "true", "HX-Target": "booking-panel"})
+    body = panel.get_data(as_text=True)
+    assert body.startswith('<section id="booking-panel"')
+    assert "Voulez-vous vraiment annuler ?" in body and "autofocus" in body
+    assert "Votre place sera libérée" in body
+    assert "Non, garder ma place" in body
+    listed = client.get(f"/mon-espace/?annuler={booking.id}", headers={"HX-Request": "true"})
+    assert listed.get_data(as_text=True).startswith('<div id="my-bookings"')
+    assert "Voulez-vous vraiment annuler ?" in listed.get_data(as_text=True)
+    # Keeping the booking puts the focus back on the button that asked.
+    kept = client.get(f"/mon-espace/seances/{session.id}?garder={booking.id}",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'<a [^>]*autofocus[^>]*>Annuler mon inscription', kept)
+    db.session.refresh(booking)
+    assert booking.status is BookingStatus.BOOKED
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "abc"])
+def test_asking_to_cancel_an_impossible_booking_shows_the_page(client, factory, site,
+                                                               person, value):
+    factory.booking(factory.session(site), person)
+    response = client.get(f"/mon-espace/?annuler={value}")
+    assert response.status_code == 200
+    assert "Voulez-vous vraiment annuler" not in response.get_data(as_text=True)
+
+
+def test_asking_to_cancel_someone_elses_booking_shows_nothing_of_it(client, factory, site,
+                                                                    person):
+    theirs = factory.booking(factory.session(site), factory.beneficiary(site))
+    for url in (f"/mon-espace/?annuler={theirs.id}",
+                f"/mon-espace/seances/{theirs.session_id}?annuler={theirs.id}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Voulez-vous vraiment annuler" not in response.get_data(as_text=True)
+
+
+def test_cancelling_from_the_session_page_tells_it_in_the_panel(client, factory, site, person):
+    session = factory.session(site)
+    booking = factory.booking(session, person)
+    page = f"/mon-espace/seances/{session.id}?annuler={booking.id}"
+    response = htmx_post(client, f"/mon-espace/reservations/{booking.id}/annuler", page,
+                         data={"back": "detail"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and body.startswith('<section id="booking-panel"')
+    assert re.search(r'<div id="booking-notice" class="notice notice-success" '
+                     r'role="status" tabindex="-1" autofocus>\s*<p>C&#39;est annulé', body)
+    assert "Je m'inscris" in body
 
 
 def test_late_cancellation_shows_the_phone_number(client, factory, site, person):
@@ -122,9 +252,11 @@ def test_late_cancellation_shows_the_phone_number(client, factory, site, person)
     page = client.get("/mon-espace/").get_data(as_text=True)
     assert "appelez le 03 21 69 00 00" in page
     response = htmx_post(client, f"/mon-espace/reservations/{booking.id}/annuler",
-                         "/mon-espace/", target="my-bookings")
-    assert response.status_code == 403
-    assert "03 21 69 00 00" in response.get_data(as_text=True)
+                         "/mon-espace/", target="my-bookings", data={"back": "mes-ateliers"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    card = body[body.index(f'id="booking-{booking.id}"'):]
+    assert 'role="alert" tabindex="-1" autofocus' in card and "03 21 69 00 00" in card
     db.session.refresh(booking)
     assert booking.status is BookingStatus.BOOKED
 
@@ -168,6 +300,12 @@ def test_profile_update_validates_and_saves(client, person):
     db.session.refresh(person)
     assert person.phone == "0612345678" and person.commune == "Avion"
     assert person.first_name != "Pirate"
+
+
+def bookings_count(person) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Booking).where(
+        Booking.beneficiary_id == person.id, Booking.status.in_(
+            (BookingStatus.BOOKED, BookingStatus.WAITLISTED))))
 
 
 # --- access matrix: another person's objects are 404, staff screens 403 ----------------------
@@ -321,3 +459,83 @@ def test_a_booked_person_sees_the_code_to_show_at_the_door(client, factory, site
     # The QR code carries the booking code itself: the check-in scanner reads it from a phone.
     assert f'src="{qr_data_uri(booking.code)}"' in page
     assert 'alt="QR code à montrer à l\'accueil (code HX7K-P4RM)"' in page
+
+
+# --- a course that has begun: told before, confirmed, the desk asked the same ---------------
+
+
+def _course(factory, site, days: tuple[int, ...], title: str = "Parcours : mes démarches"):
+    from portal.models import Course
+
+    course = Course(site_id=site.id, title=title)
+    db.session.add(course)
+    db.session.commit()
+    for day in days:
+        factory.session(site, starts_in=timedelta(days=day), course_id=course.id)
+    return course
+
+
+def _begun_course(factory, site):
+    return _course(factory, site, (-5, 2, 9))
+
+
+def test_a_course_that_can_no_longer_be_completed_says_so_before(client, factory, site,
+                                                                 person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    assert "l&#39;attestation ne sera plus possible" in page
+    assert "Je m'inscris quand même" in page
+    assert "Je m'inscris à tout le parcours" not in page
+
+
+def test_joining_it_without_the_confirmation_books_nothing(client, factory, site, person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'role="alert" tabindex="-1" autofocus' in body
+    assert "l&#39;attestation ne sera plus possible" in body
+    assert "Je m'inscris quand même" in body
+    assert bookings_count(person) == 0
+
+
+def test_joining_it_with_the_confirmation_books_what_remains(client, factory, site, person):
+    course = _begun_course(factory, site)
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page), "incomplet": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/mon-espace/parcours/{course.id}"
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="status" tabindex="-1" autofocus' in after
+    assert "Vos places sont réservées aux 2 séances du parcours" in after
+    assert bookings_count(person) == 2
+
+
+def test_a_course_that_can_be_completed_books_at_once(client, factory, site, person):
+    course = _course(factory, site, (2, 9), title="Débuter")
+    page = client.get(f"/mon-espace/parcours/{course.id}").get_data(as_text=True)
+    assert "Je m'inscris à tout le parcours" in page and "quand même" not in page
+    response = client.post(f"/mon-espace/parcours/{course.id}/reserver",
+                           data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 303 and bookings_count(person) == 2
+
+
+def test_the_desk_is_asked_the_same(app, factory, site):
+    person = factory.beneficiary(site, first_name="Odile")
+    staff = factory.staff(site)
+    course = _begun_course(factory, site)
+    client = app.test_client()
+    login(client, staff.email)
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    response = client.post(f"/equipe/beneficiaires/{person.id}/parcours",
+                           data={"csrf_token": csrf_from(page), "course_id": course.id})
+    follow = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Odile ne pourra plus avoir l&#39;attestation de fin de parcours" in follow
+    assert bookings_count(person) == 0
+    response = client.post(f"/equipe/beneficiaires/{person.id}/parcours",
+                           data={"csrf_token": csrf_from(page), "course_id": course.id,
+                                 "incomplet": "1"})
+    assert bookings_count(person) == 2

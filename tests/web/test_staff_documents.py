@@ -214,3 +214,60 @@ def test_an_animateur_elsewhere_cannot_use_up_a_deposit_slip_number_where_they_a
     assert issued.mimetype == "application/pdf"
     [slip] = db.session.scalars(db.select(Document)).all()
     assert slip.site_id == avion.id and slip.sequence == 1
+
+
+def test_closing_preview_says_when_no_attestation_will_be_issued(app, factory, site,
+                                                                 frozen_now):
+    from datetime import timedelta
+
+    workshop = factory.workshop(title="Premiers pas sur Internet", grants_attestation=True)
+    session = factory.session(site, workshop, starts_in=timedelta(hours=-3))
+    factory.booking(session, factory.beneficiary(site), status=BookingStatus.ABSENT)
+    page = staff_client(app, factory.staff(site)).get(f"/equipe/seances/{session.id}/cloture")
+    text = page.get_data(as_text=True)
+    assert "Aucune attestation de participation à délivrer." in text
+    assert "0 attestation" not in text
+
+
+def test_a_pending_document_is_not_served_and_closing_again_is_offered(app, factory, site,
+                                                                       frozen_now,
+                                                                       monkeypatch):
+    """A document whose render failed is numbered but has no bytes: staff are told and
+    offered to issue the missing documents again; its holder does not see it yet."""
+    from datetime import timedelta
+
+    from portal.pdf.render import PdfRenderError
+    from portal.services import closing, issuing
+
+    workshop = factory.workshop(title="Premiers pas sur Internet", grants_attestation=True)
+    session = factory.session(site, workshop, starts_in=timedelta(hours=-3))
+    person = factory.beneficiary(site)
+    factory.booking(session, person, status=BookingStatus.PRESENT)
+    staff = factory.staff(site)
+
+    def render_down(*args, **kwargs):
+        raise PdfRenderError("the rendering process stopped")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(issuing, "pdf_for", render_down)
+        patch.setattr(issuing, "batch_pdf", render_down)
+        assert closing.close_session(session, actor=Actor.of(staff),
+                                     verify_url="http://x/v/{code}").documents_failed
+    certificate = db.session.scalars(db.select(Document).filter_by(
+        beneficiary_id=person.id)).one()
+    assert certificate.is_pending
+
+    client = staff_client(app, staff)
+    response = client.get(f"/equipe/documents/{certificate.id}.pdf")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Le document n° {certificate.number} est en préparation" in page
+    row = page[page.index(f">{certificate.number}</a>"):]
+    assert row[:row.index("</tr>")].count("En préparation") == 1
+    close_page = client.get(f"/equipe/seances/{session.id}/cloture").get_data(as_text=True)
+    assert "Éditer les documents manquants" in close_page
+
+    owner = app.test_client()
+    assert login(owner, person.login_id).status_code == 303
+    assert owner.get(f"/mon-espace/documents/{certificate.id}.pdf").status_code == 404
+    assert certificate.number not in owner.get("/mon-espace/documents").get_data(as_text=True)

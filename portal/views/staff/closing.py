@@ -38,7 +38,8 @@ def close(session_id: int) -> Any:
         "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
     if session.status is SessionStatus.CLOSED:
         context.update(sheet=closing.final_attendance_sheet(session),
-                       certificates=closing.certificates_for_printing(session))
+                       certificates=closing.certificates_for_printing(session),
+                       documents_pending=closing.documents_pending(session))
     else:
         context["preview"] = closing.preview(session)
     return render_template("staff/close.html", **context)

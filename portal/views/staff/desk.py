@@ -30,6 +30,10 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
                           "%(name)s.", name=name),
         "too_many_bookings": _("%(name)s a déjà le nombre maximum d'ateliers à venir.",
                                name=name),
+        "course_cannot_be_completed": _(
+            "%(name)s ne pourra plus avoir l'attestation de fin de parcours : des séances "
+            "sont passées ou complètes. Cochez « Inscrire quand même » pour l'inscrire aux "
+            "séances qui restent.", name=name),
     }
     return messages.get(error.code, error.message)
 
@@ -80,7 +84,8 @@ def book_course_for(person_id: int) -> Any:
         flash(_("Choisissez un parcours dans la liste."), "error")
         return hx_redirect(url_for("staff.person", person_id=person.id))
     try:
-        placed = desk.book_course_for(person, course, actor=staff_actor())
+        placed = desk.book_course_for(person, course, actor=staff_actor(),
+                                      accept_incomplete=request.form.get("incomplet") == "1")
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
     else:

@@ -70,8 +70,12 @@ def _refused_form(error: ServiceError, field_id: str | None,
 
 
 @bp.route("/documents/<int:document_id>.pdf")
-def document_download(document_id: int) -> Response:
+def document_download(document_id: int) -> Any:
     document = staff_document_or_404(document_id, Action.SEE_DOCUMENTS)
+    if document.is_pending:  # numbered, its render failed: issuing it again completes it
+        flash(_("Le document n° %(number)s est en préparation : éditez-le de nouveau pour le "
+                "terminer.", number=document.number), "error")
+        return hx_redirect(url_for("staff.documents_list"))
     return pdf_response(document.pdf, f"{document.number}.pdf",
                         inline=request.args.get("voir") == "1")
 
@@ -148,7 +152,9 @@ def deposit_slip() -> Any:
         document = documents.issue_deposit_slip(
             site, parse_id(year) or 0, parse_id(month) or 0,
             actor=staff_actor())
-    except ServiceError as error:  # a month that is not one, or without cheques
-        return _refused_form(error, "deposit-month", {"month": raw_month,
-                                                      "site_id": str(site.id)})
+    except ServiceError as error:
+        # A month that is not one, or without cheques, is told at the month.
+        about_month = error.details.get("field") == "month" or error.code == "no_cheques"
+        return _refused_form(error, "deposit-month" if about_month else None,
+                             {"month": raw_month, "site_id": str(site.id)})
     return pdf_response(document.pdf, f"{document.number}.pdf")

@@ -1,0 +1,241 @@
+"""Issuing a document in two short transactions, rendering in between with none open.
+
+1. ``reserve`` (the caller's transaction, with its checks): the next number of the series
+   (gap-free: the counter row is advanced by a conditional ``UPDATE`` in the same transaction
+   as the document), a verification code for certificates, and a *pending* document row with
+   its snapshot and no bytes.
+2. ``complete`` commits that, renders with no transaction open (up to the renderer's time
+   limit: on SQLite every other writer — check-ins, bookings — would otherwise wait behind a
+   batch of attestations), then stores the bytes in a second short transaction with a
+   conditional ``UPDATE … WHERE sha256 IS NULL``.
+
+A failed or timed-out render leaves the numbered pending row (no gap, nothing lost) and raises
+``RenderFailed`` for the staff member; issuing again completes it with the same number and
+snapshot. While one device renders a pending document it holds a short lease
+(``rendering_until``): another device leaves it alone instead of rendering it twice, and takes
+it over once the lease has run out (a crashed worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.clock import PARIS, now
+from portal.extensions import db
+from portal.models.documents import Document, DocumentCounter
+from portal.models.people import Site
+from portal.models.vocab import DOCUMENT_PREFIX, DocumentKind
+from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
+from portal.pdf.render import DEFAULT_TIMEOUT
+from portal.services import snapshots
+from portal.services.audit import Actor, record
+from portal.services.codes import random_code
+from portal.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+#: 12 symbols of a 30-symbol alphabet: about 59 bits, typed in groups of four.
+VERIFICATION_CODE_LENGTH = 12
+#: how long a device may render a pending document before another may take it over: the
+#: renderer's own time limit and a margin.
+RENDER_LEASE = timedelta(seconds=DEFAULT_TIMEOUT + 30)
+
+
+class RenderFailed(ServiceError):
+    """Numbered and kept, but not rendered (yet): issuing again completes it."""
+
+    status = 503
+
+
+# --- numbering --------------------------------------------------------------------------------
+
+
+def allocate_number(site: Site, kind: DocumentKind, year: int) -> tuple[int, str]:
+    """The next number of the series, inside the caller's transaction (no commit)."""
+    for _attempt in range(3):
+        result = db.session.execute(
+            update(DocumentCounter)
+            .where(DocumentCounter.site_id == site.id, DocumentCounter.kind == kind,
+                   DocumentCounter.year == year)
+            .values(last_value=DocumentCounter.last_value + 1)
+            .returning(DocumentCounter.last_value),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        if result is not None:
+            return int(result), f"{DOCUMENT_PREFIX[kind]}-{year}-{site.code}-{int(result):06d}"
+        # First document of the series: create the counter, in its own savepoint so that a
+        # concurrent creation only makes us try the UPDATE again.
+        try:
+            with db.session.begin_nested():
+                db.session.add(DocumentCounter(site_id=site.id, kind=kind, year=year,
+                                               last_value=0))
+        except IntegrityError:
+            pass
+    raise RuntimeError("could not allocate a document number")
+
+
+def _new_verification_code() -> str:
+    while True:
+        code = random_code(VERIFICATION_CODE_LENGTH)
+        if db.session.scalar(db.select(Document.id).filter_by(verification_code=code)) is None:
+            return code
+
+
+def reserve(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: str,
+            actor: Actor, beneficiary_id: int | None = None, session_id: int | None = None,
+            course_id: int | None = None, verifiable: bool = False,
+            verify_url: str | None = None,
+            stored: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Document:
+    """Number a document and keep it pending, leased to this device (not committed).
+
+    ``verify_url`` is a format string with ``{code}``; ``stored`` turns the snapshot
+    rendered into the one kept (a login card's code lives only on paper)."""
+    at = now()
+    year = at.astimezone(PARIS).year
+    sequence, number = allocate_number(site, kind, year)
+    code = _new_verification_code() if verifiable else None
+    snapshot = snapshots.numbered(snapshot, number, code=code, verify_url=verify_url)
+    document = Document(kind=kind, site_id=site.id, year=year, sequence=sequence,
+                        number=number, verification_code=code, title=title[:200],
+                        beneficiary_id=beneficiary_id, session_id=session_id,
+                        course_id=course_id, pdf=None, sha256=None,
+                        snapshot=stored(snapshot) if stored else snapshot,
+                        issued_at=at, issued_by_id=actor.staff_id,
+                        rendering_until=at + RENDER_LEASE)
+    db.session.add(document)
+    db.session.flush()
+    record(actor, "document.issued", object_type="document", object_id=document.id,
+           site_id=site.id, number=number, kind=kind.value)
+    return document
+
+
+# --- rendering and storing --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What rendering one document needs, read before the transaction ends."""
+
+    document_id: int
+    kind: DocumentKind
+    number: str
+    snapshot: dict[str, Any]
+    signature: str | None
+
+
+def _claim(document: Document, at: datetime) -> bool:
+    """Take the lease of a pending document no other device is rendering."""
+    return db.session.execute(
+        update(Document)
+        .where(Document.id == document.id, Document.sha256.is_(None),
+               or_(Document.rendering_until.is_(None), Document.rendering_until < at))
+        .values(rendering_until=at + RENDER_LEASE),
+        execution_options={"synchronize_session": False}).rowcount == 1
+
+
+def complete(documents: Iterable[Document], *, actor: Actor, reserved: Iterable[int] = (),
+             shown: Mapping[int, dict[str, Any]] | None = None,
+             batch: bool = False) -> list[Document]:
+    """Render the pending documents this device may render, with no transaction open, and
+    store their bytes; ends the caller's transaction first (its reservations are kept).
+
+    ``reserved`` are the ids of documents this call has just reserved (leased already); any
+    other pending document is rendered only if no other device is rendering it. ``shown``
+    replaces the stored snapshot of a document for rendering (a login card's code); ``batch``
+    lays one-page documents of one kind out in one pass. Returns the documents complete
+    afterwards (those another device is still rendering are left out). Raises
+    ``RenderFailed`` when this device's render fails: the documents stay pending.
+    """
+    documents = list(documents)
+    leased = set(reserved)
+    at = now()
+    jobs: list[_Job] = []
+    signatures: dict[int, str | None] = {}
+    for document in documents:
+        if not document.is_pending:
+            continue
+        if document.id not in leased and not _claim(document, at):
+            continue  # another device is rendering it
+        snapshot = (shown or {}).get(document.id) or document.snapshot
+        if document.site_id not in signatures:
+            signatures[document.site_id] = image_data_uri(document.site.signature_image)
+        jobs.append(_Job(document.id, document.kind, document.number, dict(snapshot),
+                         signatures[document.site_id]))
+    ids = [document.id for document in documents]
+    db.session.commit()  # the numbers, snapshots and leases are kept; nothing stays open
+
+    if jobs:
+        try:
+            pdfs = _render(jobs, batch=batch)
+        except Exception as error:
+            _give_up(jobs, error)
+        _store(jobs, pdfs, actor)
+    done = [db.session.get(Document, document_id) for document_id in ids]
+    return [document for document in done if document is not None and not document.is_pending]
+
+
+def _render(jobs: list[_Job], *, batch: bool) -> list[bytes]:
+    """No transaction is open here: this may take up to the renderer's time limit."""
+    if batch and len(jobs) > 1:
+        return batch_pdf(jobs[0].kind, [job.snapshot for job in jobs],
+                         signature_data_uri=jobs[0].signature)
+    return [pdf_for(job.kind, job.snapshot, signature_data_uri=job.signature) for job in jobs]
+
+
+def _store(jobs: list[_Job], pdfs: list[bytes], actor: Actor) -> None:
+    """The second short transaction: the bytes, unless another device stored them first."""
+    at = now()
+    for job, pdf in zip(jobs, pdfs, strict=True):
+        digest = hashlib.sha256(pdf).hexdigest()
+        stored = db.session.execute(
+            update(Document).where(Document.id == job.document_id, Document.sha256.is_(None))
+            .values(pdf=pdf, sha256=digest, rendered_at=at, rendering_until=None),
+            execution_options={"synchronize_session": False}).rowcount
+        if stored:
+            record(actor, "document.rendered", object_type="document",
+                   object_id=job.document_id, number=job.number, sha256=digest)
+    db.session.commit()
+    db.session.expire_all()
+
+
+def _give_up(jobs: list[_Job], error: Exception) -> NoReturn:
+    """The render failed: release the leases so that issuing again retries at once."""
+    db.session.rollback()
+    log.error("documents %s not rendered: %r", [job.number for job in jobs], error)
+    db.session.execute(
+        update(Document)
+        .where(Document.id.in_([job.document_id for job in jobs]), Document.sha256.is_(None))
+        .values(rendering_until=None), execution_options={"synchronize_session": False})
+    db.session.commit()
+    db.session.expire_all()
+    numbers = [job.number for job in jobs]
+    raise RenderFailed(
+        "document_pending",
+        ngettext("Le document n° %(numbers)s est numéroté mais n'a pas pu être imprimé. "
+                 "Réessayez : il sera terminé avec le même numéro.",
+                 "Les documents n° %(numbers)s sont numérotés mais n'ont pas pu être "
+                 "imprimés. Réessayez : ils seront terminés avec les mêmes numéros.",
+                 len(numbers), numbers=", ".join(numbers)),
+        numbers=numbers) from error
+
+
+#: the code of ``in_preparation``: nothing failed, the document is being rendered elsewhere.
+IN_PREPARATION = "document_in_preparation"
+
+
+def in_preparation(document: Document) -> RenderFailed:
+    """The refusal for a document another device is rendering right now."""
+    return RenderFailed(IN_PREPARATION,
+                        _("Le document n° %(number)s est en préparation sur un autre appareil. "
+                          "Réessayez dans un instant.", number=document.number),
+                        numbers=[document.number])
