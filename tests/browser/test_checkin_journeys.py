@@ -466,7 +466,7 @@ def test_two_cheques_taken_and_the_receipt_printed(
     expect_result(page, "ok", "Présence", "checked_in", person.name, "2 chèques")
 
     panel = page.locator("#scan-actions")
-    expect(panel).to_contain_text("0 chèques payés sur 2")
+    expect(panel).to_contain_text("0 chèque payé sur 2")  # French: 0 takes the singular
     numbers = page.locator("#cheque-numbers")
     expect(numbers).to_be_visible()
     expect(page.get_by_label(re.compile(r"^Numéros des chèques"))).to_have_count(1)
