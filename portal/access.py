@@ -1,23 +1,30 @@
-"""Who may reach what: the public allow-list, role guards and owner-scoped loaders.
+"""Who may reach what: the public allow-list, audience guards and scoped loaders.
 
 Every endpoint needs a login unless it is listed in ``PUBLIC_ENDPOINTS`` (SECURITY.md §2.10);
 the check runs before any view, so a new route is protected by default.
+
+Beneficiaries load their own objects (another person's is a 404). Staff load the objects of
+the sites where their role allows the route's action: the rule is ``services/staff_access.py``
+(a 404 without a role at the site, a 403 when the role there does not allow the action), the
+loaders below only find the row and its site.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.models.people import Beneficiary, StaffMember
-from portal.models.vocab import StaffRole
+from portal.models.bookings import Booking
+from portal.models.catalogue import Course, WorkshopSession
+from portal.models.documents import Document
+from portal.models.people import Beneficiary, Site, StaffMember
+from portal.services import people, staff_access
+from portal.services.staff_access import Action
 
 PUBLIC_ENDPOINTS = frozenset({
     "static",
@@ -32,9 +39,6 @@ PUBLIC_ENDPOINTS = frozenset({
     "public.verify",
     "public.verify_form",
 })
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def login_url() -> str:
     ended = "session" if g.get("session_ended") else None
@@ -103,24 +107,6 @@ def require_staff() -> Response | None:
     return None
 
 
-def roles_required(*roles: StaffRole) -> Callable[[F], F]:
-    """The staff member holds one of ``roles`` at some site (or is a network admin)."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_user._get_current_object()
-            if not isinstance(user, StaffMember):
-                abort(403)
-            if not user.is_network_admin and not any(r.role in roles for r in user.roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
 def load_or_404(model: type, object_id: int, **owner: Any) -> Any:
     """Load an object only if it belongs to the given owner columns; another's is a 404."""
     obj = db.session.get(model, object_id)
@@ -140,9 +126,66 @@ def own_booking_or_404(booking_id: int) -> Any:
 
 
 def own_document_or_404(document_id: int) -> Any:
-    from portal.models.documents import Document
-
     return load_or_404(Document, document_id, beneficiary_id=current_user.id)
+
+
+# --- staff: the objects of the sites where they may act -----------------------------------------
+
+
+def current_staff() -> StaffMember:
+    """The logged-in staff member (the staff blueprint's guard lets nobody else in)."""
+    user = current_user._get_current_object()
+    if not isinstance(user, StaffMember):
+        abort(403)
+    return user
+
+
+def staff_may(action: Action, site_id: int) -> StaffMember:
+    """The logged-in staff member, who may do ``action`` at the site (else 404 or 403)."""
+    staff = current_staff()
+    staff_access.require(staff, action, site_id)
+    return staff
+
+
+def staff_session_or_404(session_id: int, action: Action) -> WorkshopSession:
+    session = load_or_404(WorkshopSession, session_id)
+    staff_may(action, session.site_id)
+    return session
+
+
+def staff_booking_or_404(booking_id: int, action: Action, *,
+                         session: WorkshopSession | None = None) -> Booking:
+    """A booking of a session where ``action`` is allowed (of ``session`` when given)."""
+    booking = load_or_404(Booking, booking_id)
+    if session is not None and booking.session_id != session.id:
+        abort(404)
+    staff_may(action, booking.session.site_id)
+    return booking
+
+
+def staff_person_or_404(person_id: int) -> Beneficiary:
+    """A beneficiary the staff member may see (``services/people.py``); anyone else is a 404."""
+    person = load_or_404(Beneficiary, person_id)
+    people.require_visible(current_staff(), person)
+    return person
+
+
+def staff_document_or_404(document_id: int, action: Action) -> Document:
+    document = load_or_404(Document, document_id)
+    staff_may(action, document.site_id)
+    return document
+
+
+def staff_course_or_404(course_id: int, action: Action) -> Course:
+    course = load_or_404(Course, course_id)
+    staff_may(action, course.site_id)
+    return course
+
+
+def staff_site_or_404(site_id: int, action: Action) -> Site:
+    site = load_or_404(Site, site_id)
+    staff_may(action, site.id)
+    return site
 
 
 def init_app(app: Flask) -> None:

@@ -950,7 +950,32 @@ def _expect_martine_today(plans: list[Planned], people: dict[str, Beneficiary],
         mine.status_changed_at = mine.created_at
         if mine.source is BookingSource.WALK_IN:
             mine.source = BookingSource.DESK
+    _leave_a_seat_for_kevin(plan, people, book)
     session.seats_taken = sum(b.status in SEAT_HOLDING for b in plan.bookings)
+
+
+def _leave_a_seat_for_kevin(plan: Planned, people: dict[str, Beneficiary],
+                            book: BookingMaker) -> None:
+    """Kévin (KEV-348) is not on today's last session and a seat is free there, so that
+    scanning his card shows a walk-in (blue) that can be added, as the README says."""
+    kevin = people["kevin"]
+    for booking in [b for b in plan.bookings if b.beneficiary is kevin]:
+        plan.bookings.remove(booking)
+        db.session.expunge(booking)
+    holding = [b for b in plan.bookings if b.status in SEAT_HOLDING]
+    if len(holding) < plan.session.capacity:
+        return
+    # Someone booked (not yet here, and not Martine) cancelled yesterday evening.
+    late = [b for b in holding if b.status is BookingStatus.BOOKED
+            and b.beneficiary is not people["martine"]]
+    if not late:
+        plan.session.capacity = len(holding) + 1
+        return
+    cancelled = late[-1]
+    cancelled.status = BookingStatus.CANCELLED
+    cancelled.cancelled_at = cancelled.status_changed_at = max(
+        cancelled.created_at, _local(book.at.astimezone(PARIS).date() - timedelta(days=1),
+                                     time(19, 0)))
 
 
 def _create_accompaniments(site: Site, staff: dict[str, StaffMember],

@@ -188,7 +188,7 @@ def test_one_cheque_is_taken_once_through_two_processes(app, factory, two_proces
     db.session.commit()
     page = f"/equipe/seances/{session_id}/pointage"
     staff = Staff(two_processes[1], email, page)
-    codes = _race(two_processes, [(f"{page}/{booking}/cheques", {"numbers": "2026 6201 01"})
+    codes = _race(two_processes, [(f"{page}/{booking}/cheques", {"numbers": "2026-6201-01"})
                                   for booking in bookings], staff)
     assert codes.count("cheques_redeemed") == 1, codes
     assert codes.count("cheque_already_redeemed") == THREADS - 1, codes

@@ -8,72 +8,73 @@ booked people hold one, absent and excused people give theirs back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.formatting import day, hour
+from portal.formatting import day
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
-from portal.models.vocab import BookingSource, BookingStatus, SessionStatus, StaffRole
-from portal.models.vouchers import Cheque
-from portal.services import bookings, people, roster
+from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
+from portal.services import bookings, people
 from portal.services.audit import Actor, record
 from portal.services.codes import normalise_code
 from portal.services.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
+from portal.services.staff_access import Action, at_sites, can, require_actor
+from portal.services.vouchers import cheques_taken
 
 MARKS = (BookingStatus.PRESENT, BookingStatus.ABSENT, BookingStatus.EXCUSED)
+#: who appears on the roster (cancelled bookings do not; a scan still finds them).
+ON_ROSTER = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT,
+             BookingStatus.EXCUSED, BookingStatus.WAITLISTED)
 #: how far around the session a person's other bookings are looked for ("wrong day").
 NEARBY = timedelta(days=21)
 #: a USB scanner set to a US layout on a French (AZERTY) computer types these for 1234567890.
 _AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
 
 
+#: how many of a person's other bookings a scan mentions.
+OTHERS_SHOWN = 3
+#: the most seats a session may have (the database checks it too).
+MAX_CAPACITY = 500
+
+
 @dataclass(frozen=True)
 class Marked:
     """What a check-in action did. ``code``: ``checked_in``, ``already_checked_in``,
-    ``walk_in_added``, ``marked_absent``, ``marked_excused``, ``undone``."""
+    ``walk_in_added``, ``marked_absent``, ``marked_excused``, ``undone``. ``seat_added``: the
+    session was full and got one more seat for this person."""
 
     code: str
     booking: Booking
+    seat_added: bool = False
 
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """A scan that is not a refusal: a check-in, a walk-in to offer, or people to choose from."""
+    """A scan that is not a refusal.
+
+    ``checked_in`` / ``already_checked_in`` (with the booking); someone without a seat here:
+    ``walk_in_possible`` (a seat is free) or ``session_full`` (nobody is sent home: staff who
+    may add a seat are offered to); or ``choose_person`` (names matching). For someone without
+    a seat, ``booking`` is their row here if any (waiting, excused, absent, cancelled) and
+    ``others`` their next bookings at the staff member's sites, nearest first.
+    """
 
     code: str
     booking: Booking | None = None
     person: Beneficiary | None = None
     matches: list[Beneficiary] = field(default_factory=list)
+    others: list[Booking] = field(default_factory=list)
 
 
-# --- who may act, and when -----------------------------------------------------------------------
-
-
-def staff_of(actor: Actor) -> StaffMember:
-    staff = db.session.get(StaffMember, actor.staff_id) if actor.staff_id else None
-    if staff is None or not staff.is_active:
-        raise NotAllowed("staff_only", _("Réservé à l'équipe."))
-    return staff
-
-
-def require_site(actor: Actor, site_id: int, *roles: StaffRole) -> StaffMember:
-    """The actor works at the site (with one of ``roles`` if given); others get a 404."""
-    staff = staff_of(actor)
-    role = staff.role_at(site_id)
-    if role is None:
-        raise NotFound("not_found", _("Cette séance n'existe pas."))
-    if roles and role not in roles:
-        raise NotAllowed("role_required", _("Votre rôle ne permet pas cette action."))
-    return staff
+# --- when attendance may be taken ---------------------------------------------------------------
 
 
 def session_day(session: WorkshopSession) -> datetime:
@@ -98,23 +99,13 @@ def check_open(session: WorkshopSession, at: datetime) -> None:
                            day=day(session.starts_at)))
 
 
-def _open_to(actor: Actor, session: WorkshopSession) -> datetime:
-    """The actor works at the session's site and attendance may be taken now; the time."""
-    require_site(actor, session.site_id)
+def _open_to(actor: Actor, session: WorkshopSession) -> tuple[StaffMember, datetime]:
+    """The actor may take attendance at the session's site, and it may be taken now: the
+    staff member and the time."""
+    staff = require_actor(actor, Action.CHECK_IN, session.site_id)
     at = now()
     check_open(session, at)
-    return at
-
-
-def cheques_taken(booking: Booking) -> int:
-    return db.session.scalar(
-        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
-                                               Cheque.redeemed_at.is_not(None))) or 0
-
-
-def owed(booking: Booking) -> int:
-    """Cheques the workshop still asks of this person."""
-    return max(booking.session.workshop.price_cheques - cheques_taken(booking), 0)
+    return staff, at
 
 
 # --- marking -------------------------------------------------------------------------------------
@@ -141,10 +132,66 @@ def _session_full(person: Beneficiary) -> ServiceError:
                       "ou la liste d'attente.", name=person.display_name))
 
 
-def check_in(booking: Booking, *, actor: Actor) -> Marked:
-    """Mark a person present. Already present is an answer, not an error."""
+class SeatToConfirm(Conflict):
+    """The session is full: adding a seat for the person needs the staff member's "yes"."""
+
+    def __init__(self, person: Beneficiary, capacity: int) -> None:
+        super().__init__(
+            "extra_seat_to_confirm",
+            _("Séance complète. Ajouter une place pour %(name)s ? La séance passera de "
+              "%(before)d à %(after)d places.", name=person.display_name, before=capacity,
+              after=capacity + 1), person=person, capacity=capacity)
+
+
+def _seat(session: WorkshopSession, person: Beneficiary, staff: StaffMember, *,
+          extra_seat: bool, confirmed: bool, actor: Actor) -> bool:
+    """Take a seat for the person, or with ``extra_seat`` (and ``confirmed``) add one to a
+    full session: staff whose role allows it, so that nobody is sent home from a half-empty
+    room. Not committed; True when a seat was added. Raises ``session_full`` when there is
+    none, ``SeatToConfirm`` when one would be added without the "yes"."""
+    if bookings.take_seat(session.id):
+        return False
+    if not extra_seat:
+        db.session.rollback()
+        raise _session_full(person)
+    if not can(staff, Action.ADD_SEAT, session.site_id):
+        db.session.rollback()
+        raise NotAllowed("role_required",
+                         _("Votre rôle dans ce lieu ne permet pas d'ajouter une place."))
+    if not confirmed:
+        db.session.rollback()
+        db.session.refresh(session)
+        raise SeatToConfirm(person, session.capacity)
+    # One more seat, taken at once, only while the session is still full: two devices adding
+    # a seat for two people add two, a seat freed meanwhile is simply taken.
+    added = db.session.execute(
+        update(WorkshopSession)
+        .where(WorkshopSession.id == session.id,
+               WorkshopSession.status == SessionStatus.SCHEDULED,
+               WorkshopSession.seats_taken >= WorkshopSession.capacity,
+               WorkshopSession.capacity < MAX_CAPACITY)
+        .values(capacity=WorkshopSession.capacity + 1,
+                seats_taken=WorkshopSession.seats_taken + 1),
+        execution_options={"synchronize_session": False}).rowcount == 1
+    if added:
+        capacity = db.session.scalar(
+            db.select(WorkshopSession.capacity).where(WorkshopSession.id == session.id))
+        record(actor, "session.seat_added", object_type="session", object_id=session.id,
+               site_id=session.site_id, beneficiary_id=person.id, capacity=capacity)
+        return True
+    if bookings.take_seat(session.id):
+        return False
+    db.session.rollback()
+    raise _session_full(person)
+
+
+def check_in(booking: Booking, *, actor: Actor, extra_seat: bool = False,
+             confirmed: bool = False) -> Marked:
+    """Mark a person present. Already present is an answer, not an error. Someone without a
+    seat (waiting, absent, excused) takes a free one, or with ``extra_seat`` and
+    ``confirmed`` one added to the full session."""
     session = booking.session
-    at = _open_to(actor, session)
+    staff, at = _open_to(actor, session)
     expected = booking.status
     if expected is BookingStatus.PRESENT:
         return Marked("already_checked_in", booking)
@@ -155,10 +202,10 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
     values = {"status": BookingStatus.PRESENT, "waitlist_position": None, "checked_in_at": at,
               "checked_in_by_id": actor.staff_id, "status_changed_at": at,
               "status_changed_by_id": actor.staff_id}
-    needs_seat = expected is not BookingStatus.BOOKED  # waiting, absent or excused
-    if needs_seat and not bookings.take_seat(session.id):
-        db.session.rollback()
-        raise _session_full(booking.beneficiary)
+    seat_added = False
+    if expected is not BookingStatus.BOOKED:  # waiting, absent or excused: no seat held
+        seat_added = _seat(session, booking.beneficiary, staff, extra_seat=extra_seat,
+                           confirmed=confirmed, actor=actor)
     if not _move(booking, expected, values):
         db.session.rollback()
         db.session.refresh(booking)
@@ -171,12 +218,12 @@ def check_in(booking: Booking, *, actor: Actor) -> Marked:
     db.session.commit()
     db.session.refresh(booking)
     db.session.refresh(session)
-    return Marked("checked_in", booking)
+    return Marked("checked_in", booking, seat_added)
 
 
 def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> Marked:
     session = booking.session
-    at = _open_to(actor, session)
+    _staff, at = _open_to(actor, session)
     expected = booking.status
     code = "marked_absent" if status is BookingStatus.ABSENT else "marked_excused"
     if expected is status:
@@ -223,6 +270,25 @@ def can_undo(booking: Booking, at: datetime | None = None) -> bool:
             == at.astimezone(PARIS).date())
 
 
+def marks_offered(booking: Booking, paid: int, at: datetime) -> tuple[str, ...]:
+    """The marks the roster offers for a booking while attendance is open, in the order of
+    its buttons: ``present``, ``absent``, ``excused``, ``undo`` (``paid``: cheques taken)."""
+    status = booking.status
+    offered = []
+    if status not in (BookingStatus.PRESENT, BookingStatus.CANCELLED) and not (
+            status is BookingStatus.WAITLISTED and booking.session.is_full):
+        offered.append("present")
+    if not paid:  # a payment fixes the presence (mark_absent refuses it)
+        if status in (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.EXCUSED):
+            offered.append("absent")
+        if status in (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT):
+            offered.append("excused")
+    if can_undo(booking, at) and not (paid and status is BookingStatus.PRESENT
+                                      and _is_walk_in(booking)):
+        offered.append("undo")
+    return tuple(offered)
+
+
 def _is_walk_in(booking: Booking) -> bool:
     return (booking.source is BookingSource.WALK_IN
             and booking.created_at.astimezone(PARIS).date()
@@ -232,7 +298,7 @@ def _is_walk_in(booking: Booking) -> bool:
 def undo(booking: Booking, *, actor: Actor) -> Marked:
     """Back to "booked" (a walk-in added by mistake leaves the roster)."""
     session = booking.session
-    at = _open_to(actor, session)
+    _staff, at = _open_to(actor, session)
     expected = booking.status
     if expected not in MARKS:
         raise NotAllowed("nothing_to_undo", _("Il n'y a rien à annuler pour cette personne."))
@@ -270,20 +336,33 @@ def undo(booking: Booking, *, actor: Actor) -> Marked:
     return Marked("undone", booking)
 
 
-def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) -> Marked:
-    """Someone at the door without a booking: take a seat (atomically) and check them in."""
-    at = _open_to(actor, session)
-    if person.is_anonymised:
-        raise NotFound("unknown_person", _("Cette personne n'est pas connue."))
+def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
+                presented: str = "", extra_seat: bool = False,
+                confirmed: bool = False) -> Marked:
+    """Someone at the door without a booking: take a seat (atomically) and check them in;
+    with ``extra_seat``, a full session gets one more seat for them (staff whose role allows
+    it, once they ``confirmed``; audited).
+
+    The person must be one the staff member may see (``people.visible``), or one whose card
+    or booking code was just scanned (``presented``): holding it is the proof they are here.
+    """
+    staff, at = _open_to(actor, session)
+    if person.is_anonymised or not (presented_by(person, presented)
+                                    or people.can_see(staff, person)):
+        raise people.unknown_person()
     existing = bookings.booking_for(session, person)
     if existing is not None and existing.status is not BookingStatus.CANCELLED:
-        return check_in(existing, actor=actor)
-    if not bookings.take_seat(session.id):
-        db.session.rollback()
+        return check_in(existing, actor=actor, extra_seat=extra_seat, confirmed=confirmed)
+    try:
+        seat_added = _seat(session, person, staff, extra_seat=extra_seat, confirmed=confirmed,
+                           actor=actor)
+    except Conflict as error:
+        if isinstance(error, SeatToConfirm):
+            raise
         again = bookings.booking_for(session, person)  # the last seat, taken for them elsewhere?
         if again is not None and again.status is BookingStatus.PRESENT:
             return Marked("already_checked_in", again)
-        raise _session_full(person)
+        raise
     booking = existing or Booking(session_id=session.id, beneficiary_id=person.id,
                                   code=bookings.new_booking_code())
     booking.status = BookingStatus.PRESENT
@@ -304,14 +383,27 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor) 
             return Marked("already_checked_in", again)
         raise _roster_changed() from None
     record(actor, "checkin.walk_in", object_type="booking", object_id=booking.id,
-           site_id=session.site_id, session_id=session.id, beneficiary_id=person.id)
+           site_id=session.site_id, session_id=session.id, beneficiary_id=person.id,
+           seat_added=seat_added)
     db.session.commit()
     db.session.refresh(booking)
     db.session.refresh(session)
-    return Marked("walk_in_added", booking)
+    return Marked("walk_in_added", booking, seat_added)
 
 
 # --- scanning ------------------------------------------------------------------------------------
+
+
+def presented_by(person: Beneficiary, raw: str) -> bool:
+    """``raw`` is what a scan of the person's card or of one of their booking codes reads."""
+    variants = scan_variants((raw or "")[:120])
+    if not variants:
+        return False
+    if person.login_id in variants:
+        return True
+    return db.session.scalar(
+        db.select(Booking.id).where(Booking.beneficiary_id == person.id,
+                                    Booking.code.in_(variants)).limit(1)) is not None
 
 
 def scan_variants(raw: str) -> list[str]:
@@ -327,10 +419,10 @@ def scan_variants(raw: str) -> list[str]:
 def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
     """A card identifier, a booking code or a name typed into the scan field.
 
-    Returns ``checked_in`` / ``already_checked_in`` (with the booking), ``walk_in_possible``
-    (with the person) or ``choose_person`` (names matching); raises a coded refusal otherwise.
+    Returns a :class:`ScanOutcome`; raises a coded refusal only when nobody can be found
+    (``unknown_code``, ``scan_empty``) or attendance cannot be taken now.
     """
-    staff = require_site(actor, session.site_id)
+    staff = require_actor(actor, Action.CHECK_IN, session.site_id)
     check_open(session, now())
     raw = (raw or "").strip()[:120]
     if not raw:
@@ -339,10 +431,10 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
     for code in scan_variants(raw):
         booking = db.session.scalar(db.select(Booking).filter_by(code=code))
         if booking is not None:
-            return _scan_booking(session, booking, actor)
+            return _scan_booking(session, booking, staff, actor)
         person = db.session.scalar(db.select(Beneficiary).filter_by(login_id=code))
         if person is not None and not person.is_anonymised:
-            return _scan_person(session, person, actor)
+            return _scan_person(session, person, staff, actor)
     if any(ch.isalpha() for ch in raw) and len(raw) >= 2:
         matches = _people_named(session, staff, raw)
         if matches:
@@ -352,74 +444,47 @@ def scan(session: WorkshopSession, raw: str, *, actor: Actor) -> ScanOutcome:
                      "personne.", code=raw[:40]), scanned=raw[:40])
 
 
-def _scan_booking(session: WorkshopSession, booking: Booking, actor: Actor) -> ScanOutcome:
-    person = booking.beneficiary
-    if booking.session_id != session.id:
-        expected_there = (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
-                          and booking.session.status is SessionStatus.SCHEDULED
-                          and booking.session.ends_at >= _start_of_today())
-        if not expected_there:  # an old or cancelled booking says nothing: as for the card
-            return _scan_person(session, person, actor)
-        here = bookings.booking_for(session, person)
-        if here is not None and here.status is not BookingStatus.CANCELLED:
+def _scan_booking(session: WorkshopSession, booking: Booking, staff: StaffMember,
+                  actor: Actor) -> ScanOutcome:
+    """A booking code: of this session, or of another one the person is expected at."""
+    if booking.session_id == session.id:
+        return _scan_person(session, booking.beneficiary, staff, actor)
+    outcome = _scan_person(session, booking.beneficiary, staff, actor)
+    if outcome.code in ("walk_in_possible", "session_full") and _expected_at(booking, staff):
+        # The code shown is of another session: say that one first.
+        others = [booking, *(b for b in outcome.others if b.id != booking.id)]
+        return replace(outcome, others=others[:OTHERS_SHOWN])
+    return outcome
+
+
+def _expected_at(booking: Booking, staff: StaffMember) -> bool:
+    """The booking is of a session still to come today or later, at a site staff see."""
+    return (booking.status in (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+            and booking.session.status is SessionStatus.SCHEDULED
+            and booking.session.ends_at >= _start_of_today()
+            and can(staff, Action.SEE_SESSIONS, booking.session.site_id))
+
+
+def _scan_person(session: WorkshopSession, person: Beneficiary, staff: StaffMember,
+                 actor: Actor) -> ScanOutcome:
+    """Check the person in if they hold a seat here; otherwise say whether one can be given
+    (and what else they are booked on)."""
+    here = bookings.booking_for(session, person)
+    if here is not None and here.status in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+        return _checked(check_in(here, actor=actor))
+    if here is not None and here.status is not BookingStatus.CANCELLED and not session.is_full:
+        try:  # waiting, excused or absent, and a seat is free: they take it
             return _checked(check_in(here, actor=actor))
-        raise _elsewhere(session, booking)
-    if booking.status is BookingStatus.CANCELLED:
-        raise _cancelled(session, booking)
-    return _checked(check_in(booking, actor=actor))
-
-
-def _scan_person(session: WorkshopSession, person: Beneficiary, actor: Actor) -> ScanOutcome:
-    booking = bookings.booking_for(session, person)
-    if booking is not None and booking.status is BookingStatus.CANCELLED:
-        raise _cancelled(session, booking)
-    if booking is not None:
-        return _checked(check_in(booking, actor=actor))
-    other = _nearest_other_booking(session, person)
-    if other is not None:
-        raise _elsewhere(session, other)
-    if session.is_full:
-        raise _session_full(person)
-    return ScanOutcome("walk_in_possible", person=person)
+        except ServiceError as error:
+            if error.code != "session_full":
+                raise
+            db.session.refresh(session)
+    return ScanOutcome("session_full" if session.is_full else "walk_in_possible",
+                       booking=here, person=person, others=_other_bookings(session, person, staff))
 
 
 def _checked(marked: Marked) -> ScanOutcome:
     return ScanOutcome(marked.code, booking=marked.booking, person=marked.booking.beneficiary)
-
-
-def _walk_in_hint(session: WorkshopSession) -> str:
-    if session.is_full:
-        return _("La séance est complète.")
-    return ngettext("Il reste %(num)d place : vous pouvez ajouter la personne.",
-                    "Il reste %(num)d places : vous pouvez ajouter la personne.",
-                    session.seats_left)
-
-
-def _cancelled(session: WorkshopSession, booking: Booking) -> ServiceError:
-    when = booking.cancelled_at or booking.status_changed_at
-    return Conflict(
-        "booking_cancelled",
-        _("L'inscription de %(name)s a été annulée le %(day)s.",
-          name=booking.beneficiary.display_name, day=day(when)) + " " + _walk_in_hint(session),
-        person=booking.beneficiary, walk_in=not session.is_full)
-
-
-def _elsewhere(session: WorkshopSession, other: Booking) -> ServiceError:
-    """The person is expected at another session: say which, and whether they can stay."""
-    there = other.session
-    name = other.beneficiary.display_name
-    details = {"person": other.beneficiary, "booking": other, "walk_in": not session.is_full}
-    if session_day(there).date() == session_day(session).date():
-        return Conflict(
-            "wrong_session",
-            _("Inscription de %(name)s pour une autre séance : « %(title)s » à %(hour)s.",
-              name=name, title=there.workshop.title, hour=hour(there.starts_at))
-            + " " + _walk_in_hint(session), **details)
-    return Conflict(
-        "wrong_day",
-        _("Inscription de %(name)s pour un autre jour : « %(title)s » le %(day)s à %(hour)s.",
-          name=name, title=there.workshop.title, day=day(there.starts_at),
-          hour=hour(there.starts_at)) + " " + _walk_in_hint(session), **details)
 
 
 def _start_of_today() -> datetime:
@@ -427,27 +492,32 @@ def _start_of_today() -> datetime:
     return datetime.combine(now().astimezone(PARIS).date(), time.min, PARIS)
 
 
-def _nearest_other_booking(session: WorkshopSession, person: Beneficiary) -> Booking | None:
-    """The person's booking closest in time to this session, at one of its neighbours."""
+def _other_bookings(session: WorkshopSession, person: Beneficiary,
+                    staff: StaffMember) -> list[Booking]:
+    """The person's bookings at other sessions around this one (booked or waiting), at the
+    sites the staff member sees: the nearest in time first."""
     rows = db.session.scalars(
         db.select(Booking).join(Booking.session)
         .where(Booking.beneficiary_id == person.id, Booking.session_id != session.id,
+               at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id),
                Booking.status.in_((BookingStatus.BOOKED, BookingStatus.WAITLISTED)),
                WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.ends_at >= _start_of_today(),
                WorkshopSession.starts_at.between(session.starts_at - NEARBY,
                                                  session.starts_at + NEARBY))
     ).all()
-    if not rows:
-        return None
-    return min(rows, key=lambda b: abs(b.session.starts_at - session.starts_at))
+    return sorted(rows, key=lambda b: abs(b.session.starts_at - session.starts_at))[:OTHERS_SHOWN]
 
 
 def _people_named(session: WorkshopSession, staff: StaffMember, text: str) -> list[Beneficiary]:
-    """People whose name matches: those on this session first, then the site's others."""
-    words = roster.fold(text).split()
-    on_session = [row.person for row in roster.roster(session, text).rows]
+    """People whose name matches: those on this session first, then the others the staff
+    member may see."""
+    words = people.fold(text).split()
+    on_session = list(db.session.scalars(
+        db.select(Beneficiary).join(Booking, Booking.beneficiary_id == Beneficiary.id)
+        .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
+        .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name))))
     others = [p for p in people.search(staff, text) if p not in on_session]
     found = [p for p in [*on_session, *others]
-             if all(w in roster.fold(f"{p.first_name} {p.last_name}") for w in words)]
+             if all(w in people.fold(f"{p.first_name} {p.last_name}") for w in words)]
     return found[:8]

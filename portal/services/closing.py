@@ -21,16 +21,28 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus, StaffRole
+from portal.models.vocab import BookingStatus, DocumentKind, SessionStatus
 from portal.pdf.merge import merge_pdfs
-from portal.services import documents
+from portal.services import documents, vouchers
 from portal.services.audit import Actor, record
-from portal.services.checkin import require_site
 from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
+from portal.services.staff_access import Action, require_actor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Owing:
+    """Someone present who has not given every cheque the workshop asks for."""
+
+    booking: Booking
+    owed: int
+
+    @property
+    def person(self) -> Beneficiary:
+        return self.booking.beneficiary
 
 
 @dataclass
@@ -45,6 +57,9 @@ class ClosePreview:
     certificates_to_issue: int
     course: Course | None
     completing: list[Beneficiary]
+    #: the people present who still owe cheques, by name (those still booked owe nothing:
+    #: closing marks them absent).
+    owing: list[Owing] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +113,7 @@ def _completing(session: WorkshopSession, present: list[Booking]) -> list[Benefi
 
 def preview(session: WorkshopSession) -> ClosePreview:
     present = _bookings(session, BookingStatus.PRESENT)
+    paid = vouchers.payments(present)
     grants = session.workshop.grants_attestation
     issued = _current_certificates(session) if grants else {}
     return ClosePreview(
@@ -110,12 +126,13 @@ def preview(session: WorkshopSession) -> ClosePreview:
         if grants else 0,
         course=session.course,
         completing=_completing(session, present),
+        owing=[Owing(b, paid[b.id].owed) for b in present if paid[b.id].owed],
     )
 
 
 def close_session(session: WorkshopSession, *, actor: Actor, verify_url: str) -> Closing:
     """Close (once) and issue the session's documents (each once). Safe to call again."""
-    require_site(actor, session.site_id)
+    require_actor(actor, Action.CLOSE_SESSION, session.site_id)
     if session.status is SessionStatus.CANCELLED:
         raise NotAllowed("session_cancelled", _("Cette séance est annulée."))
     at = now()
@@ -273,7 +290,7 @@ def merged_certificates(session: WorkshopSession) -> bytes | None:
 
 def reopen_session(session: WorkshopSession, reason: str, *, actor: Actor) -> None:
     """An administrator reopens a closed session to correct attendance; the reason is kept."""
-    require_site(actor, session.site_id, StaffRole.ADMIN)
+    require_actor(actor, Action.REOPEN_SESSION, session.site_id)
     reason = " ".join((reason or "").split())
     if len(reason) < 5 or len(reason) > 300:
         raise ValidationFailed("reason_required",

@@ -1,33 +1,69 @@
-"""Finding beneficiaries at the desk (staff only, limited to their sites)."""
+"""Which beneficiaries a staff member may see, and finding them at the desk.
+
+A site's people are those whose usual site it is, and those who booked one of its sessions
+(they came to it, or are expected there): staff see the people of the sites where their role
+allows ``see_people`` (every site for network administrators), never the others. Anonymised
+people are nobody's.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, or_
 
 from portal.extensions import db
+from portal.models.bookings import Booking
+from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
 from portal.services.codes import normalise_code
+from portal.services.errors import NotFound
+from portal.services.staff_access import Action, sites_where
 
 MAX_RESULTS = 30
 
 
-def visible_site_ids(staff: StaffMember) -> list[int] | None:
-    """None: every site (network administrators)."""
-    return None if staff.is_network_admin else staff.site_ids
+def visible(staff: StaffMember) -> ColumnElement[bool]:
+    """SQL: the beneficiary is one the staff member may see."""
+    alive = Beneficiary.anonymised_at.is_(None)
+    sites = sites_where(staff, Action.SEE_PEOPLE)
+    if sites is None:
+        return alive
+    booked_here = (db.select(Booking.id)
+                   .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+                   .where(Booking.beneficiary_id == Beneficiary.id,
+                          WorkshopSession.site_id.in_(sites))
+                   .correlate(Beneficiary).exists())
+    return and_(alive, or_(Beneficiary.home_site_id.in_(sites), booked_here))
 
 
 def can_see(staff: StaffMember, person: Beneficiary) -> bool:
-    sites = visible_site_ids(staff)
-    return sites is None or person.home_site_id in sites
+    return db.session.scalar(
+        db.select(Beneficiary.id).where(Beneficiary.id == person.id, visible(staff))
+    ) is not None
+
+
+def unknown_person() -> NotFound:
+    return NotFound("unknown_person", _("Cette personne n'est pas connue."))
+
+
+def require_visible(staff: StaffMember, person: Beneficiary) -> None:
+    """Someone the staff member may not see does not exist for them."""
+    if not can_see(staff, person):
+        raise unknown_person()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Hélène" matches "helene"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def search(staff: StaffMember, text: str) -> list[Beneficiary]:
-    """People of the staff member's sites whose name, identifier or phone matches."""
+    """People the staff member may see whose name, identifier or phone matches."""
     text = (text or "").strip()[:80]
-    query = db.select(Beneficiary).where(Beneficiary.anonymised_at.is_(None))
-    sites = visible_site_ids(staff)
-    if sites is not None:
-        query = query.where(Beneficiary.home_site_id.in_(sites or [-1]))
+    query = db.select(Beneficiary).where(visible(staff))
     if text:
         like = f"%{text.lower().replace('%', '').replace('_', '')}%"
         digits = "".join(ch for ch in text if ch.isdigit())

@@ -7,7 +7,6 @@ fingerprint (one query) lets two devices poll it cheaply: an unchanged roster an
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,14 +19,16 @@ from portal.extensions import db
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
-from portal.models.vocab import BookingStatus
+from portal.models.vocab import BookingStatus, label_for
 from portal.models.vouchers import Cheque
+from portal.services import checkin, vouchers
+from portal.services.checkin import ON_ROSTER
 from portal.services.codes import normalise_code
-from portal.services.people import visible_site_ids
+from portal.services.errors import ServiceError
+from portal.services.people import fold
+from portal.services.staff_access import Action, at_sites, can
+from portal.services.vouchers import Payment
 
-#: who appears on the roster (cancelled bookings do not; a scan still finds them).
-ON_ROSTER = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT,
-             BookingStatus.EXCUSED, BookingStatus.WAITLISTED)
 #: a fixed weight per status, so that any single change moves the fingerprint.
 _STATUS_WEIGHT = {status: weight for weight, status in enumerate(BookingStatus, start=1)}
 
@@ -59,12 +60,10 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
     query = (
         db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end)
+        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
+               at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
     )
-    site_ids = visible_site_ids(staff)
-    if site_ids is not None:
-        query = query.where(WorkshopSession.site_id.in_(site_ids or [-1]))
     grouped: dict[date, list[SessionCounts]] = defaultdict(list)
     for session, booked, present, waitlisted in db.session.execute(query).unique():
         day = session.starts_at.astimezone(PARIS).date()
@@ -75,14 +74,22 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
 # --- one session's roster ----------------------------------------------------------------------
 
 
+MARK_ACTIONS = frozenset({"present", "absent", "excused", "undo"})
+
+def status_label(booking: Booking) -> str:
+    """The booking's state said of its person: agreeing with their gender, neutral when it is
+    not given ("Présence notée")."""
+    return label_for(booking.status, booking.beneficiary.gender)
+
+
 @dataclass(frozen=True)
 class RosterRow:
     booking: Booking
-    #: cheques taken for this booking, and how many the workshop still asks for.
-    paid: int
-    owed: int
-    #: cheques taken but not yet on a receipt (the receipt can be issued again).
-    unreceipted: int
+    #: cheques paid, owed, and taken but on no receipt yet (``vouchers.Payment``).
+    payment: Payment
+    #: what the screen offers for this row: the marks ``present``, ``absent``, ``excused``,
+    #: ``undo``, and in the person's panel ``cheques`` (take them) and ``receipt`` (issue it).
+    actions: frozenset[str]
 
     @property
     def person(self) -> Beneficiary:
@@ -92,6 +99,14 @@ class RosterRow:
     def has_note(self) -> bool:
         return bool(self.booking.beneficiary.staff_notes.strip())
 
+    @property
+    def status_label(self) -> str:
+        return status_label(self.booking)
+
+    @property
+    def has_marks(self) -> bool:
+        return not self.actions.isdisjoint(MARK_ACTIONS)
+
 
 @dataclass
 class Roster:
@@ -100,12 +115,8 @@ class Roster:
     waiting: list[RosterRow]
     counts: dict[str, int] = field(default_factory=dict)
     filtered: bool = False
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Hélène" matches "helene"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    #: attendance may be taken now by this staff member (the scan field is shown).
+    can_check_in: bool = False
 
 
 def _matches(booking: Booking, words: list[str], code: str) -> bool:
@@ -116,8 +127,44 @@ def _matches(booking: Booking, words: list[str], code: str) -> bool:
     return all(word in name for word in words)
 
 
-def roster(session: WorkshopSession, text: str = "") -> Roster:
-    """Everyone on the session (waiting list apart), by name; optionally filtered by ``text``.
+def _checking_in(staff: StaffMember, session: WorkshopSession, at: datetime) -> bool:
+    if not can(staff, Action.CHECK_IN, session.site_id):
+        return False
+    try:
+        checkin.check_open(session, at)
+    except ServiceError:
+        return False
+    return True
+
+
+def _rows(staff: StaffMember, session: WorkshopSession,
+          bookings: list[Booking]) -> tuple[list[RosterRow], bool]:
+    """The rows of these bookings of one session, with what the staff member may do on each
+    (one query for the cheques of them all)."""
+    at = now()
+    open_now = _checking_in(staff, session, at)
+    takes_cheques = can(staff, Action.TAKE_CHEQUES, session.site_id)
+    paid = vouchers.payments(bookings)
+    rows = []
+    for booking in bookings:
+        payment = paid[booking.id]
+        actions = set(checkin.marks_offered(booking, payment.paid, at) if open_now else ())
+        if takes_cheques and payment.owed:
+            actions.add("cheques")
+        if takes_cheques and payment.unreceipted:
+            actions.add("receipt")
+        rows.append(RosterRow(booking, payment, frozenset(actions)))
+    return rows, open_now
+
+
+def row(staff: StaffMember, booking: Booking) -> RosterRow:
+    """One booking's row, as the roster would show it (for the person's panel)."""
+    return _rows(staff, booking.session, [booking])[0][0]
+
+
+def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Roster:
+    """Everyone on the session (waiting list apart), by name; optionally filtered by ``text``;
+    each row with what ``staff`` may do on it.
 
     Two queries whatever the number of people: the bookings with their people, and the
     cheques taken for them.
@@ -130,34 +177,18 @@ def roster(session: WorkshopSession, text: str = "") -> Roster:
         .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
                   Booking.id)
     ).unique().all()
-    paid: dict[int, tuple[int, int]] = {}
-    if bookings:
-        for booking_id, taken, unreceipted in db.session.execute(
-            db.select(Cheque.booking_id, func.count(Cheque.id),
-                      func.sum(case((Cheque.receipt_id.is_(None), 1), else_=0)))
-            .join(Booking, Booking.id == Cheque.booking_id)
-            .where(Booking.session_id == session.id, Cheque.redeemed_at.is_not(None))
-            .group_by(Cheque.booking_id)
-        ):
-            paid[booking_id] = (int(taken), int(unreceipted or 0))
-    price = session.workshop.price_cheques
     counts = {status.value: 0 for status in ON_ROSTER}
-    words = fold(text).split()
-    code = normalise_code(text)
-    rows: list[RosterRow] = []
-    waiting: list[RosterRow] = []
     for booking in bookings:
         counts[booking.status.value] += 1
-        if words and not _matches(booking, words, code):
-            continue
-        taken, unreceipted = paid.get(booking.id, (0, 0))
-        row = RosterRow(booking, taken, max(price - taken, 0), unreceipted)
-        if booking.status is BookingStatus.WAITLISTED:
-            waiting.append(row)
-        else:
-            rows.append(row)
-    waiting.sort(key=lambda r: (r.booking.waitlist_position or 0, r.booking.id))
-    return Roster(session, rows, waiting, counts, filtered=bool(words))
+    words = fold(text).split()
+    code = normalise_code(text)
+    shown = [b for b in bookings if not words or _matches(b, words, code)]
+    rows, open_now = _rows(staff, session, shown)
+    waiting = sorted((r for r in rows if r.booking.status is BookingStatus.WAITLISTED),
+                     key=lambda r: (r.booking.waitlist_position or 0, r.booking.id))
+    present = [r for r in rows if r.booking.status is not BookingStatus.WAITLISTED]
+    return Roster(session, present, waiting, counts, filtered=bool(words),
+                  can_check_in=open_now)
 
 
 def fingerprint(session: WorkshopSession) -> str:

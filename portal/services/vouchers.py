@@ -16,7 +16,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import or_, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import now, today_local
@@ -28,17 +28,19 @@ from portal.models.vocab import BookingStatus
 from portal.models.vouchers import Cheque, ChequeProgramme
 from portal.services import documents
 from portal.services.audit import Actor, record
-from portal.services.checkin import cheques_taken, require_site
 from portal.services.errors import Conflict, ValidationFailed
 from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
+from portal.services.staff_access import Action, require_actor
 
 log = logging.getLogger(__name__)
 
 #: more than this in one go is a typing accident, not a payment.
 MAX_CHEQUES_AT_ONCE = 20
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.]+")
-_LIST_SEPARATORS = re.compile(r"[\n\r,;]+")
+#: inside a number, dashes (typographic ones too) and dots are only printed grouping.
+_INSIDE = re.compile(r"[\-\u2010-\u2015.]+")
+#: between numbers: any white space (a scanner's Enter, a space, a tab), a comma, a semicolon.
+_BETWEEN = re.compile(r"[\s,;]+")
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,63 @@ def create_programme(*, name: str, issuer: str, operator: str, number_pattern: s
 
 
 def normalise_number(raw: str) -> str:
-    """As DOMAIN.md §2 says: trimmed, without spaces or dashes, upper case."""
-    return _SEPARATORS.sub("", raw or "").upper()
+    """One number as DOMAIN.md §2 says: trimmed, without dashes or dots, upper case."""
+    return _INSIDE.sub("", (raw or "").strip()).upper()
 
 
 def split_numbers(raw: str | list[str]) -> list[str]:
-    """One number per line (a scanner ends each with Enter), or separated by , or ;."""
-    parts = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(raw or "")
-    return [number for number in (normalise_number(p) for p in parts) if number]
+    """The numbers of an entry: each space, tab, line (a scanner ends each with Enter), comma
+    or semicolon starts a new one, so two numbers are never glued into a third."""
+    parts = raw if isinstance(raw, list) else [raw or ""]
+    return [number for part in parts for number in
+            (normalise_number(p) for p in _BETWEEN.split(part)) if number]
+
+
+def cheques_taken(booking: Booking) -> int:
+    return db.session.scalar(
+        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
+                                               Cheque.redeemed_at.is_not(None))) or 0
+
+
+#: who may pay for a workshop with cheques: the people holding a seat.
+PAYABLE = (BookingStatus.BOOKED, BookingStatus.PRESENT)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Where a booking stands with the cheques its workshop asks for."""
+
+    price: int  # cheques the workshop costs
+    paid: int  # cheques taken for this booking
+    unreceipted: int  # taken, but their receipt is not printed yet (see without_receipt)
+    payable: bool  # the person holds a seat: cheques may be taken
+
+    @property
+    def owed(self) -> int:
+        """Cheques still owed: none by someone absent, excused or waiting."""
+        return max(self.price - self.paid, 0) if self.payable else 0
+
+
+def payments(bookings: list[Booking]) -> dict[int, Payment]:
+    """Each booking's :class:`Payment`, by booking id: one query whatever their number."""
+    taken: dict[int, tuple[int, int]] = {}
+    if bookings:
+        for booking_id, count, unreceipted in db.session.execute(
+            db.select(Cheque.booking_id, func.count(Cheque.id),
+                      func.sum(case((or_(Cheque.receipt_id.is_(None),
+                                         Document.sha256.is_(None)), 1), else_=0)))
+            .outerjoin(Document, Cheque.receipt_id == Document.id)
+            .where(Cheque.booking_id.in_([b.id for b in bookings]),
+                   Cheque.redeemed_at.is_not(None))
+            .group_by(Cheque.booking_id)
+        ):
+            taken[booking_id] = (int(count), int(unreceipted or 0))
+    return {b.id: Payment(b.session.workshop.price_cheques, *taken.get(b.id, (0, 0)),
+                          payable=b.status in PAYABLE) for b in bookings}
+
+
+def payment(booking: Booking) -> Payment:
+    return payments([booking])[booking.id]
 
 
 def active_programmes() -> list[ChequeProgramme]:
@@ -174,12 +225,12 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
                    programme_id: int | None = None) -> Redemption:
     """Take the cheques entered for a booking: all of them, or none with every reason."""
     session = booking.session
-    require_site(actor, session.site_id)
+    require_actor(actor, Action.TAKE_CHEQUES, session.site_id)
     price = session.workshop.price_cheques
     if price == 0:
         raise Conflict("cheques_not_needed",
                        _("Cet atelier est gratuit : aucun chèque à prendre."))
-    if booking.status not in (BookingStatus.BOOKED, BookingStatus.PRESENT):
+    if booking.status not in PAYABLE:
         raise Conflict("booking_not_payable",
                        _("Des chèques ne se prennent que pour une personne inscrite ou "
                          "présente."))
@@ -295,7 +346,7 @@ def without_receipt(booking: Booking) -> list[Cheque]:
 def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
     """The receipt for this booking's cheques not printed yet: a numbered receipt whose
     render failed is completed under its number, cheques on none get a new one."""
-    require_site(actor, booking.session.site_id)
+    require_actor(actor, Action.TAKE_CHEQUES, booking.session.site_id)
     waiting = without_receipt(booking)
     if not waiting:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))

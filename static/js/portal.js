@@ -40,41 +40,57 @@
   }
 
   // The check-in screen: the scan field is always ready. A USB scanner types the code and
-  // Enter; wherever the focus is (a roster button, the page), letters and digits go to the
-  // scan field, and after each answer the focus goes where the next step is.
+  // Enter; when the focus is on the page itself (nothing, or something that is not a control),
+  // letters and digits go to the scan field. Keys typed on a link, a button or a field are
+  // theirs. After each answer the focus goes where the next step is, and a person opened from
+  // the roster has their panel brought into view with the focus on it.
   function setUpCheckIn() {
     var screen = document.getElementById("checkin");
     var field = document.getElementById("scan-code");
-    if (!screen || !field) { return; }
+    if (!screen) { return; }
 
-    function isTextEntry(elt) {
-      if (!elt) { return false; }
-      var tag = elt.tagName;
-      return tag === "TEXTAREA" || tag === "SELECT" || elt.isContentEditable ||
-        (tag === "INPUT" && !/^(button|submit|reset|checkbox|radio)$/i.test(elt.type));
+    var CONTROLS = "a[href], button, input, select, textarea, summary, [contenteditable], " +
+      "[role=button], [role=link], [role=checkbox], [role=menuitem], [role=tab]";
+
+    function isControl(elt) {
+      return !!(elt && elt !== document.body && elt !== document.documentElement &&
+        (elt.isContentEditable || (elt.matches && elt.matches(CONTROLS))));
     }
 
-    document.addEventListener("keydown", function (event) {
-      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) { return; }
-      if (event.key.length !== 1 || event.key === " " || isTextEntry(document.activeElement)) {
-        return;
-      }
-      event.preventDefault();
-      field.focus();
-      field.value += event.key;
-    });
+    if (field) {
+      document.addEventListener("keydown", function (event) {
+        if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) { return; }
+        if (event.key.length !== 1 || event.key === " " || isControl(document.activeElement)) {
+          return;
+        }
+        event.preventDefault();
+        field.focus();
+        field.value += event.key;
+      });
+    }
+
+    // The panel of a person opened from the roster (it sits above the roster): in view, and
+    // the focus on its heading so that a screen reader reads who it is.
+    function showPanel() {
+      var panel = document.querySelector("#scan-actions .panel");
+      var heading = document.getElementById("panel-title");
+      if (!panel || !heading) { return; }
+      panel.scrollIntoView({block: "start"});
+      heading.focus({preventScroll: true});
+    }
 
     function focusAfterAnswer() {
       var result = document.querySelector("#scan-result .result");
       var wanted = result ? result.getAttribute("data-focus") : "scan";
       var targets = {
         "walk-in": "walk-in-button",
+        "extra-seat": "extra-seat-button",
         "matches": "match-button",
         "cheques": "cheque-numbers",
         "receipt": "receipt-link"
       };
       var target = document.getElementById(targets[wanted] || wanted || "scan-code");
-      (target || field).focus();
+      if (target || field) { (target || field).focus(); }
     }
 
     // Every check-in action answers into #scan-result (the roster and the panel come out of
@@ -83,13 +99,15 @@
       var target = event.detail.target;
       if (target && target.id === "scan-result") {
         window.setTimeout(focusAfterAnswer, 0);
+      } else if (target && target.id === "scan-actions") {
+        window.setTimeout(showPanel, 0);
       }
     });
 
     // Emptied as soon as the scan is sent (its value is already taken), so that a next scan
     // typed at once is not lost.
     document.body.addEventListener("htmx:beforeRequest", function (event) {
-      if (event.detail.elt && event.detail.elt.hasAttribute("data-scan-form")) {
+      if (field && event.detail.elt && event.detail.elt.hasAttribute("data-scan-form")) {
         field.value = "";
       }
     });

@@ -421,9 +421,9 @@ def test_staff_finds_a_person_books_and_cancels_on_their_behalf(
     assert path_of(page) == f"/equipe/beneficiaires/{seeded.desk_person_id}"
     flash = page.locator("#flash-area")
     expect(flash).to_have_attribute("role", "status")
-    expect(flash).to_contain_text(f"{first_name} est inscrit à « {title} ».")
+    expect(flash).to_contain_text(f"Inscription faite pour {first_name} : « {title} ».")
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=title))
-    expect(row).to_contain_text("Inscrit")
+    expect(row).to_contain_text("Place réservée")
     option = page.get_by_label("Séance", exact=True).locator(
         f"option[value='{seeded.open_session_id}']")
     expect(option).to_have_count(0)  # booked: no longer offered

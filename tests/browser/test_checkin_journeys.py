@@ -52,6 +52,8 @@ ANSWER_MS = 10_000
 #: the second device must see a change within the polling interval (plus the answer's time).
 SYNC_MS = (POLL_SECONDS + 6) * 1000
 CHEQUES = ("3141592653", "2718281828")
+#: a roster row once checked in (the module's people have no gender given: neutral wording).
+CHECKED_IN_STATUS = re.compile(r"^Présence notée · \d{2}:\d{2}$")
 
 
 # --- the module's own centre, staff and sessions ---------------------------------------------
@@ -97,12 +99,17 @@ class Desk:
     #: the journeys' session: open, started ten minutes ago (or at midnight), 2 cheques
     main: Session
     scanned: Person  # green, then yellow (journey 1)
-    scanner: Person  # typed by a "scanner" while a roster button has the focus
+    scanner: Person  # typed by a "scanner" while the focus is on the page
     payer: Person  # pays two cheques
     synced: Person  # checked in on one device, seen on the other
     keyboard: Person  # marked with the keyboard alone
     searched: Person  # found by the roster's search box
     walk_in: Person  # booked nowhere
+    last_in_list: Person  # on `main`, last of the roster by name: their panel opens far above
+    #: full (one seat, taken by `full_booked`); an animateur adds a seat for `extra`
+    full: Session
+    full_booked: Person
+    extra: Person  # booked nowhere
     #: closed by the closing journey: two of its three people are checked in first
     to_close: Session
     to_close_people: tuple[Person, ...]
@@ -113,7 +120,7 @@ class Desk:
     pages_fresh: Mapping[str, Person]  # booked, scanned once each (green): by viewport
     pages_present: Person  # checked in before the tests: scanning again answers yellow
     pages_unbooked: Person  # booked nowhere: scanning answers blue (never added)
-    elsewhere: Person  # booked on `pages`: scanned on `main`, answered red (other session)
+    elsewhere: Person  # booked on `pages`: scanned on `main`, a walk-in there (blue)
     archived: Session  # closed before the tests (one person present), never reopened
 
 
@@ -121,7 +128,7 @@ class Desk:
 LOGIN_IDS = (
     "A7C3E5", "B4D6F8", "C5E7G9", "D6F8H2", "E7G9J3", "F8H2K4", "S3V5X7", "T4W6Y8",
     "V5X7Z9", "W6Y8A2", "X7Z9B3", "Z8A2C4", "Q9B3D5", "E2D4G6", "F3E5H7", "G4F6J8",
-    "H5G7K9", "J6H8M2", "K7J9N3", "M8K2P4",
+    "H5G7K9", "J6H8M2", "K7J9N3", "M8K2P4", "N9P3R5", "P4R6T8", "R5T7V9",
 )
 
 
@@ -155,10 +162,10 @@ def desk(live_server: LiveServer, password_hash: str) -> Desk:
         login_ids = iter(LOGIN_IDS)
         bookings = 0
 
-        def session(title: str) -> tuple[Any, Session]:
+        def session(title: str, capacity: int = 8) -> tuple[Any, Session]:
             workshop = factory.workshop(title=title, grants_attestation=True, price_cheques=2)
             row = factory.session(site, workshop, starts_at=starts,
-                                  ends_at=starts + timedelta(hours=2), capacity=8,
+                                  ends_at=starts + timedelta(hours=2), capacity=capacity,
                                   animator_id=animateur.id, room="Salle Jules Verne")
             return row, Session(row.id, title)
 
@@ -181,11 +188,12 @@ def desk(live_server: LiveServer, password_hash: str) -> Desk:
                 done = closing.close_session(row, actor=actor, verify_url=verify_url)
                 assert not done.documents_failed
 
-        main_row, main = session("Faire ses démarches en ligne")
+        main_row, main = session("Faire ses démarches en ligne", capacity=9)
         to_close_row, to_close = session("Découvrir internet")
         to_reopen_row, to_reopen = session("Classer ses fichiers")
         pages_row, pages = session("Protéger ses données")
         archived_row, archived = session("Écrire un courriel")
+        full_row, full = session("Atelier photo", capacity=1)
         desk = Desk(
             site_name=site.name,
             animateur_email=animateur.email, animateur_name=animateur.full_name,
@@ -198,6 +206,10 @@ def desk(live_server: LiveServer, password_hash: str) -> Desk:
             keyboard=person("Émile", "Chevalier", main_row),
             searched=person("Gaëlle", "Vasseur", main_row),
             walk_in=person("Fatima", "Haddad"),
+            last_in_list=person("Zoé", "Zimmermann", main_row),
+            full=full,
+            full_booked=person("Quentin", "Roussel", full_row),
+            extra=person("Sylvie", "Lambert"),
             to_close=to_close,
             to_close_people=tuple(person(first, last, to_close_row) for first, last in (
                 ("Hugo", "Lemaire"), ("Inès", "Bouvier"), ("Jacques", "Renard"))),
@@ -362,43 +374,51 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
 
     person = desk.scanned
     row = roster_row(page, person)
-    expect(row.locator(".roster-status")).to_have_text("Inscrit")
+    expect(row.locator(".roster-status")).to_have_text("Place réservée")
     expect(row.locator(".roster-cheques")).to_have_text("À payer : 2 chèques")
 
     # Green: checked in, with what remains to pay; the field is ready for the next card.
     assert re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}", person.card_id), person.card_id
     scan(page, person.card_id)
-    expect_result(page, "ok", "Présent", "checked_in", person.name, "2 chèques")
+    expect_result(page, "ok", "Présence", "checked_in", person.name, "2 chèques")
     expect_scan_ready(page)
     expect(row).to_have_class(re.compile(r"\broster-present\b"))
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présent · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     checked_in_at = row.locator(".roster-status").inner_text().rsplit(" ", 1)[-1]
     panel = page.locator("#scan-actions")
     expect(panel.get_by_role("heading", level=2)).to_have_text(person.name)
-    expect(panel).to_contain_text(f"Présent · {checked_in_at} ({desk.animateur_name})")
+    expect(panel).to_contain_text(f"Présence notée · {checked_in_at} ({desk.animateur_name})")
 
     # Yellow: scanned again (lower case, no dash this time): when and by whom.
     scan(page, person.login_id.lower())
-    expect_result(page, "warn", "Déjà pointé", "already_checked_in", person.name,
+    expect_result(page, "warn", "Déjà là", "already_checked_in", person.name,
                   f"à {checked_in_at} par {desk.animateur_name}", "2 chèques")
     expect_scan_ready(page)
 
-    # A USB scanner "types" the code and Enter while a roster button has the focus: the
-    # keystrokes land in the scan field, and the Enter sends the scan.
-    scanner = desk.scanner
-    button = page.get_by_role("button", name=f"Excusé : {desk.searched.name}", exact=True)
+    # Letters typed on a focused button are the button's: the scan field does not take them.
+    button = page.get_by_role("button", name=f"Absence excusée : {desk.searched.name}",
+                              exact=True)
     button.focus()
+    page.keyboard.type("ab")
     expect(button).to_be_focused()
+    expect(scan_field(page)).to_have_value("")
+
+    # A USB scanner "types" the code and Enter while the focus is on the page itself (after a
+    # click on its text): the keystrokes land in the scan field, and the Enter sends the scan.
+    scanner = desk.scanner
+    page.locator(".checkin-head .lead").click()
+    assert page.evaluate("document.activeElement.tagName") in ("BODY", "MAIN")
     with page.expect_response(lambda r: path_of(r.url).endswith("/pointage/scan"),
                               timeout=ANSWER_MS) as answer:
         page.keyboard.type(scanner.login_id)
         page.keyboard.press("Enter")
     assert answer.value.status == 200
-    expect_result(page, "ok", "Présent", "checked_in", scanner.name)
+    expect_result(page, "ok", "Présence", "checked_in", scanner.name)
     expect_scan_ready(page)
     expect(roster_row(page, scanner)).to_have_class(re.compile(r"\broster-present\b"))
     # The button that had the focus did nothing.
-    expect(roster_row(page, desk.searched).locator(".roster-status")).to_have_text("Inscrit")
+    expect(roster_row(page, desk.searched).locator(".roster-status")).to_have_text(
+        "Place réservée")
     assert_same_document(page, "scanning")
 
 
@@ -414,7 +434,7 @@ def test_scanning_someone_not_booked_offers_to_add_them(
     scan(page, person.card_id)
     expect_result(page, "info", "Sans inscription", "walk_in_possible", person.name,
                   re.compile(r"Il reste 2 places\b"))
-    add = page.get_by_role("button", name=f"Ajouter et noter présent : {person.name}",
+    add = page.get_by_role("button", name=f"Ajouter et noter la présence : {person.name}",
                            exact=True)
     expect(add).to_be_focused()  # the next step: Enter adds the person
     expect(scan_field(page)).to_have_value("")
@@ -425,14 +445,14 @@ def test_scanning_someone_not_booked_offers_to_add_them(
     expect_result(page, "info", "Sans inscription", "walk_in_added", person.name)
     row = roster_row(page, person)
     expect(row).to_have_class(re.compile(r"\broster-present\b"))
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présent · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     expect(row.locator(".tag")).to_have_text("Sans inscription")
     expect(add).to_have_count(0)
     expect_scan_ready(page)
 
     # Scanned again: already checked in, like anyone booked.
     scan(page, person.card_id)
-    expect_result(page, "warn", "Déjà pointé", "already_checked_in", person.name)
+    expect_result(page, "warn", "Déjà là", "already_checked_in", person.name)
 
 
 # --- 3. cheques and the receipt ----------------------------------------------------------------
@@ -443,13 +463,13 @@ def test_two_cheques_taken_and_the_receipt_printed(
     open_checkin(page, desk.main)
     person = desk.payer
     scan(page, person.card_id)
-    expect_result(page, "ok", "Présent", "checked_in", person.name, "2 chèques")
+    expect_result(page, "ok", "Présence", "checked_in", person.name, "2 chèques")
 
     panel = page.locator("#scan-actions")
-    expect(panel).to_contain_text("0 payé(s) sur 2")
+    expect(panel).to_contain_text("0 chèque payé sur 2")  # French: 0 takes the singular
     numbers = page.locator("#cheque-numbers")
     expect(numbers).to_be_visible()
-    expect(page.get_by_label(re.compile(r"^Numéros des chèques, un par ligne"))).to_have_count(1)
+    expect(page.get_by_label(re.compile(r"^Numéros des chèques"))).to_have_count(1)
     numbers.fill("\n".join(CHEQUES))
     with page.expect_response(lambda r: path_of(r.url).endswith("/cheques")) as answer:
         page.get_by_role("button", name="Prendre les chèques", exact=True).click()
@@ -465,7 +485,7 @@ def test_two_cheques_taken_and_the_receipt_printed(
     expect(link).to_be_visible()
     expect(link).to_be_focused()  # the next step: Enter opens it to print
     expect(link).to_have_attribute("target", "_blank")
-    expect(panel).to_contain_text("2 payé(s) sur 2")
+    expect(panel).to_contain_text("2 chèques payés sur 2")
     expect(page.locator("#cheque-numbers")).to_have_count(0)  # nothing left to pay
     row = roster_row(page, person)
     expect(row.locator(".roster-cheques")).to_have_text("Chèques payés")
@@ -496,23 +516,62 @@ def test_two_cheques_taken_and_the_receipt_printed(
     expect(page.locator("#cheque-numbers")).to_be_focused()
 
 
-# --- 4. refusals ---------------------------------------------------------------------------------
+# --- 4. refusals, and someone expected elsewhere ------------------------------------------------
 
-def test_unknown_code_and_other_session_are_refused_in_red(
+def test_an_unknown_code_is_red_and_someone_booked_elsewhere_a_blue_walk_in(
         open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
     page = open_page(storage_state=staff_state(ANIMATEUR))
     open_checkin(page, desk.main)
 
     scan(page, "ZZZ-999")
-    expect_result(page, "error", "Refusé", "unknown_code", "ZZZ-999")
+    expect_result(page, "error", "Inconnu", "unknown_code", "ZZZ-999")
     expect_scan_ready(page)
 
-    # Booked on another session of the day: red, and which session it is.
-    scan(page, desk.elsewhere.card_id)
-    expect_result(page, "error", "Refusé", "wrong_session", desk.elsewhere.name,
-                  f"« {desk.pages.title} » à ")
-    expect_scan_ready(page)
+    # Booked on another session of the day: not a refusal. A seat is free here, so staff may
+    # add them; the answer says where they are booked, and the add button has the focus.
+    person = desk.elsewhere
+    scan(page, person.card_id)
+    expect_result(page, "info", "Sans inscription", "walk_in_possible", person.name)
+    expect(result(page).locator(".result-list")).to_contain_text(
+        f"Inscription à « {desk.pages.title} » aujourd'hui à ")
+    expect(page.get_by_role("button", name=f"Ajouter et noter la présence : {person.name}",
+                            exact=True)).to_be_focused()
+    expect(page.get_by_text("Refusé")).to_have_count(0)
     expect(roster_row(page, desk.elsewhere)).to_have_count(0)
+
+
+# --- 4b. a full session: one more seat, confirmed, with the keyboard alone ------------------------
+
+def test_a_full_session_gets_one_more_seat_after_a_confirmation(
+        open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
+    page = open_page(storage_state=staff_state(ANIMATEUR))
+    open_checkin(page, desk.full)
+    person = desk.extra
+    taken = page.locator("#roster .roster-counts > div").filter(has_text="Places prises")
+    before = taken.locator("dd").inner_text()
+    taken_now, capacity = (int(n) for n in before.split(" / "))
+    assert taken_now == capacity, before
+
+    scan(page, person.card_id)
+    expect_result(page, "warn", "Complet", "session_full", person.name,
+                  f"{capacity} places sur {capacity}")
+    offer = page.locator("#extra-seat-button")
+    expect(offer).to_be_focused()
+    with page.expect_response(lambda r: path_of(r.url).endswith("/pointage/ajout")):
+        page.keyboard.press("Enter")
+    expect_result(page, "warn", "Confirmer", "extra_seat_to_confirm", person.name,
+                  f"de {capacity} à {capacity + 1} places")
+    confirm = page.get_by_role("button", name="Oui, ajouter une place et noter la présence",
+                               exact=True)
+    expect(confirm).to_be_focused()
+    expect(taken.locator("dd")).to_have_text(before)  # nothing changed yet
+    with page.expect_response(lambda r: path_of(r.url).endswith("/pointage/ajout")):
+        page.keyboard.press("Enter")
+    expect_result(page, "info", "Sans inscription", "walk_in_added", person.name,
+                  f"{capacity + 1} places")
+    expect(taken.locator("dd")).to_have_text(f"{capacity + 1} / {capacity + 1}")
+    expect(roster_row(page, person)).to_have_class(re.compile(r"\broster-present\b"))
+    expect_scan_ready(page)
 
 
 # --- 5. closing the session ----------------------------------------------------------------------
@@ -525,8 +584,8 @@ def test_closing_the_session_issues_the_attestations_and_the_sheet(
     open_checkin(page, session)
     for person in (first, second):
         scan(page, person.card_id)
-        expect_result(page, "ok", "Présent", "checked_in", person.name)
-    present = page.locator("#roster .roster-counts > div").filter(has_text="Présents")
+        expect_result(page, "ok", "Présence", "checked_in", person.name)
+    present = page.locator("#roster .roster-counts > div").filter(has_text="Présences")
     expect(present.locator("dd")).to_have_text("2")
 
     page.get_by_role("link", name="Clôturer la séance", exact=True).click()
@@ -572,7 +631,7 @@ def test_closing_the_session_issues_the_attestations_and_the_sheet(
     expect(page.locator(".checkin-state")).to_have_text("Clôturée")
     expect(scan_field(page)).to_have_count(0)
     expect(page.locator("#roster button")).to_have_count(0)
-    expect(roster_row(page, missing).locator(".roster-status")).to_have_text("Absent")
+    expect(roster_row(page, missing).locator(".roster-status")).to_have_text("Absence")
 
 
 # --- 6. two devices in sync ----------------------------------------------------------------------
@@ -588,14 +647,14 @@ def test_a_second_device_sees_the_change_without_reloading(
     open_checkin(second, desk.main)
     mark_document(second)
     person = desk.synced
-    expect(roster_row(second, person).locator(".roster-status")).to_have_text("Inscrit")
+    expect(roster_row(second, person).locator(".roster-status")).to_have_text("Place réservée")
 
-    first.get_by_role("button", name=f"Présent : {person.name}", exact=True).click()
-    expect_result(first, "ok", "Présent", "checked_in", person.name)
+    first.get_by_role("button", name=f"Présence : {person.name}", exact=True).click()
+    expect_result(first, "ok", "Présence", "checked_in", person.name)
 
     row = roster_row(second, person)
     expect(row).to_have_class(re.compile(r"\broster-present\b"), timeout=SYNC_MS)
-    expect(row.locator(".roster-status")).to_have_text(re.compile(r"^Présent · \d{2}:\d{2}$"))
+    expect(row.locator(".roster-status")).to_have_text(CHECKED_IN_STATUS)
     assert 200 in polls, polls  # the changed roster came by polling…
     assert_same_document(second, "keeping in sync")
     # … and an unchanged roster is answered 304, with nothing moved on screen.
@@ -606,9 +665,9 @@ def test_a_second_device_sees_the_change_without_reloading(
     # The other way round: an undo on the second device reaches the first.
     second.get_by_role("button", name=f"Annuler le pointage : {person.name}",
                        exact=True).click()
-    expect_result(second, "ok", "Annulé", "undone", person.name)
+    expect_result(second, "ok", "Pointage annulé", "undone", person.name)
     expect(roster_row(first, person).locator(".roster-status")).to_have_text(
-        "Inscrit", timeout=SYNC_MS)
+        "Place réservée", timeout=SYNC_MS)
 
 
 # --- 7. reopening (administrators only) ----------------------------------------------------------
@@ -668,10 +727,11 @@ def test_the_roster_works_with_the_keyboard_alone(
     row = roster_row(page, person)
     expect_scan_ready(page)
 
-    steps = [(f"present-{booking}", "ok", "Présent", "checked_in", "roster-present"),
-             (f"absent-{booking}", "ok", "Absent", "marked_absent", "roster-absent"),
-             (f"excused-{booking}", "ok", "Excusé", "marked_excused", "roster-excused"),
-             (f"undo-{booking}", "ok", "Annulé", "undone", "roster-booked")]
+    steps = [(f"present-{booking}", "ok", "Présence", "checked_in", "roster-present"),
+             (f"absent-{booking}", "ok", "Absence", "marked_absent", "roster-absent"),
+             (f"excused-{booking}", "ok", "Absence excusée", "marked_excused",
+              "roster-excused"),
+             (f"undo-{booking}", "ok", "Pointage annulé", "undone", "roster-booked")]
     for button_id, tone, label, code, row_class in steps:
         tab_to(page, button_id)
         expect(page.locator(f"#{button_id}")).to_be_focused()
@@ -680,8 +740,76 @@ def test_the_roster_works_with_the_keyboard_alone(
         expect(row).to_have_class(re.compile(rf"\b{row_class}\b"))
         # The keyboard user keeps their place: the focus stays on the row acted on.
         expect(row.locator(":focus")).to_have_count(1)
-    expect(row.locator(".roster-status")).to_have_text("Inscrit")
+    expect(row.locator(".roster-status")).to_have_text("Place réservée")
     assert_big_targets(page)
+
+
+_IN_VIEW = """
+(selector) => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  return {top: box.top, bottom: box.bottom, left: box.left, right: box.right,
+          width: document.documentElement.clientWidth, height: window.innerHeight};
+}
+"""
+
+
+def assert_in_view(page: Page, selector: str) -> None:
+    """The element's top is on screen, and it fits across without scrolling sideways."""
+    box = page.evaluate(_IN_VIEW, selector)
+    assert -1 <= box["top"] < box["height"], (selector, box)
+    assert box["left"] >= 0 and box["right"] <= box["width"] + 1, (selector, box)
+
+
+@pytest.mark.parametrize("viewport", [NARROW, DESKTOP], ids=["320px", "1280px"])
+def test_a_person_opened_from_the_roster_is_brought_into_view_with_the_focus(
+        viewport: Mapping[str, int], open_page: Callable[..., Page],
+        staff_state: Callable[[str], Any], desk: Desk) -> None:
+    page = open_page(viewport=viewport, storage_state=staff_state(ANIMATEUR))
+    open_checkin(page, desk.main)
+    person = desk.last_in_list
+    link = roster_row(page, person).get_by_role("link", name=person.name, exact=True)
+    link.scroll_into_view_if_needed()
+    mark_document(page)
+    with page.expect_response(lambda r: "/pointage/personne/" in r.url):
+        link.click()
+    heading = page.locator("#scan-actions").get_by_role("heading", level=2)
+    expect(heading).to_have_text(person.name)
+    expect(heading).to_be_focused()
+    assert_in_view(page, "#scan-actions .panel")
+    assert_same_document(page, "opening a person")
+    # Letters typed now (the heading is no control) still go to the scan field: a scanner
+    # works at once.
+    page.keyboard.type(desk.keyboard.login_id[:3])
+    expect(scan_field(page)).to_have_value(desk.keyboard.login_id[:3])
+
+
+def test_without_javascript_a_person_opened_from_the_roster_opens_at_their_panel(
+        open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
+    page = open_page(viewport=NARROW, storage_state=staff_state(ANIMATEUR),
+                     java_script_enabled=False)
+    open_checkin(page, desk.main)
+    person = desk.last_in_list
+    with page.expect_navigation():
+        roster_row(page, person).get_by_role("link", name=person.name, exact=True).click()
+    assert urlsplit(page.url).fragment == "scan-actions"
+    expect(page.locator("#scan-actions").get_by_role("heading", level=2)).to_have_text(
+        person.name)
+    assert_in_view(page, "#scan-actions")
+    expect(scan_field(page)).not_to_be_focused()
+
+
+def test_the_sessions_of_the_week_show_the_check_in_button_at_320_px(
+        open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
+    page = open_page(viewport=NARROW, storage_state=staff_state(ANIMATEUR))
+    page.goto("/equipe/")
+    button = page.get_by_role("link", name=f"Pointage : {desk.main.title}", exact=True)
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], box
+    assert box["width"] >= 44 and box["height"] >= 44, box
+    check_reflow(page)
+    button.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Pointage : {desk.main.title}")
 
 
 def test_the_search_box_filters_the_roster_as_one_types(
@@ -712,12 +840,20 @@ def _go(url: Callable[[Desk], str]) -> Reach:
     return reach
 
 
-def _scanned(code: Callable[[Desk, str], str]) -> Reach:
+def _scanned(code: Callable[[Desk, str], str],
+             at: Callable[[Desk], Session] = lambda d: d.pages) -> Reach:
     def reach(page: Page, desk: Desk, key: str) -> None:
-        _go(lambda d: d.pages.checkin_url)(page, desk, key)
+        _go(lambda d: at(d).checkin_url)(page, desk, key)
         scan(page, code(desk, key))
 
     return reach
+
+
+def _extra_seat_asked(page: Page, desk: Desk, key: str) -> None:
+    """The confirmation of one more seat (never given: the person stays unbooked)."""
+    _scanned(lambda d, _key: d.pages_unbooked.card_id, lambda d: d.full)(page, desk, key)
+    with page.expect_response(lambda r: path_of(r.url).endswith("/pointage/ajout")):
+        page.locator("#extra-seat-button").click()
 
 
 def _reopen_refused(page: Page, desk: Desk, key: str) -> None:
@@ -735,18 +871,28 @@ class Screen:
     reach: Reach
     heading: str
     result: str = ""  # the result class shown in the status region, if any
+    #: without JavaScript: the session scanned at and the code scanned (result screens)
+    served: tuple[Callable[[Desk], Session], Callable[[Desk], str]] | None = None
 
 
 SCREENS = [
     Screen("pointage", ANIMATEUR, _go(lambda d: d.pages.checkin_url), "Pointage"),
     Screen("pointage-present", ANIMATEUR,
-           _scanned(lambda d, key: d.pages_fresh[key].card_id), "Pointage", "result-ok"),
+           _scanned(lambda d, key: d.pages_fresh[key].card_id), "Pointage", "result-ok",
+           (lambda d: d.pages, lambda d: d.pages_fresh["vnu"].card_id)),
     Screen("pointage-deja-pointe", ANIMATEUR,
-           _scanned(lambda d, _key: d.pages_present.card_id), "Pointage", "result-warn"),
+           _scanned(lambda d, _key: d.pages_present.card_id), "Pointage", "result-warn",
+           (lambda d: d.pages, lambda d: d.pages_present.card_id)),
     Screen("pointage-sans-inscription", ANIMATEUR,
-           _scanned(lambda d, _key: d.pages_unbooked.card_id), "Pointage", "result-info"),
+           _scanned(lambda d, _key: d.pages_unbooked.card_id), "Pointage", "result-info",
+           (lambda d: d.pages, lambda d: d.pages_unbooked.card_id)),
+    Screen("pointage-complet", ANIMATEUR,
+           _scanned(lambda d, _key: d.pages_unbooked.card_id, lambda d: d.full), "Pointage",
+           "result-warn", (lambda d: d.full, lambda d: d.pages_unbooked.card_id)),
+    Screen("pointage-place-a-confirmer", ANIMATEUR, _extra_seat_asked, "Pointage",
+           "result-warn"),
     Screen("pointage-refuse", ANIMATEUR, _scanned(lambda _d, _key: "QQQ-QQQ"), "Pointage",
-           "result-error"),
+           "result-error", (lambda d: d.pages, lambda _d: "QQQ-QQQ")),
     Screen("cloture-confirmation", ANIMATEUR, _go(lambda d: d.pages.close_url),
            "Clôturer la séance"),
     Screen("seance-cloturee", ADMIN, _go(lambda d: d.archived.close_url), "Séance clôturée"),
@@ -832,6 +978,8 @@ def test_checkin_screens_are_valid_html(
             pages[screen.role] = open_page(storage_state=staff_state(screen.role),
                                            java_script_enabled=False)
         page = pages[screen.role]
+        if screen.result and screen.served is None:  # a step only htmx takes
+            continue
         served: list[Response] = []
 
         def handler(response: Response, served: list[Response] = served) -> None:
@@ -839,13 +987,10 @@ def test_checkin_screens_are_valid_html(
                 served.append(response)
 
         page.on("response", handler)
-        if screen.result:
-            _go(lambda d: d.pages.checkin_url)(page, desk, "vnu")
-            code = {"result-ok": desk.pages_fresh["vnu"].card_id,
-                    "result-warn": desk.pages_present.card_id,
-                    "result-info": desk.pages_unbooked.card_id,
-                    "result-error": "QQQ-QQQ"}[screen.result]
-            scan_field(page).fill(code)
+        if screen.served is not None:
+            at, code = screen.served
+            _go(lambda d, at=at: at(d).checkin_url)(page, desk, "vnu")
+            scan_field(page).fill(code(desk))
             with page.expect_navigation():
                 scan_field(page).press("Enter")
             expect(result(page)).to_have_class(re.compile(rf"\b{screen.result}\b"))

@@ -92,7 +92,7 @@ def test_staff_member_logs_in_with_email_sees_the_sessions_and_logs_out(
     assert response.status == 200
     assert path_of(page) == "/equipe/"
     expect(page.get_by_role("heading", level=1)).to_have_text("Séances des 7 prochains jours")
-    expect(page.get_by_text(f"Connecté : {seeded.staff_name}")).to_be_visible()
+    expect(page.get_by_text(f"Compte : {seeded.staff_name}")).to_be_visible()
     expect(page.get_by_role("link", name="Séances")).to_have_attribute("aria-current", "page")
     tables = page.get_by_role("table")
     expect(tables.first).to_be_visible()

@@ -146,7 +146,8 @@ def test_scanning_someone_not_booked_into_a_full_session(factory, site, actor):
     session = factory.session(site, starts_in=timedelta(minutes=-10), capacity=1)
     factory.booking(session, factory.beneficiary(site))
     person = factory.beneficiary(site)
-    assert code_of(lambda: checkin.scan(session, person.login_id, actor=actor)) == "session_full"
+    outcome = checkin.scan(session, person.login_id, actor=actor)
+    assert outcome.code == "session_full" and outcome.person.id == person.id
     assert seats_add_up(session) == 1
     assert checkin_audit() == []
 
@@ -161,17 +162,93 @@ def test_no_walk_in_into_a_full_session(factory, site, actor):
     assert checkin_audit() == []
 
 
+# --- one more seat in a full session: nobody is sent home ------------------------------------
+
+
+@pytest.fixture
+def full(factory, site):
+    session = factory.session(site, starts_in=timedelta(minutes=-10), capacity=2)
+    for _ in range(2):
+        factory.booking(session, factory.beneficiary(site))
+    return session
+
+
+def test_adding_a_seat_needs_a_confirmation_and_changes_nothing_before(factory, site, full,
+                                                                      actor):
+    person = factory.beneficiary(site, first_name="Kévin", last_name="Duhamel")
+    with pytest.raises(checkin.SeatToConfirm) as question:
+        checkin.add_walk_in(session=full, person=person, actor=actor, extra_seat=True)
+    assert question.value.code == "extra_seat_to_confirm"
+    assert "Kévin Duhamel" in question.value.message and "de 2 à 3 places" in \
+        question.value.message
+    assert fresh(full).capacity == 2 and seats_add_up(full) == 2
+    assert bookings.booking_for(full, person) is None and audit_rows() == []
+
+
+def test_a_confirmed_extra_seat_raises_the_capacity_by_one_and_is_audited(factory, site, full,
+                                                                         staff, actor):
+    person = factory.beneficiary(site)
+    marked = checkin.add_walk_in(full, person, actor=actor, extra_seat=True, confirmed=True)
+    assert marked.code == "walk_in_added" and marked.seat_added
+    assert fresh(full).capacity == 3 and seats_add_up(full) == 3
+    assert fresh(marked.booking).status is BookingStatus.PRESENT
+    added = audit_rows("session.seat_added")
+    assert [(e.object_id, e.actor_id, e.details["capacity"], e.details["beneficiary_id"])
+            for e in added] == [(str(full.id), staff.id, 3, person.id)]
+    assert audit_rows("checkin.walk_in")[0].details["seat_added"] is True
+
+
+def test_someone_waiting_gets_the_extra_seat_too(factory, site, full, actor):
+    person = factory.beneficiary(site)
+    waiting = factory.booking(full, person, status=BookingStatus.WAITLISTED,
+                              waitlist_position=1)
+    assert checkin.scan(full, person.login_id, actor=actor).code == "session_full"
+    marked = checkin.add_walk_in(full, person, actor=actor, extra_seat=True, confirmed=True)
+    assert marked.code == "checked_in" and marked.booking.id == waiting.id
+    assert marked.seat_added and fresh(full).capacity == 3 and seats_add_up(full) == 3
+
+
+def test_a_seat_freed_meanwhile_is_taken_without_adding_one(factory, site, full, actor):
+    a_booking = db.session.scalars(db.select(Booking).filter_by(session_id=full.id)).first()
+    checkin.mark_excused(a_booking, actor=actor)
+    marked = checkin.add_walk_in(full, factory.beneficiary(site), actor=actor, extra_seat=True,
+                                 confirmed=True)
+    assert marked.code == "walk_in_added" and not marked.seat_added
+    assert fresh(full).capacity == 2 and seats_add_up(full) == 2
+    assert audit_rows("session.seat_added") == []
+
+
+def test_reception_cannot_add_a_seat(factory, site, full):
+    reception = Actor.of(factory.staff(site, StaffRole.RECEPTION))
+    person = factory.beneficiary(site)
+    assert code_of(lambda: checkin.add_walk_in(full, person, actor=reception, extra_seat=True,
+                                               confirmed=True)) == "role_required"
+    assert fresh(full).capacity == 2 and seats_add_up(full) == 2
+    assert audit_rows() == []
+
+
+def test_no_seat_is_added_beyond_the_largest_capacity(factory, site, actor):
+    session = factory.session(site, starts_in=timedelta(minutes=-10), capacity=500)
+    session.seats_taken = 500  # a stand-in for 500 people booked
+    db.session.commit()
+    person = factory.beneficiary(site)
+    assert code_of(lambda: checkin.add_walk_in(session, person, actor=actor, extra_seat=True,
+                                               confirmed=True)) == "session_full"
+    assert fresh(session).capacity == 500
+
+
+# --- someone without a seat here: blue when one is free -------------------------------------
+
+
 @pytest.mark.parametrize("scanned", ["card", "booking code"])
-def test_a_cancelled_booking_is_reported(factory, site, session, actor, scanned):
+def test_a_cancelled_booking_here_offers_a_walk_in(factory, site, session, actor, scanned):
     person = factory.beneficiary(site)
     booking = factory.booking(session, person, status=BookingStatus.CANCELLED,
                               cancelled_at=NOW - timedelta(days=2))
     raw = person.login_id if scanned == "card" else booking.code
-    with pytest.raises(ServiceError) as error:
-        checkin.scan(session, raw, actor=actor)
-    assert error.value.code == "booking_cancelled"
-    assert "24 novembre 2026" in error.value.message
-    assert error.value.details["walk_in"] is True  # seats are left: staff may add them
+    outcome = checkin.scan(session, raw, actor=actor)
+    assert outcome.code == "walk_in_possible"  # seats are left: staff may add them
+    assert outcome.person.id == person.id and outcome.booking.id == booking.id
     assert fresh(booking).status is BookingStatus.CANCELLED
     assert seats_add_up(session) == 0
 
@@ -198,26 +275,41 @@ def test_booked_in_another_session_the_same_day(factory, site, session, actor):
                             starts_in=timedelta(hours=3))
     elsewhere = factory.booking(later, person)
     for raw in (person.login_id, elsewhere.code):
-        with pytest.raises(ServiceError) as error:
-            checkin.scan(session, raw, actor=actor)
-        assert error.value.code == "wrong_session"
-        assert "Le courriel" in error.value.message and "17:00" in error.value.message
-        assert error.value.details["booking"].id == elsewhere.id
+        outcome = checkin.scan(session, raw, actor=actor)
+        assert outcome.code == "walk_in_possible" and outcome.person.id == person.id
+        assert [b.id for b in outcome.others] == [elsewhere.id]
     assert fresh(elsewhere).status is BookingStatus.BOOKED
     assert seats_add_up(session) == 0 and seats_add_up(later) == 1
 
 
-def test_booked_on_another_day(factory, site, session, actor):
+def test_booked_on_other_days_says_which_nearest_first(factory, site, session, actor):
     person = factory.beneficiary(site)
-    next_week = factory.session(site, factory.workshop(title="Le courriel"),
-                                starts_in=timedelta(days=7))
-    elsewhere = factory.booking(next_week, person)
-    with pytest.raises(ServiceError) as error:
-        checkin.scan(session, person.login_id, actor=actor)
-    assert error.value.code == "wrong_day"
-    assert "3 décembre 2026" in error.value.message
-    assert fresh(elsewhere).status is BookingStatus.BOOKED
+    in_two_weeks = factory.booking(factory.session(site, starts_in=timedelta(days=14)), person)
+    next_week = factory.booking(factory.session(site, starts_in=timedelta(days=7)), person)
+    waiting = factory.booking(factory.session(site, starts_in=timedelta(days=2)), person,
+                              status=BookingStatus.WAITLISTED, waitlist_position=1)
+    factory.booking(factory.session(site, starts_in=timedelta(days=3)), person,
+                    status=BookingStatus.CANCELLED)
+    outcome = checkin.scan(session, person.login_id, actor=actor)
+    assert outcome.code == "walk_in_possible"
+    assert [b.id for b in outcome.others] == [waiting.id, next_week.id, in_two_weeks.id]
+    assert fresh(next_week).status is BookingStatus.BOOKED
     assert seats_add_up(session) == 0
+
+
+def test_the_booking_code_of_another_day_is_named_first(factory, site, session, actor):
+    person = factory.beneficiary(site)
+    factory.booking(factory.session(site, starts_in=timedelta(days=2)), person)
+    shown = factory.booking(factory.session(site, starts_in=timedelta(days=9)), person)
+    outcome = checkin.scan(session, shown.code, actor=actor)
+    assert outcome.code == "walk_in_possible" and outcome.others[0].id == shown.id
+
+
+def test_booked_on_another_day_and_the_session_is_full(factory, site, full, actor):
+    person = factory.beneficiary(site)
+    elsewhere = factory.booking(factory.session(site, starts_in=timedelta(days=7)), person)
+    outcome = checkin.scan(full, person.login_id, actor=actor)
+    assert outcome.code == "session_full" and [b.id for b in outcome.others] == [elsewhere.id]
 
 
 def test_a_cancelled_booking_of_another_session_is_not_called_a_booking(factory, site,
@@ -229,12 +321,9 @@ def test_a_cancelled_booking_of_another_session_is_not_called_a_booking(factory,
     cancelled = factory.booking(later, person, status=BookingStatus.CANCELLED,
                                 cancelled_at=NOW - timedelta(days=1))
     by_card = checkin.scan(session, person.login_id, actor=actor)
-    assert by_card.code == "walk_in_possible"
-    try:
-        by_code = checkin.scan(session, cancelled.code, actor=actor).code
-    except ServiceError as error:
-        by_code = error.code
-    assert by_code == by_card.code
+    by_code = checkin.scan(session, cancelled.code, actor=actor)
+    assert by_card.code == by_code.code == "walk_in_possible"
+    assert by_card.others == by_code.others == []
     seats_add_up(session)
 
 
@@ -265,8 +354,8 @@ def test_someone_waiting_cannot_come_in_when_the_session_is_full(factory, site, 
     person = factory.beneficiary(site)
     booking = factory.booking(session, person, status=BookingStatus.WAITLISTED,
                               waitlist_position=1)
-    assert code_of(lambda: checkin.scan(session, person.login_id, actor=actor)) == (
-        "session_full")
+    outcome = checkin.scan(session, person.login_id, actor=actor)
+    assert outcome.code == "session_full" and outcome.booking.id == booking.id
     assert fresh(booking).status is BookingStatus.WAITLISTED
     assert seats_add_up(session) == 1
 
@@ -465,7 +554,7 @@ def test_undoing_a_walk_in_takes_them_off_the_roster(factory, site, session, sta
     checkin.undo(booking, actor=actor)
     assert fresh(booking).status is BookingStatus.CANCELLED
     assert seats_add_up(session) == 0
-    assert person.id not in [row.person.id for row in roster.roster(session).rows]
+    assert person.id not in [row.person.id for row in roster.roster(staff, session).rows]
     undone = audit_rows("checkin.undone")
     assert len(undone) == 1 and undone[0].details["now"] == "cancelled"
     # ... and they can still be added again

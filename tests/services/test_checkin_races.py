@@ -117,7 +117,7 @@ def test_one_cheque_offered_for_thirty_bookings_is_taken_once(app, factory, site
 
     def redeem(booking_id: int) -> str:
         booking = db.session.get(Booking, booking_id)
-        vouchers.redeem_cheques(booking, "2026 6201 01", actor=actor)
+        vouchers.redeem_cheques(booking, "2026-6201-01", actor=actor)
         return "redeemed"
 
     results = race(app, bookings, redeem)
@@ -145,7 +145,7 @@ def test_thirty_cheques_for_a_workshop_that_costs_two(app, factory, site, actor,
     taken = db.session.scalars(db.select(Cheque).where(Cheque.booking_id == booking_id)).all()
     assert len(taken) == 2 and all(c.redeemed_at is not None for c in taken)
     assert count(Cheque) == 2
-    assert checkin.owed(db.session.get(Booking, booking_id)) == 0
+    assert vouchers.payment(db.session.get(Booking, booking_id)).owed == 0
     assert count(Document, Document.kind == DocumentKind.RECEIPT) == 2
     assert all(c.receipt_id is not None for c in taken)
 
@@ -168,6 +168,47 @@ def test_one_person_added_from_thirty_devices_for_the_last_seat(app, factory, si
     assert results == Counter({"walk_in_added": 1, "already_checked_in": THREADS - 1})
     assert count(Booking, Booking.beneficiary_id == person_id) == 1
     assert seats_add_up(session_id) == 3
+
+
+def test_thirty_extra_seats_for_thirty_people_at_a_full_session(app, factory, site, actor):
+    """Each confirmed extra seat adds exactly one: the capacity follows the people added."""
+    session = factory.session(site, starts_in=timedelta(minutes=-10), capacity=2)
+    for _ in range(2):
+        factory.booking(session, factory.beneficiary(site))
+    session_id = session.id
+    people = [factory.beneficiary(site).id for _ in range(THREADS)]
+
+    def walk_in(person_id: int) -> str:
+        session = db.session.get(WorkshopSession, session_id)
+        person = db.session.get(Beneficiary, person_id)
+        return checkin.add_walk_in(session, person, actor=actor, extra_seat=True,
+                                   confirmed=True).code
+
+    results = race(app, people, walk_in)
+    assert results == Counter({"walk_in_added": THREADS})
+    assert db.session.get(WorkshopSession, session_id).capacity == 2 + THREADS
+    assert seats_add_up(session_id) == 2 + THREADS
+    assert count(AuditEvent, AuditEvent.action == "session.seat_added") == THREADS
+
+
+def test_one_extra_seat_confirmed_on_thirty_devices_adds_one(app, factory, site, actor):
+    session = factory.session(site, starts_in=timedelta(minutes=-10), capacity=2)
+    for _ in range(2):
+        factory.booking(session, factory.beneficiary(site))
+    session_id = session.id
+    person_id = factory.beneficiary(site).id
+
+    def walk_in(_n: int) -> str:
+        session = db.session.get(WorkshopSession, session_id)
+        person = db.session.get(Beneficiary, person_id)
+        return checkin.add_walk_in(session, person, actor=actor, extra_seat=True,
+                                   confirmed=True).code
+
+    results = race(app, list(range(THREADS)), walk_in)
+    assert results == Counter({"walk_in_added": 1, "already_checked_in": THREADS - 1})
+    assert db.session.get(WorkshopSession, session_id).capacity == 3
+    assert seats_add_up(session_id) == 3
+    assert count(AuditEvent, AuditEvent.action == "session.seat_added") == 1
 
 
 def test_a_session_closed_from_several_devices_at_once_issues_each_document_once(

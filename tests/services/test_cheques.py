@@ -58,10 +58,11 @@ def nothing_written(documents_before: int = 0) -> None:
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("2026620101", "2026620101"),
-    ("  2026 6201 01 ", "2026620101"),
+    ("  2026620101 ", "2026620101"),
     ("2026-6201-01", "2026620101"),
     ("2026\u20116201\u201301", "2026620101"),  # typographic dashes
-    ("ab-12 cd.34", "AB12CD34"),
+    ("2026.6201.01", "2026620101"),
+    ("ab-12cd.34", "AB12CD34"),
 ])
 def test_a_number_is_normalised(raw, expected):
     assert vouchers.normalise_number(raw) == expected
@@ -72,14 +73,32 @@ def test_a_number_is_normalised(raw, expected):
     "2026620101\r\n2026620102\r\n2026620103\r\n",
     "2026620101, 2026620102 ,2026620103",
     "2026620101;2026620102; ;2026620103;",
-    "2026 6201 01\n\n2026-6201-02;2026620103",
+    "2026620101 2026620102\t2026620103",
+    "2026620101  2026620102\u00a02026620103",  # a no-break space copied from a document
+    "2026-6201-01\n\n2026.6201.02;2026620103",
 ])
-def test_several_numbers_are_split_on_lines_commas_and_semicolons(raw):
+def test_several_numbers_are_split_on_spaces_lines_commas_and_semicolons(raw):
     assert vouchers.split_numbers(raw) == ["2026620101", "2026620102", "2026620103"]
 
 
+def test_two_numbers_separated_by_a_space_are_two_cheques(booking, aptic, actor):
+    redemption = vouchers.redeem_cheques(booking, "2026620101 2026620102", actor=actor)
+    assert redemption.numbers == ["2026620101", "2026620102"]
+    assert [c.number for c in cheque_rows()] == ["2026620101", "2026620102"]
+    assert redemption.still_owed == 0
+
+
+def test_a_number_cut_by_a_space_is_two_wrong_numbers_and_nothing_is_taken(booking, aptic,
+                                                                          actor):
+    error = refusal_of(lambda: vouchers.redeem_cheques(booking, "20266 20101", actor=actor))
+    assert isinstance(error, ChequesRefused)
+    assert [(r.number, r.code) for r in error.refusals] == [
+        ("20266", "cheque_number_invalid"), ("20101", "cheque_number_invalid")]
+    nothing_written()
+
+
 def test_numbers_are_taken_however_they_were_typed(booking, aptic, actor):
-    redemption = vouchers.redeem_cheques(booking, " 2026 6201 01 ;\n2026-6201-02 ",
+    redemption = vouchers.redeem_cheques(booking, " 2026.6201.01 ;\n2026-6201-02 ",
                                          actor=actor)
     assert redemption.numbers == ["2026620101", "2026620102"]
     assert [c.number for c in cheque_rows()] == ["2026620101", "2026620102"]
@@ -189,7 +208,7 @@ def test_a_cheque_of_a_closed_programme_is_refused(booking, actor):
 
 
 def test_a_cheque_entered_twice_is_refused(booking, aptic, actor):
-    error = refusal_of(lambda: vouchers.redeem_cheques(booking, "2026620101\n2026 6201 01",
+    error = refusal_of(lambda: vouchers.redeem_cheques(booking, "2026620101\n2026-6201-01",
                                                        actor=actor))
     assert error.code == "cheque_entered_twice"
     assert [r.number for r in error.refusals] == ["2026620101"]

@@ -106,6 +106,38 @@ def test_the_preview_says_what_closing_will_do(factory, site, actor):
     assert shown.certificates_to_issue == 0
 
 
+def test_the_preview_names_the_people_who_still_owe_cheques(factory, site, actor):
+    from portal.models import Cheque
+    from tests.services.scene import NOW, programme
+
+    session = factory.session(site, factory.workshop(price_cheques=2),
+                              starts_in=timedelta(hours=-3))
+    aptic = programme()
+    owes_two = factory.booking(session, factory.beneficiary(site, last_name="Bernard"),
+                               status=BookingStatus.PRESENT)
+    owes_one = factory.booking(session, factory.beneficiary(site, last_name="Albert"),
+                               status=BookingStatus.PRESENT)
+    paid = factory.booking(session, factory.beneficiary(site, last_name="Carlier"),
+                           status=BookingStatus.PRESENT)
+    factory.booking(session, factory.beneficiary(site, last_name="Dumont"))  # becomes absent
+    for booking, numbers in ((owes_one, ["2026620101"]), (paid, ["2026620102", "2026620103"])):
+        for number in numbers:
+            db.session.add(Cheque(programme_id=aptic.id, number=number, value_cents=1000,
+                                  redeemed_at=NOW, booking_id=booking.id, site_id=site.id))
+    db.session.commit()
+    shown = closing.preview(session)
+    assert [(o.person.last_name, o.owed) for o in shown.owing] == [("Albert", 1),
+                                                                   ("Bernard", 2)]
+    assert shown.owing[0].booking.id == owes_one.id and owes_two.id == shown.owing[1].booking.id
+
+
+def test_the_preview_of_a_free_workshop_names_nobody(factory, site):
+    session = factory.session(site, factory.workshop(price_cheques=0),
+                              starts_in=timedelta(hours=-3))
+    factory.booking(session, factory.beneficiary(site), status=BookingStatus.PRESENT)
+    assert closing.preview(session).owing == []
+
+
 def test_certificates_go_only_to_the_people_present(factory, site, actor):
     session = finished_session(factory, site)
     present = [factory.beneficiary(site) for _ in range(2)]

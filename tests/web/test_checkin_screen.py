@@ -299,7 +299,8 @@ def test_a_scan_answers_htmx_with_the_result_and_the_panel_and_roster_out_of_ban
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body
-    assert body.startswith('<div class="result result-ok" data-result-code="checked_in"')
+    assert body.startswith('<div class="result result-ok" id="scan-answer" '
+                           'data-result-code="checked_in"')
     assert '<div id="scan-actions" class="scan-actions" data-hx-swap-oob="true">' in body
     assert '<div id="roster" class="roster" data-hx-swap-oob="true">' in body
     assert "Odile Lefebvre" in message(response)
@@ -380,29 +381,94 @@ def test_an_unknown_code_is_refused(desk, session):
     assert "ZZZZ-9999" in message(response)
 
 
-def test_a_full_session_has_no_seat_for_someone_not_booked(desk, factory, site, session):
-    session.capacity = 1
-    db.session.commit()
-    factory.booking(session, factory.beneficiary(site))
-    person = factory.beneficiary(site, first_name="Kévin")
-    response = scan(desk, session, person.login_id)
-    assert (result_code(response), result_class(response)) == ("session_full", "result-error")
-    assert "Kévin" in message(response)
-    assert "/pointage/ajout" not in response.get_data(as_text=True)
-    assert count(Booking) == 1
+def notes(response) -> list[str]:
+    """The lines under the answer (the person's other bookings, their state here)."""
+    block = response.get_data(as_text=True).split('<ul class="result-list">', 1)
+    if len(block) == 1:
+        return []
+    return [html.unescape(n) for n in re.findall(r"<li>(.*?)</li>", block[1].split("</ul>")[0])]
 
 
-def test_a_cancelled_booking_is_reported(desk, factory, site, session):
+def focus(response) -> str | None:
+    match = re.search(r'data-focus="([^"]*)"', response.get_data(as_text=True))
+    return match.group(1) if match else None
+
+
+@pytest.fixture
+def full(factory, site, session):
+    """The session's six seats are all taken."""
+    for n in range(6):
+        factory.booking(session, factory.beneficiary(site, first_name=f"Inscrite{n}"))
+    return session
+
+
+def test_a_full_session_offers_the_animateur_one_more_seat(desk, factory, site, full):
+    person = factory.beneficiary(site, first_name="Kévin", last_name="Durand")
+    response = scan(desk, full, person.login_id)
+    body = response.get_data(as_text=True)
+    assert (result_code(response), result_class(response)) == ("session_full", "result-warn")
+    assert "Complet" in body and "Refusé" not in body
+    assert "Kévin Durand" in message(response) and "6 places sur 6" in message(response)
+    assert 'id="extra-seat-button"' in body and 'name="extra_seat" value="1"' in body
+    assert focus(response) == "extra-seat"
+    assert count(Booking) == 6 and fresh(full).capacity == 6
+
+
+def test_the_extra_seat_is_confirmed_then_added_and_audited(desk, staff, factory, site, full):
+    person = factory.beneficiary(site, first_name="Kévin", last_name="Durand")
+    asked = hx_post(desk, f"{page_url(full)}/ajout",
+                    {"person_id": str(person.id), "extra_seat": "1"})
+    body = asked.get_data(as_text=True)
+    assert (result_code(asked), result_class(asked)) == ("extra_seat_to_confirm",
+                                                         "result-warn")
+    assert "de 6 à 7 places" in message(asked) and focus(asked) == "extra-seat-confirm"
+    assert 'name="confirmed" value="1"' in body and "Non, ne rien changer" in body
+    assert count(Booking) == 6 and fresh(full).capacity == 6  # nothing yet
+    added = hx_post(desk, f"{page_url(full)}/ajout",
+                    {"person_id": str(person.id), "extra_seat": "1", "confirmed": "1"})
+    assert (result_code(added), result_class(added)) == ("walk_in_added", "result-info")
+    assert "7 places" in message(added)
+    assert fresh(full).capacity == 7 and fresh(full).seats_taken == 7
+    [event] = db.session.scalars(db.select(AuditEvent).filter_by(action="session.seat_added"))
+    assert event.actor_id == staff.id and event.details["capacity"] == 7
+
+
+def test_the_extra_seat_works_without_javascript(desk, factory, site, full):
+    person = factory.beneficiary(site)
+    asked = plain_post(desk, f"{page_url(full)}/ajout",
+                       {"person_id": str(person.id), "extra_seat": "1"})
+    assert asked.status_code == 200 and result_code(asked) == "extra_seat_to_confirm"
+    added = plain_post(desk, f"{page_url(full)}/ajout",
+                       {"person_id": str(person.id), "extra_seat": "1", "confirmed": "1"})
+    assert added.status_code == 200 and result_code(added) == "walk_in_added"
+    assert fresh(full).capacity == 7
+
+
+def test_reception_is_told_who_may_add_a_seat_and_offered_no_button(app, factory, site, full):
+    reception = signed_in(app, factory.staff(site, role=StaffRole.RECEPTION))
+    person = factory.beneficiary(site)
+    response = scan(reception, full, person.login_id)
+    body = response.get_data(as_text=True)
+    assert result_code(response) == "session_full"
+    assert "Un animateur ou un administrateur" in message(response)
+    assert "extra-seat-button" not in body and focus(response) == "scan"
+    forced = hx_post(reception, f"{page_url(full)}/ajout",
+                     {"person_id": str(person.id), "extra_seat": "1", "confirmed": "1"})
+    assert result_code(forced) == "role_required"
+    assert fresh(full).capacity == 6 and count(Booking) == 6
+
+
+def test_a_cancelled_booking_here_offers_the_walk_in_in_blue(desk, factory, site, session):
     cancelled = factory.booking(session, factory.beneficiary(site, first_name="Martine"),
                                 status=BookingStatus.CANCELLED,
                                 cancelled_at=clock.now() - timedelta(days=1))
     response = scan(desk, session, cancelled.code)
     body = response.get_data(as_text=True)
-    assert (result_code(response), result_class(response)) == ("booking_cancelled",
-                                                               "result-error")
-    assert "Martine" in message(response)
-    assert "mercredi 25 novembre 2026" in message(response)  # the day it was cancelled
-    assert "/pointage/ajout" in body  # a seat is free: the person may be added
+    assert (result_code(response), result_class(response)) == ("walk_in_possible",
+                                                               "result-info")
+    assert "Martine" in message(response) and "Refusé" not in body
+    assert any("mercredi 25 novembre 2026" in n for n in notes(response))  # cancelled then
+    assert "/pointage/ajout" in body and focus(response) == "walk-in"
     assert fresh(cancelled).status is BookingStatus.CANCELLED
 
 
@@ -412,23 +478,30 @@ def test_someone_booked_in_another_session_the_same_day(desk, factory, site, ses
     elsewhere = factory.booking(afternoon, factory.beneficiary(site, first_name="Martine"))
     response = scan(desk, session, elsewhere.beneficiary.login_id)
     body = response.get_data(as_text=True)
-    assert (result_code(response), result_class(response)) == ("wrong_session",
-                                                               "result-error")
+    assert (result_code(response), result_class(response)) == ("walk_in_possible",
+                                                               "result-info")
     assert "Martine" in message(response)
-    assert "« Le courriel »" in message(response) and "14:00" in message(response)
+    assert notes(response) == ["Inscription à « Le courriel » aujourd'hui à 14:00."]
     assert "/pointage/ajout" in body  # a seat is free here: staying is possible
     assert fresh(elsewhere).status is BookingStatus.BOOKED
 
 
-def test_someone_booked_on_another_day(desk, factory, site, session):
+def test_someone_booked_on_another_day_is_a_blue_walk_in_with_the_add_button_first(
+        desk, factory, site, session):
     later = factory.session(site, factory.workshop(title="Le courriel"),
                             starts_in=timedelta(days=3))
     elsewhere = factory.booking(later, factory.beneficiary(site, first_name="Martine"))
-    response = scan(desk, session, elsewhere.code)
-    body = response.get_data(as_text=True)
-    assert (result_code(response), result_class(response)) == ("wrong_day", "result-error")
-    assert "« Le courriel »" in message(response)
-    assert "dimanche 29 novembre 2026" in message(response) and "/pointage/ajout" in body
+    for scanned in (elsewhere.code, elsewhere.beneficiary.login_id):
+        response = scan(desk, session, scanned)
+        body = response.get_data(as_text=True)
+        assert (result_code(response), result_class(response)) == ("walk_in_possible",
+                                                                   "result-info")
+        assert "Sans inscription" in body and "Refusé" not in body
+        assert notes(response) == ["Inscription à « Le courriel » le dimanche 29 novembre "
+                                   "2026 à 10:00."]
+        assert 'id="walk-in-button"' in body and focus(response) == "walk-in"
+    without_js = scan(desk, session, elsewhere.code, htmx=False)
+    assert without_js.status_code == 200  # not a refusal
     assert fresh(elsewhere).status is BookingStatus.BOOKED
 
 
@@ -612,6 +685,37 @@ def test_a_walk_in_with_a_bad_person_is_refused_and_writes_nothing(desk, factory
     assert message(response)
     assert count(Booking) == 0 and count(AuditEvent) == audit_before
     assert fresh(session).seats_taken == 0
+
+
+def test_a_walk_in_by_the_id_of_someone_of_another_site_reveals_and_writes_nothing(
+        desk, factory, session):
+    elsewhere = factory.site(code="AVI", name="Espace numérique d'Avion")
+    stranger = factory.beneficiary(elsewhere, first_name="Véronique", last_name="Delcroix",
+                                   staff_notes="Suivie par l'assistante sociale d'Avion")
+    audit_before = count(AuditEvent)
+    for post in (hx_post, plain_post):
+        response = post(desk, f"{page_url(session)}/ajout", {"person_id": str(stranger.id)})
+        assert result_code(response) == "unknown_person"
+        text = response.get_data(as_text=True)
+        for secret in ("Véronique", "Delcroix", stranger.login_id_display, stranger.login_id,
+                       "assistante sociale"):
+            assert secret not in text
+    assert count(Booking) == 0 and count(AuditEvent) == audit_before
+    assert fresh(session).seats_taken == 0
+
+
+def test_someone_of_another_site_whose_card_is_scanned_can_be_added(desk, factory, session):
+    elsewhere = factory.site(code="AVI", name="Espace numérique d'Avion")
+    visitor = factory.beneficiary(elsewhere, first_name="Véronique", last_name="Delcroix")
+    response = scan(desk, session, visitor.login_id_display)
+    assert result_code(response) == "walk_in_possible"
+    form = re.search(r'<input type="hidden" name="presented" value="([^"]*)">',
+                     response.get_data(as_text=True))
+    assert form and html.unescape(form.group(1)) == visitor.login_id_display
+    added = hx_post(desk, f"{page_url(session)}/ajout",
+                    {"person_id": str(visitor.id), "presented": visitor.login_id_display})
+    assert result_code(added) == "walk_in_added"
+    assert fresh(session).seats_taken == 1
 
 
 def test_a_walk_in_with_a_bad_person_without_javascript_is_a_422(desk, session):
@@ -1000,11 +1104,26 @@ def test_the_close_page_previews_what_will_happen(desk, attended):
     body = desk.get(close_url(attended)).get_data(as_text=True)
     items = [html.unescape(re.sub(r"\s+", " ", item)) for item in re.findall(
         r"<li>(.*?)</li>", body.split('<ul class="close-list">', 1)[1], re.S)]
-    assert any("Odile Lefebvre" in item and "1" in item for item in items)  # still booked
-    assert not any("Martine" in item or "Kévin" in item for item in items)  # present
+    absent = next(item for item in items if "absente" in item)  # still booked: Odile
+    assert "Odile Lefebvre" in absent and "1 personne" in absent
+    assert "Martine" not in absent and "Kévin" not in absent  # present
     assert any("2 attestations" in item for item in items)  # one per person present
     assert 'id="close-button"' in body
     assert fresh(attended).status is SessionStatus.SCHEDULED
+
+
+def test_the_close_page_names_who_still_owes_cheques(desk, attended, booking, aptic):
+    hx_post(desk, f"{page_url(attended)}/{booking.id}", {"action": "present"})
+    kevin = db.session.scalar(db.select(Booking).join(Booking.beneficiary)
+                              .where(db.text("beneficiary.first_name = 'Kévin'")))
+    hx_post(desk, f"{page_url(attended)}/{kevin.id}/cheques", {"numbers": NUMBERS[0]})
+    body = desk.get(close_url(attended)).get_data(as_text=True)
+    owing = body.split('id="owing"', 1)[1].split("</ul>", 1)[0]
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", owing)))
+    assert "3 personnes doivent encore des chèques" in text
+    assert re.search(r"Kévin \S+ : 1 chèque", text)
+    assert re.search(r"Martine \S+ : 2 chèques", text)
+    assert "Odile Lefebvre : 2 chèques" in text
 
 
 def test_closing_redirects_to_the_documents(desk, attended, booking):

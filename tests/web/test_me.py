@@ -448,7 +448,7 @@ def test_desk_messages_speak_to_staff(app, factory, site):
     response = client.post(f"/equipe/beneficiaires/{person.id}/reserver",
                            data={"csrf_token": csrf_from(page), "session_id": session.id})
     follow = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Odile est déjà inscrit à cette séance." in follow
+    assert "Odile a déjà une place à cette séance." in follow
 
 
 def test_a_booked_person_sees_the_code_to_show_at_the_door(client, factory, site, person):

@@ -125,35 +125,95 @@ def test_attendance_sheet_and_login_card(app, factory, site, session_with_three_
         "/premiere-connexion")
 
 
-def test_monthly_deposit_slip_lists_the_cheques_taken(app, factory, site, frozen_now):
-    import subprocess
+def cheques_taken_three_days_ago(factory, staff, now, *taken) -> None:
+    """Cheques of an APTIC programme taken three days ago, one per (site, number) given, each
+    for a person present at a session of that site."""
     from datetime import date, timedelta
 
     from portal.models import Cheque, ChequeProgramme
 
-    staff = factory.staff(site)
     programme = ChequeProgramme(name="Pass Numérique APTIC 62", issuer="Département",
                                 operator="APTIC", validity_end=date(2026, 12, 31))
     db.session.add(programme)
     db.session.flush()
-    booking = factory.booking(factory.session(site, starts_in=timedelta(days=-3)),
-                              factory.beneficiary(site), status=BookingStatus.PRESENT)
-    for number in ("620726110348", "620726110349"):
+    for place, number in taken:
+        booking = factory.booking(factory.session(place, starts_in=timedelta(days=-3)),
+                                  factory.beneficiary(place), status=BookingStatus.PRESENT)
         db.session.add(Cheque(programme_id=programme.id, number=number, value_cents=1000,
-                              redeemed_at=frozen_now - timedelta(days=3), site_id=site.id,
+                              redeemed_at=now - timedelta(days=3), site_id=place.id,
                               redeemed_by_id=staff.id, booking_id=booking.id))
     db.session.commit()
-    client = staff_client(app, staff)
+
+
+def ask_deposit_slip(client, site, month: str):
     page = client.get("/equipe/documents").get_data(as_text=True)
-    response = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
-                                                      "site_id": site.id, "month": "2026-11"})
+    return client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
+                                                  "site_id": site.id, "month": month})
+
+
+def test_monthly_deposit_slip_lists_the_cheques_taken(app, factory, site, frozen_now):
+    import subprocess
+
+    staff = factory.staff(site)
+    cheques_taken_three_days_ago(factory, staff, frozen_now,
+                                 (site, "620726110348"), (site, "620726110349"))
+    client = staff_client(app, staff)
+    response = ask_deposit_slip(client, site, "2026-11")
     assert response.mimetype == "application/pdf"
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.data,
                           capture_output=True, check=True).stdout.decode()
     assert "6207-2611-0348" in text and "20,00" in text
-    empty = client.post("/equipe/bordereau", data={"csrf_token": csrf_from(page),
-                                                   "site_id": site.id, "month": "2026-10"})
-    assert empty.status_code == 303
+    empty = ask_deposit_slip(client, site, "2026-10")
+    assert empty.status_code == 422  # shown again, at the month (no cheques then)
+
+
+# --- roles are per site ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reception_here_animateur_there(factory, site):
+    """Reception at Méricourt (``site``), animateur at Avion."""
+    from portal.models import StaffSiteRole
+
+    avion = factory.site(code="AVI", name="Espace numérique d'Avion")
+    staff = factory.staff(site, role=StaffRole.RECEPTION)
+    staff.roles.append(StaffSiteRole(site_id=avion.id, role=StaffRole.ANIMATEUR))
+    db.session.commit()
+    return staff, avion
+
+
+def test_an_animateur_elsewhere_cannot_revoke_where_they_are_reception(
+        app, factory, site, session_with_three_present, reception_here_animateur_there):
+    staff, _avion = reception_here_animateur_there
+    issued, _merged = documents.issue_session_certificates(
+        session_with_three_present, actor=Actor.system(), verify_url="http://x/v/{code}")
+    client = staff_client(app, staff)
+    page = client.get("/equipe/documents").get_data(as_text=True)
+    assert issued[0].number in page  # seen, as reception may
+    assert f"/equipe/documents/{issued[0].id}/annuler" not in page  # but no button
+    response = client.post(f"/equipe/documents/{issued[0].id}/annuler",
+                           data={"csrf_token": csrf_from(page), "reason": "Nom mal écrit"})
+    assert response.status_code == 403
+    db.session.refresh(issued[0])
+    assert issued[0].revoked_at is None
+
+
+def test_an_animateur_elsewhere_cannot_use_up_a_deposit_slip_number_where_they_are_reception(
+        app, factory, site, frozen_now, reception_here_animateur_there):
+    from portal.models import DocumentCounter
+
+    staff, avion = reception_here_animateur_there
+    cheques_taken_three_days_ago(factory, staff, frozen_now,
+                                 (site, "620726110348"), (avion, "620726110349"))
+    client = staff_client(app, staff)
+    refused = ask_deposit_slip(client, site, "2026-11")
+    assert refused.status_code == 403
+    assert db.session.scalars(db.select(Document)).all() == []
+    assert db.session.scalars(db.select(DocumentCounter)).all() == []
+    issued = ask_deposit_slip(client, avion, "2026-11")
+    assert issued.mimetype == "application/pdf"
+    [slip] = db.session.scalars(db.select(Document)).all()
+    assert slip.site_id == avion.id and slip.sequence == 1
 
 
 def test_closing_preview_says_when_no_attestation_will_be_issued(app, factory, site,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_login import current_user
 
-from portal.access import require_staff
-from portal.models.people import StaffMember
+from portal.access import current_staff, require_staff
 from portal.public_urls import verify_url_template
 from portal.services.audit import Actor
 from portal.sessions import client_ip
@@ -14,10 +12,7 @@ from portal.sessions import client_ip
 bp = Blueprint("staff", __name__, url_prefix="/equipe")
 bp.before_request(require_staff)
 
-
-def current_staff() -> StaffMember:
-    """The logged-in staff member (the blueprint guard lets nobody else in)."""
-    return current_user._get_current_object()
+__all__ = ["bp", "current_staff", "staff_actor", "verify_url"]
 
 
 def staff_actor() -> Actor:

@@ -10,23 +10,24 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import make_response, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from portal.clock import now
+from portal.access import staff_booking_or_404, staff_session_or_404
 from portal.extensions import db
-from portal.formatting import euros, hour
+from portal.formatting import day, euros, hour
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import answer, is_htmx
+from portal.htmx import answer, render_page_or_partial, wants_partial
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
-from portal.services import checkin, roster, vouchers
+from portal.models.vocab import BookingStatus, SessionStatus
+from portal.services import bookings, checkin, people, roster, staff_access, vouchers
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
 
 #: how often an open check-in screen asks whether the roster changed.
@@ -48,76 +49,127 @@ class Result:
     receipt: Document | None = None
     refusals: list[vouchers.Refusal] = field(default_factory=list)
     focus: str = "scan"
-
-
-def session_or_404(session_id: int) -> WorkshopSession:
-    """A session of one of the staff member's sites; any other is a 404."""
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or current_staff().role_at(session.site_id) is None:
-        abort(404)
-    return session
-
-
-def _booking_or_404(session: WorkshopSession, booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.session_id != session.id:
-        abort(404)
-    return booking
-
-
-def _check_csrf() -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    #: what was scanned, sent again with the walk-in: the card is the proof the person is here.
+    presented: str = ""
+    #: more to say, one line each (the person's other bookings, their state here).
+    notes: list[str] = field(default_factory=list)
+    #: the session is full: offer one more seat (``offer``) or ask to confirm it (``confirm``).
+    extra_seat: str = ""
 
 
 # --- messages for staff ----------------------------------------------------------------------
 
 
-def _still_owed(booking: Booking) -> str:
-    if booking.session.workshop.price_cheques == 0:
+def _still_owed(payment: vouchers.Payment) -> str:
+    if payment.price == 0:
         return _("Atelier gratuit.")
-    owed = checkin.owed(booking)
-    if owed == 0:
+    if payment.owed == 0:
         return _("Chèques : tout est payé.")
-    return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.", owed)
+    return ngettext("Reste à payer : %(num)d chèque.", "Reste à payer : %(num)d chèques.",
+                    payment.owed)
 
 
 def _marked_result(marked: checkin.Marked) -> Result:
     booking = marked.booking
     name = booking.beneficiary.display_name
+    payment = vouchers.payment(booking)
     if marked.code == "already_checked_in":
         who = booking.checked_in_by.full_name if booking.checked_in_by else _("l'équipe")
         when = hour(booking.checked_in_at) if booking.checked_in_at else "?"
-        return Result("warn", _("Déjà pointé"),
+        return Result("warn", _("Déjà là"),
                       _("%(name)s : présence déjà notée à %(hour)s par %(who)s.", name=name,
-                        hour=when, who=who) + " " + _still_owed(booking),
+                        hour=when, who=who) + " " + _still_owed(payment),
                       marked.code, booking, booking.beneficiary)
     if marked.code == "checked_in":
-        return Result("ok", _("Présent"), _("Présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+        added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
+                         num=booking.session.capacity)) if marked.seat_added else ""
+        return Result("ok", _("Présence"), _("Présence notée : %(name)s.", name=name) + added
+                      + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     if marked.code == "walk_in_added":
+        added = (" " + _("Une place a été ajoutée : la séance compte maintenant %(num)d places.",
+                         num=booking.session.capacity)) if marked.seat_added else ""
         return Result("info", _("Sans inscription"),
-                      _("Ajout sans inscription, présence notée : %(name)s.", name=name) + " "
-                      + _still_owed(booking), marked.code, booking, booking.beneficiary)
+                      _("Ajout sans inscription, présence notée : %(name)s.", name=name) + added
+                      + " " + _still_owed(payment), marked.code, booking, booking.beneficiary)
     messages = {
-        "marked_absent": (_("Absent"), _("Absence notée : %(name)s.", name=name)),
-        "marked_excused": (_("Excusé"), _("Absence excusée notée : %(name)s.", name=name)),
-        "undone": (_("Annulé"),
+        "marked_absent": (_("Absence"), _("Absence notée : %(name)s.", name=name)),
+        "marked_excused": (_("Absence excusée"), _("Absence excusée notée : %(name)s.", name=name)),
+        "undone": (_("Pointage annulé"),
                    _("Ajout annulé : %(name)s ne figure plus sur la liste.", name=name)
                    if booking.status is BookingStatus.CANCELLED else
-                   _("Pointage annulé : %(name)s revient à l'état « Inscrit ».", name=name)),
+                   _("Pointage annulé : retour à l'inscription pour %(name)s.", name=name)),
     }
     label, message = messages[marked.code]
     return Result("ok", label, message, marked.code, booking, booking.beneficiary)
 
 
+#: the word shown by colour for a refusal, when "Refusé" would not say enough.
+def _refusal_label(code: str) -> str:
+    return {"unknown_code": _("Inconnu"), "session_closed": _("Séance clôturée"),
+            "session_cancelled": _("Séance annulée"),
+            "session_not_today": _("Pas aujourd'hui")}.get(code, _("Refusé"))
+
+
 def _refused(error: ServiceError) -> Result:
-    details = error.details
-    return Result("error", _("Refusé"), error.message, error.code,
-                  booking=details.get("booking") if isinstance(details.get("booking"), Booking)
-                  else None,
-                  person=details.get("person"), walk_in=bool(details.get("walk_in")),
+    return Result("error", _refusal_label(error.code), error.message, error.code,
                   refusals=list(getattr(error, "refusals", [])))
+
+
+def _when(booking: Booking, session: WorkshopSession) -> str:
+    there = booking.session
+    if checkin.session_day(there).date() == checkin.session_day(session).date():
+        return _("aujourd'hui à %(hour)s", hour=hour(there.starts_at))
+    return _("le %(day)s à %(hour)s", day=day(there.starts_at), hour=hour(there.starts_at))
+
+
+def _booked_elsewhere(booking: Booking, session: WorkshopSession) -> str:
+    """One of the person's other bookings, as a line under the answer."""
+    title, when = booking.session.workshop.title, _when(booking, session)
+    if booking.status is BookingStatus.WAITLISTED:
+        return _("Sur liste d'attente de « %(title)s » %(when)s.", title=title, when=when)
+    return _("Inscription à « %(title)s » %(when)s.", title=title, when=when)
+
+
+def _state_here(booking: Booking) -> str:
+    """Why someone with a row at this session holds no seat in it."""
+    if booking.status is BookingStatus.CANCELLED:
+        return _("Inscription à cette séance annulée le %(day)s.",
+                 day=day(booking.cancelled_at or booking.status_changed_at))
+    if booking.status is BookingStatus.WAITLISTED:
+        return _("Sur liste d'attente de cette séance.")
+    if booking.status is BookingStatus.EXCUSED:
+        return _("Absence excusée notée à cette séance.")
+    return _("Absence notée à cette séance.")
+
+
+def _without_seat(session: WorkshopSession, outcome: checkin.ScanOutcome,
+                  presented: str) -> Result:
+    """Someone at the door without a seat here: blue when one is free (add them), amber when
+    the session is full (one more seat for those who may add it)."""
+    person = outcome.person
+    assert person is not None
+    notes = [_booked_elsewhere(b, session) for b in outcome.others]
+    if outcome.booking is not None:
+        notes.insert(0, _state_here(outcome.booking))
+    if outcome.code == "walk_in_possible":
+        return Result(
+            "info", _("Sans inscription"),
+            _("Pas de place réservée à cette séance pour %(name)s.", name=person.display_name)
+            + " " + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
+                             "Il reste %(num)d places : vous pouvez l'ajouter.",
+                             session.seats_left),
+            outcome.code, person=person, walk_in=True, focus="walk-in", presented=presented,
+            notes=notes)
+    may_add = staff_access.can(current_staff(), Action.ADD_SEAT, session.site_id)
+    message = _("Séance complète (%(taken)d places sur %(capacity)d) : pas de place pour "
+                "%(name)s.", taken=session.seats_taken, capacity=session.capacity,
+                name=person.display_name)
+    message += " " + (_("Pour ne renvoyer personne, vous pouvez ajouter une place.") if may_add
+                      else _("Un animateur ou un administrateur du lieu peut ajouter une "
+                             "place."))
+    return Result("warn", _("Complet"), message, "session_full", person=person,
+                  presented=presented, notes=notes, extra_seat="offer" if may_add else "",
+                  focus="extra-seat" if may_add else "scan")
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -132,40 +184,29 @@ def _etag(session: WorkshopSession, text: str) -> str:
 
 def _roster_context(session: WorkshopSession, text: str,
                     etag: str | None = None) -> dict[str, Any]:
-    return {"roster": roster.roster(session, text), "text": text,
-            "etag": etag or _etag(session, text), "poll_seconds": POLL_SECONDS,
-            "can_act": _can_act(session), "can_undo": checkin.can_undo}
-
-
-def _can_act(session: WorkshopSession) -> bool:
-    try:
-        checkin.check_open(session, now())
-    except ServiceError:
-        return False
-    return True
+    listed = roster.roster(current_staff(), session, text)
+    return {"roster": listed, "text": text, "etag": etag or _etag(session, text),
+            "poll_seconds": POLL_SECONDS, "can_act": listed.can_check_in}
 
 
 def _panel_context(session: WorkshopSession, result: Result | None,
                    booking: Booking | None) -> dict[str, Any]:
+    """The person's panel: their row (payment, what may be done) and their receipts."""
     booking = booking or (result.booking if result and result.booking and
                           result.booking.session_id == session.id else None)
-    context: dict[str, Any] = {"panel_booking": booking, "programmes": [], "receipts": [],
-                               "owed": 0, "paid": 0}
-    if booking is not None:
-        context["paid"] = checkin.cheques_taken(booking)
-        context["owed"] = max(session.workshop.price_cheques - context["paid"], 0)
-        context["receipts"] = vouchers.receipts_of(booking)
-        context["unreceipted"] = bool(vouchers.without_receipt(booking))
-        context["programmes"] = vouchers.active_programmes() if context["owed"] else []
-    return context
+    staff = current_staff()
+    row = roster.row(staff, booking) if booking is not None else None
+    return {"panel_row": row,
+            "receipts": vouchers.receipts_of(booking) if booking is not None else [],
+            "programmes": vouchers.active_programmes() if row and "cheques" in row.actions
+            else [],
+            "actions": staff_access.allowed_actions(staff, session.site_id)}
 
 
 def _page_context(session: WorkshopSession, result: Result | None = None,
                   booking: Booking | None = None, text: str = "",
                   cheque_input: str = "") -> dict[str, Any]:
-    staff = current_staff()
     return {"session": session, "result": result, "form": EmptyForm(),
-            "is_admin": staff.role_at(session.site_id) is StaffRole.ADMIN,
             "is_today": checkin.is_today(session), "cheque_input": cheque_input,
             **_roster_context(session, text), **_panel_context(session, result, booking)}
 
@@ -182,66 +223,58 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
 
 
 @bp.route("/seances/<int:session_id>/pointage")
-def checkin_page(session_id: int) -> Response:
-    session = session_or_404(session_id)
+def checkin_page(session_id: int) -> str:
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     booking_id = parse_id(request.args.get("b"))
     booking = db.session.get(Booking, booking_id) if booking_id else None
     if booking is not None and booking.session_id != session.id:
         booking = None
     context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-    return make_response(render_template("staff/checkin.html", **context))
+    # Opened for a person (?b=, the roster's links without JavaScript): the page is anchored
+    # at their panel, so the scan field does not take the focus (and the scroll) from it.
+    return render_template("staff/checkin.html", opened_person=booking is not None, **context)
 
 
 @bp.route("/seances/<int:session_id>/pointage/liste")
 def roster_fragment(session_id: int) -> Response:
     """The roster alone, for polling: 304 when nothing changed since the ETag sent."""
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
     text = request.args.get("q", "")[:80]
     etag = _etag(session, text)
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
         response = make_response("", 304)
+        response.vary.add("HX-Request")
     else:
-        context = {**_roster_context(session, text, etag), "session": session}
-        response = make_response(render_template("staff/_roster.html", **context))
+        context = ({**_roster_context(session, text, etag), "session": session}
+                   if wants_partial() else _page_context(session, text=text))
+        response = render_page_or_partial("staff/checkin.html", "staff/_roster.html", **context)
     response.headers["ETag"] = etag
-    response.vary.add("HX-Request")
     return response
 
 
 @bp.route("/seances/<int:session_id>/pointage/personne/<int:booking_id>")
 def person_panel(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
-    if not is_htmx():
-        context = _page_context(session, None, booking, request.args.get("q", "")[:80])
-        response = make_response(render_template("staff/checkin.html", **context))
-        response.vary.add("HX-Request")
-        return response
-    context = {"session": session, "form": EmptyForm(), "result": None,
-               "can_act": _can_act(session), **_panel_context(session, None, booking)}
-    response = make_response(render_template("staff/_person_panel.html", **context))
-    response.vary.add("HX-Request")
-    return response
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
+    booking = staff_booking_or_404(booking_id, Action.SEE_SESSIONS, session=session)
+    if wants_partial():
+        context = {"session": session, "form": EmptyForm(), "result": None,
+                   **_panel_context(session, None, booking)}
+    else:  # without JavaScript, the link opens the page at the panel
+        context = {**_page_context(session, None, booking, request.args.get("q", "")[:80]),
+                   "opened_person": True}
+    return render_page_or_partial("staff/checkin.html", "staff/_person_panel.html", **context)
 
 
 @bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
 def scan(session_id: int) -> Response:
-    session = session_or_404(session_id)
-    _check_csrf()
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
     raw = request.form.get("code", "")
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
     except ServiceError as error:
         return _respond(session, _refused(error))
-    if outcome.code == "walk_in_possible":
-        person = outcome.person
-        assert person is not None
-        return _respond(session, Result(
-            "info", _("Sans inscription"),
-            _("Pas d'inscription à cette séance pour %(name)s.", name=person.display_name) + " "
-            + ngettext("Il reste %(num)d place : vous pouvez l'ajouter.",
-                       "Il reste %(num)d places : vous pouvez l'ajouter.", session.seats_left),
-            outcome.code, person=person, walk_in=True, focus="walk-in"))
+    if outcome.code in ("walk_in_possible", "session_full"):
+        return _respond(session, _without_seat(session, outcome, raw.strip()[:120]))
     if outcome.code == "choose_person":
         return _respond(session, Result(
             "info", _("Choisir"),
@@ -258,9 +291,8 @@ _MARKS = {"present": checkin.check_in, "absent": checkin.mark_absent,
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>", methods=["POST"])
 def mark(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
-    _check_csrf()
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
+    booking = staff_booking_or_404(booking_id, Action.CHECK_IN, session=session)
     action = _MARKS.get(request.form.get("action", ""))
     if action is None:
         return _respond(session, Result("error", _("Refusé"), _("Choisissez une action."),
@@ -278,25 +310,34 @@ def mark(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
 def walk_in(session_id: int) -> Response:
-    session = session_or_404(session_id)
-    _check_csrf()
+    session = staff_session_or_404(session_id, Action.CHECK_IN)
     person_id = parse_id(request.form.get("person_id"))
     person = db.session.get(Beneficiary, person_id) if person_id else None
-    if person is None or person.is_anonymised:
-        return _respond(session, Result("error", _("Refusé"),
-                                        _("Cette personne n'est pas connue."), "unknown_person"))
+    presented = request.form.get("presented", "")[:120]
     try:
-        marked = checkin.add_walk_in(session, person, actor=staff_actor())
+        if person is None:
+            raise people.unknown_person()
+        marked = checkin.add_walk_in(session, person, actor=staff_actor(), presented=presented,
+                                     extra_seat=request.form.get("extra_seat") == "1",
+                                     confirmed=request.form.get("confirmed") == "1")
+    except checkin.SeatToConfirm as question:
+        return _respond(session, Result(
+            "warn", _("Confirmer"), question.message, question.code, person=person,
+            presented=presented, extra_seat="confirm", focus="extra-seat-confirm"))
     except ServiceError as error:
+        if error.code == "session_full" and person is not None:
+            db.session.refresh(session)
+            full = checkin.ScanOutcome("session_full", person=person,
+                                       booking=bookings.booking_for(session, person))
+            return _respond(session, _without_seat(session, full, presented))
         return _respond(session, _refused(error))
     return _respond(session, _marked_result(marked), marked.booking)
 
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/cheques", methods=["POST"])
 def take_cheques(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
-    _check_csrf()
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     raw = request.form.get("numbers", "")[:2000]
     programme = parse_id(request.form.get("programme_id"))
     name = booking.beneficiary.display_name
@@ -322,9 +363,8 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/recu", methods=["POST"])
 def issue_receipt(session_id: int, booking_id: int) -> Response:
-    session = session_or_404(session_id)
-    booking = _booking_or_404(session, booking_id)
-    _check_csrf()
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     try:
         document = vouchers.issue_missing_receipt(booking, actor=staff_actor())
     except ServiceError as error:

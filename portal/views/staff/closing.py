@@ -4,40 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from portal.access import staff_session_or_404
 from portal.forms import EmptyForm
-from portal.models.vocab import SessionStatus, StaffRole
-from portal.services import closing
+from portal.htmx import answer, hx_redirect
+from portal.models.vocab import SessionStatus
+from portal.services import closing, staff_access
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
-from portal.views.staff.checkin import session_or_404
 from portal.views.staff.documents import pdf_response
-
-
-def _is_admin_at(site_id: int) -> bool:
-    return current_staff().role_at(site_id) is StaffRole.ADMIN
 
 
 @bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])
 def close(session_id: int) -> Any:
-    session = session_or_404(session_id)
+    action = Action.CLOSE_SESSION if request.method == "POST" else Action.SEE_SESSIONS
+    session = staff_session_or_404(session_id, action)
     form = EmptyForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
         try:
             done = closing.close_session(session, actor=staff_actor(), verify_url=verify_url())
         except ServiceError as error:
             flash(error.message, "error")
-            return redirect(url_for("staff.close", session_id=session.id), 303)
+            return hx_redirect(url_for("staff.close", session_id=session.id))
         flash(_summary(done), "error" if done.documents_failed else "success")
-        return redirect(url_for("staff.close", session_id=session.id), 303)
-    context: dict[str, Any] = {"session": session, "form": form,
-                               "is_admin": _is_admin_at(session.site_id)}
+        return hx_redirect(url_for("staff.close", session_id=session.id))
+    context: dict[str, Any] = {
+        "session": session, "form": form,
+        "actions": staff_access.allowed_actions(current_staff(), session.site_id)}
     if session.status is SessionStatus.CLOSED:
         context.update(sheet=closing.final_attendance_sheet(session),
                        certificates=closing.certificates_for_printing(session),
@@ -68,7 +66,7 @@ def _summary(done: closing.Closing) -> str:
 @bp.route("/seances/<int:session_id>/attestations.pdf")
 def session_certificates_pdf(session_id: int) -> Response:
     """Every current attestation of the session (and the end-of-course ones of its closing)."""
-    session = session_or_404(session_id)
+    session = staff_session_or_404(session_id, Action.SEE_DOCUMENTS)
     merged = closing.merged_certificates(session)
     if merged is None:
         abort(404)
@@ -77,23 +75,17 @@ def session_certificates_pdf(session_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/reouvrir", methods=["GET", "POST"])
 def reopen(session_id: int) -> Any:
-    session = session_or_404(session_id)
-    if not _is_admin_at(session.site_id):
-        abort(403)
+    session = staff_session_or_404(session_id, Action.REOPEN_SESSION)
     form = EmptyForm()
-    error = None
-    reason = ""
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        reason = request.form.get("reason", "")[:1000]
-        try:
-            closing.reopen_session(session, reason, actor=staff_actor())
-        except ServiceError as failure:
-            error = failure.message
-        else:
-            flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."),
-                  "success")
-            return redirect(url_for("staff.checkin_page", session_id=session.id), 303)
-    return render_template("staff/reopen.html", session=session, form=form, error=error,
-                           reason=reason), 422 if error else 200
+    if request.method == "GET":
+        return render_template("staff/reopen.html", session=session, form=form, error=None,
+                               reason="")
+    reason = request.form.get("reason", "")[:1000]
+    try:
+        closing.reopen_session(session, reason, actor=staff_actor())
+    except ServiceError as failure:
+        return answer("staff/reopen.html", "staff/reopen.html", refused=True, session=session,
+                      form=form, error=failure.message,
+                      error_field=failure.details.get("field"), reason=reason)
+    flash(_("Séance rouverte : corrigez les présences, puis clôturez-la de nouveau."), "success")
+    return hx_redirect(url_for("staff.checkin_page", session_id=session.id))

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from portal.access import staff_booking_or_404, staff_person_or_404
 from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
-from portal.htmx import render_page_or_partial
-from portal.models.bookings import Booking
+from portal.htmx import hx_redirect, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.models.vocab import BookingSource
-from portal.services import bookings, catalogue, people
+from portal.services import desk, people
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
 
 
@@ -24,7 +24,7 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
     """Service messages speak to the beneficiary; at the desk they are told to staff."""
     name = person.first_name
     messages = {
-        "already_booked": _("%(name)s est déjà inscrit à cette séance.", name=name),
+        "already_booked": _("%(name)s a déjà une place à cette séance.", name=name),
         "already_waitlisted": _("%(name)s est déjà sur la liste d'attente.", name=name),
         "session_full": _("La séance est complète. Cochez « liste d'attente » pour y mettre "
                           "%(name)s.", name=name),
@@ -38,14 +38,6 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
     return messages.get(error.code, error.message)
 
 
-def _person_or_404(person_id: int) -> Beneficiary:
-    """A beneficiary of one of the staff member's sites; anyone else is a 404."""
-    person = db.session.get(Beneficiary, person_id)
-    if person is None or person.is_anonymised or not people.can_see(current_staff(), person):
-        abort(404)
-    return person
-
-
 @bp.route("/beneficiaires")
 def people_search() -> Any:
     text = request.args.get("q", "")
@@ -55,85 +47,61 @@ def people_search() -> Any:
 
 @bp.route("/beneficiaires/<int:person_id>")
 def person(person_id: int) -> str:
-    person = _person_or_404(person_id)
-    upcoming, past = bookings.bookings_of(person)
-    sites = people.visible_site_ids(current_staff())
-    choices = [s for s in catalogue.upcoming_sessions(limit=80)
-               if sites is None or s.site_id in sites]
-    booked = {b.session_id for b in upcoming if b.status in bookings.ACTIVE}
-    courses = {s.course.id: s.course for s in choices
-               if s.course is not None and s.id not in booked}
-    return render_template("staff/person.html", person=person, upcoming=upcoming,
-                           past=past[:10], ranks=bookings.waitlist_ranks(upcoming),
-                           choices=[s for s in choices if s.id not in booked],
-                           courses=sorted(courses.values(), key=lambda c: c.title),
-                           form=EmptyForm())
+    person = staff_person_or_404(person_id)
+    return render_template("staff/person.html", file=desk.person_file(current_staff(), person),
+                           person=person, form=EmptyForm())
 
 
 @bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
 def book_for(person_id: int) -> Any:
-    person = _person_or_404(person_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
+    person = staff_person_or_404(person_id)
     raw = request.form.get("session_id", "")
     session_id = parse_id(raw)
     session = db.session.get(WorkshopSession, session_id) if session_id else None
-    sites = people.visible_site_ids(current_staff())
-    if session is None or (sites is not None and session.site_id not in sites):
+    if session is None:
         flash(_("Choisissez une séance dans la liste."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     try:
-        outcome = bookings.book(session, person, actor=staff_actor(),
-                                source=BookingSource.DESK,
+        outcome = desk.book_for(person, session, actor=staff_actor(),
                                 waitlist=request.form.get("liste_attente") == "1")
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
     else:
         flash(_("%(name)s est sur la liste d'attente de « %(title)s ».", name=person.first_name,
                 title=session.workshop.title) if outcome.waitlisted else
-              _("%(name)s est inscrit à « %(title)s ».", name=person.first_name,
+              _("Inscription faite pour %(name)s : « %(title)s ».", name=person.first_name,
                 title=session.workshop.title), "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))
 
 
 @bp.route("/beneficiaires/<int:person_id>/parcours", methods=["POST"])
 def book_course_for(person_id: int) -> Any:
-    person = _person_or_404(person_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
+    person = staff_person_or_404(person_id)
     raw = request.form.get("course_id", "")
     course_id = parse_id(raw)
     course = db.session.get(Course, course_id) if course_id else None
-    sites = people.visible_site_ids(current_staff())
-    if course is None or (sites is not None and course.site_id not in sites):
+    if course is None:
         flash(_("Choisissez un parcours dans la liste."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     try:
-        placed = bookings.book_course(course, person, actor=staff_actor(),
-                                      source=BookingSource.DESK,
+        placed = desk.book_course_for(person, course, actor=staff_actor(),
                                       accept_incomplete=request.form.get("incomplet") == "1")
     except ServiceError as error:
         flash(_for_staff(error, person), "error")
     else:
-        flash(ngettext("%(name)s est inscrit à %(num)d séance du parcours.",
-                       "%(name)s est inscrit aux %(num)d séances du parcours.", len(placed),
+        flash(ngettext("Inscription faite pour %(name)s : %(num)d séance du parcours.",
+                       "Inscription faite pour %(name)s : les %(num)d séances du parcours.",
+                       len(placed),
                        name=person.first_name), "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))
 
 
 @bp.route("/reservations/<int:booking_id>/annuler", methods=["POST"])
 def cancel_for(booking_id: int) -> Any:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        abort(404)
-    person = _person_or_404(booking.beneficiary_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
+    booking = staff_booking_or_404(booking_id, Action.BOOK_FOR)
+    person = staff_person_or_404(booking.beneficiary_id)
     try:
-        promoted = bookings.cancel(booking, actor=staff_actor())
+        promoted = desk.cancel_for(booking, actor=staff_actor())
     except ServiceError as error:
         flash(error.message, "error")
     else:
@@ -142,4 +110,4 @@ def cancel_for(booking_id: int) -> Any:
             message += " " + _("%(name)s, en liste d'attente, a reçu la place.",
                                name=promoted[0].beneficiary.first_name)
         flash(message, "success")
-    return redirect(url_for("staff.person", person_id=person.id), 303)
+    return hx_redirect(url_for("staff.person", person_id=person.id))

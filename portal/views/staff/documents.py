@@ -7,35 +7,30 @@ from typing import Any
 
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
 
-from portal.access import roles_required
+from portal.access import (
+    staff_booking_or_404,
+    staff_document_or_404,
+    staff_person_or_404,
+    staff_session_or_404,
+    staff_site_or_404,
+)
 from portal.clock import PARIS, now
-from portal.extensions import db
 from portal.forms import EmptyForm, parse_id
-from portal.models.bookings import Booking
-from portal.models.catalogue import WorkshopSession
-from portal.models.documents import Document
-from portal.models.people import Beneficiary, Site
-from portal.models.vocab import StaffRole
+from portal.htmx import answer, hx_redirect
 from portal.public_urls import public_address
-from portal.services import documents, people
+from portal.services import desk, documents, staff_access
 from portal.services.errors import ServiceError
+from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
-
-
-def _in_my_sites(site_id: int) -> bool:
-    sites = people.visible_site_ids(current_staff())
-    return sites is None or site_id in sites
 
 
 def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
@@ -50,107 +45,97 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Respons
 
 @bp.route("/documents")
 def documents_list() -> str:
+    return render_template("staff/documents.html", **_documents_context())
+
+
+def _documents_context(*, errors: dict[str, str] | None = None,
+                       values: dict[str, str] | None = None) -> dict[str, Any]:
+    """The documents screen; ``errors`` by field id (a refused form shown again), ``values``
+    what was typed."""
     staff = current_staff()
-    site_ids = people.visible_site_ids(staff)
-    query = db.select(Site).filter_by(is_active=True).order_by(Site.name)
-    if site_ids is not None:
-        query = query.where(Site.id.in_(site_ids or [-1]))
+    issued = documents.documents_of_sites(staff_access.sites_where(staff, Action.SEE_DOCUMENTS))
     last_month = (now().astimezone(PARIS).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    return render_template("staff/documents.html", form=EmptyForm(),
-                           sites=db.session.scalars(query).all(), last_month=last_month,
-                           documents=documents.documents_of_sites(site_ids))
+    return {"form": EmptyForm(), "documents": issued, "errors": errors or {},
+            "values": {"month": last_month, **(values or {})},
+            "sites": staff_access.sites_for(staff, Action.DEPOSIT_SLIP),
+            "actions": staff_access.actions_at(staff, (d.site_id for d in issued))}
+
+
+def _refused_form(error: ServiceError, field_id: str | None,
+                  values: dict[str, str]) -> Response:
+    """The documents screen again (422), the refusal tied to the field it is about."""
+    errors = {field_id or "": error.message}
+    return answer("staff/documents.html", "staff/documents.html", refused=True,
+                  **_documents_context(errors=errors, values=values))
 
 
 @bp.route("/documents/<int:document_id>.pdf")
 def document_download(document_id: int) -> Any:
-    document = db.session.get(Document, document_id)
-    if document is None or not _in_my_sites(document.site_id):
-        abort(404)
+    document = staff_document_or_404(document_id, Action.SEE_DOCUMENTS)
     if document.is_pending:  # numbered, its render failed: issuing it again completes it
         flash(_("Le document n° %(number)s est en préparation : éditez-le de nouveau pour le "
                 "terminer.", number=document.number), "error")
-        return redirect(url_for("staff.documents_list"), 303)
+        return hx_redirect(url_for("staff.documents_list"))
     return pdf_response(document.pdf, f"{document.number}.pdf",
                         inline=request.args.get("voir") == "1")
 
 
 @bp.route("/documents/<int:document_id>/annuler", methods=["POST"])
-@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
 def document_revoke(document_id: int) -> Any:
-    document = db.session.get(Document, document_id)
-    if document is None or not _in_my_sites(document.site_id):
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    document = staff_document_or_404(document_id, Action.REVOKE_DOCUMENT)
+    reason = request.form.get("reason", "")[:1000]
     try:
-        documents.revoke(document, request.form.get("reason", ""), actor=staff_actor())
+        documents.revoke(document, reason, actor=staff_actor())
     except ServiceError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
-              "success")
-    return redirect(url_for("staff.documents_list"), 303)
+        field = f"reason-{document.id}" if error.details.get("field") == "reason" else None
+        return _refused_form(error, field, {f"reason-{document.id}": reason})
+    flash(_("Le document %(number)s est annulé. Il reste archivé.", number=document.number),
+          "success")
+    return hx_redirect(url_for("staff.documents_list"))
 
 
 @bp.route("/reservations/<int:booking_id>/attestation", methods=["POST"])
 def booking_certificate(booking_id: int) -> Any:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not _in_my_sites(booking.session.site_id):
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    booking = staff_booking_or_404(booking_id, Action.ISSUE_CERTIFICATES)
     try:
         document = documents.issue_certificate(booking, actor=staff_actor(),
                                                verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
-        return redirect(url_for("staff.person", person_id=booking.beneficiary_id), 303)
+        return hx_redirect(url_for("staff.person", person_id=booking.beneficiary_id))
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
 @bp.route("/seances/<int:session_id>/attestations", methods=["POST"])
 def session_certificates(session_id: int) -> Any:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or not _in_my_sites(session.site_id):
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    session = staff_session_or_404(session_id, Action.ISSUE_CERTIFICATES)
     try:
         issued, merged = documents.issue_session_certificates(session, actor=staff_actor(),
                                                               verify_url=verify_url())
     except ServiceError as error:
         flash(error.message, "error")
-        return redirect(url_for("staff.today"), 303)
+        return hx_redirect(url_for("staff.today"))
     if merged is None:
         flash(_("Aucune nouvelle attestation : elles sont déjà toutes délivrées (%(n)d).",
                 n=len(issued)), "info")
-        return redirect(url_for("staff.documents_list"), 303)
+        return hx_redirect(url_for("staff.documents_list"))
     return pdf_response(merged, f"attestations-seance-{session.id}.pdf")
 
 
 @bp.route("/seances/<int:session_id>/emargement", methods=["POST"])
 def attendance_sheet(session_id: int) -> Any:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or not _in_my_sites(session.site_id):
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    session = staff_session_or_404(session_id, Action.PRINT_ATTENDANCE)
     document = documents.issue_attendance_sheet(session, actor=staff_actor())
     return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
 @bp.route("/beneficiaires/<int:person_id>/carte", methods=["POST"])
 def login_card(person_id: int) -> Any:
-    person = db.session.get(Beneficiary, person_id)
-    staff = current_staff()
-    if person is None or person.is_anonymised or not people.can_see(staff, person):
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    site = person.home_site or (staff.roles[0].site if staff.roles else None)
+    person = staff_person_or_404(person_id)
+    site = desk.card_site(current_staff(), person)
     if site is None:
         flash(_("Indiquez d'abord le lieu habituel de la personne."), "error")
-        return redirect(url_for("staff.person", person_id=person.id), 303)
+        return hx_redirect(url_for("staff.person", person_id=person.id))
     address = public_address()
     document = documents.issue_login_card(
         person, site, actor=staff_actor(), portal_address=address,
@@ -159,21 +144,17 @@ def login_card(person_id: int) -> Any:
 
 
 @bp.route("/bordereau", methods=["POST"])
-@roles_required(StaffRole.ANIMATEUR, StaffRole.ADMIN)
 def deposit_slip() -> Any:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")
-    site_id = parse_id(raw_site)
-    site = db.session.get(Site, site_id) if site_id else None
-    if site is None or not _in_my_sites(site.id):
-        abort(404)
+    raw_site, raw_month = request.form.get("site_id", ""), request.form.get("month", "")[:20]
+    site = staff_site_or_404(parse_id(raw_site) or 0, Action.DEPOSIT_SLIP)
     year, _sep, month = raw_month.partition("-")
     try:
         document = documents.issue_deposit_slip(
             site, parse_id(year) or 0, parse_id(month) or 0,
             actor=staff_actor())
     except ServiceError as error:
-        flash(error.message, "error")
-        return redirect(url_for("staff.documents_list"), 303)
+        # A month that is not one, or without cheques, is told at the month.
+        about_month = error.details.get("field") == "month" or error.code == "no_cheques"
+        return _refused_form(error, "deposit-month" if about_month else None,
+                             {"month": raw_month, "site_id": str(site.id)})
     return pdf_response(document.pdf, f"{document.number}.pdf")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from portal.services import roster
+from portal.services import roster, staff_access
 from portal.views.staff import bp, current_staff
 
 
@@ -12,4 +12,6 @@ from portal.views.staff import bp, current_staff
 def today() -> str:
     staff = current_staff()
     days = roster.sessions_by_day(staff, days=7)
-    return render_template("staff/today.html", staff=staff, days=days)
+    sites = (item.session.site_id for _day, items in days for item in items)
+    return render_template("staff/today.html", staff=staff, days=days,
+                           actions=staff_access.actions_at(staff, sites))

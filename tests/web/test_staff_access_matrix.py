@@ -1,0 +1,341 @@
+"""Every staff route, against objects of four sites, for people holding different roles.
+
+The expected answer of each (route, role held at the object's site) comes from the permission
+table of ``services/staff_access.py`` and the action each route needs (``ROUTES`` below): no
+role at the site is a 404, a role without the action a 403 — both changing nothing — and a role
+with it reaches the screen or the action (any other answer, never a 500). A staff route missing
+from ``ROUTES`` fails the suite, so every new route states what it needs.
+
+The mixed person is reception at A, animateur at B and administrator at C (nothing at D): a
+role held at one site must never count at another. Requests carry the CSRF token.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import unescape as html_unescape
+
+import pytest
+from flask import current_app, url_for
+from pypdf import PdfWriter
+
+from portal.extensions import db
+from portal.models import ChequeProgramme, Course, Document, StaffSiteRole
+from portal.models.vocab import DocumentKind, StaffRole
+from portal.services.staff_access import PERMISSIONS, Action
+from tests.conftest import csrf_from, login
+from tests.web.test_routes import _snapshot
+
+SITES = "ABCD"
+
+#: (endpoint, method) → the action it needs at the site of its object. ``None``: a listing,
+#: open to every staff member and showing only the sites where the action is allowed.
+ROUTES: dict[tuple[str, str], Action | None] = {
+    ("staff.today", "GET"): None,
+    ("staff.checkin_page", "GET"): Action.SEE_SESSIONS,
+    ("staff.roster_fragment", "GET"): Action.SEE_SESSIONS,
+    ("staff.person_panel", "GET"): Action.SEE_SESSIONS,
+    ("staff.scan", "POST"): Action.CHECK_IN,
+    ("staff.mark", "POST"): Action.CHECK_IN,
+    ("staff.walk_in", "POST"): Action.CHECK_IN,
+    ("staff.take_cheques", "POST"): Action.TAKE_CHEQUES,
+    ("staff.issue_receipt", "POST"): Action.TAKE_CHEQUES,
+    ("staff.close", "GET"): Action.SEE_SESSIONS,
+    ("staff.close", "POST"): Action.CLOSE_SESSION,
+    ("staff.session_certificates_pdf", "GET"): Action.SEE_DOCUMENTS,
+    ("staff.reopen", "GET"): Action.REOPEN_SESSION,
+    ("staff.reopen", "POST"): Action.REOPEN_SESSION,
+    ("staff.people_search", "GET"): None,
+    ("staff.person", "GET"): Action.SEE_PEOPLE,
+    ("staff.book_for", "POST"): Action.BOOK_FOR,
+    ("staff.book_course_for", "POST"): Action.BOOK_FOR,
+    ("staff.cancel_for", "POST"): Action.BOOK_FOR,
+    ("staff.documents_list", "GET"): None,
+    ("staff.document_download", "GET"): Action.SEE_DOCUMENTS,
+    ("staff.document_revoke", "POST"): Action.REVOKE_DOCUMENT,
+    ("staff.booking_certificate", "POST"): Action.ISSUE_CERTIFICATES,
+    ("staff.session_certificates", "POST"): Action.ISSUE_CERTIFICATES,
+    ("staff.attendance_sheet", "POST"): Action.PRINT_ATTENDANCE,
+    ("staff.login_card", "POST"): Action.PRINT_CARD,
+    ("staff.deposit_slip", "POST"): Action.DEPOSIT_SLIP,
+}
+
+#: who asks: the role held at each site (a network administrator is an administrator at all).
+IDENTITIES: dict[str, dict[str, StaffRole]] = {
+    "mixed": {"A": StaffRole.RECEPTION, "B": StaffRole.ANIMATEUR, "C": StaffRole.ADMIN},
+    "reception": {"A": StaffRole.RECEPTION},
+    "animateur": {"A": StaffRole.ANIMATEUR},
+    "admin": {"A": StaffRole.ADMIN},
+    "network": {name: StaffRole.ADMIN for name in SITES},
+    "nowhere": {},
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """The rows of one site that routes name (ids only: rows do not outlive a request)."""
+
+    site_id: int
+    session_id: int  # today, started ten minutes ago
+    later_session_id: int  # in two days: to book someone on
+    course_id: int
+    booking_id: int  # of `person` at `session`
+    person_id: int  # whose usual site this is
+    walk_in_id: int  # of this site too, booked nowhere
+    document_id: int
+    title: str  # of the workshop of `session`, unique to the site
+    person_name: str
+    document_number: str
+
+
+def blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def places(factory, frozen_now) -> dict[str, Place]:
+    db.session.add(ChequeProgramme(name="APTIC", issuer="Département", operator="APTIC",
+                                   number_pattern=r"[0-9]{10}",
+                                   validity_end=date(2026, 12, 31)))
+    db.session.commit()
+    made = {}
+    for n, name in enumerate(SITES, start=1):
+        site = factory.site(code=f"LI{name}", name=f"Lieu {name}")
+        title = f"Atelier du lieu {name}"
+        session = factory.session(site, factory.workshop(title=title),
+                                  starts_in=timedelta(minutes=-10))
+        later = factory.session(site, starts_in=timedelta(days=2))
+        course = Course(site_id=site.id, title=f"Parcours {name}")
+        db.session.add(course)
+        db.session.commit()
+        factory.session(site, starts_in=timedelta(days=9), course_id=course.id)
+        person = factory.beneficiary(site, first_name="Personne", last_name=f"Du lieu {name}")
+        booking = factory.booking(session, person)
+        walk_in = factory.beneficiary(site, first_name="Passant", last_name=f"Du lieu {name}")
+        number = f"ATT-2026-LI{name}-{n:06d}"
+        document = Document(kind=DocumentKind.CERTIFICATE, site_id=site.id, year=2026,
+                            sequence=n, number=number, title="Attestation",
+                            beneficiary_id=person.id, session_id=session.id,
+                            pdf=blank_pdf(), sha256="0" * 64, snapshot={})
+        db.session.add(document)
+        db.session.commit()
+        made[name] = Place(site.id, session.id, later.id, course.id, booking.id, person.id,
+                           walk_in.id, document.id, title, person.last_name, number)
+    return made
+
+
+def staff_with(factory, places: dict[str, Place], identity: str):
+    roles = IDENTITIES[identity]
+    staff = factory.staff(is_network_admin=identity == "network")
+    if identity != "network":
+        for name, role in roles.items():
+            staff.roles.append(StaffSiteRole(site_id=places[name].site_id, role=role))
+    db.session.commit()
+    return staff
+
+
+def expected(identity: str, action: Action, site: str) -> int | None:
+    """404 without a role at the site, 403 when the role lacks the action, else None."""
+    role = IDENTITIES[identity].get(site)
+    if role is None:
+        return 404
+    return None if action in PERMISSIONS[role] else 403
+
+
+_numbers = itertools.count(6207261100)
+
+
+def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str, str]]:
+    """The URL and form of the route for the objects of one place."""
+    arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
+                 "person_id": place.person_id, "document_id": place.document_id}
+    rule = next(r for r in current_app.url_map.iter_rules(endpoint))
+    with current_app.test_request_context():
+        url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments})
+    form = {
+        "staff.scan": {"code": "UNKNOWN-CODE"},
+        "staff.mark": {"action": "present"},
+        "staff.walk_in": {"person_id": str(place.walk_in_id)},
+        "staff.take_cheques": {"numbers": str(next(_numbers))},
+        "staff.reopen": {"reason": "Présence oubliée"},
+        "staff.book_for": {"session_id": str(place.later_session_id)},
+        "staff.book_course_for": {"course_id": str(place.course_id)},
+        "staff.document_revoke": {"reason": "Erreur de nom"},
+        "staff.deposit_slip": {"site_id": str(place.site_id), "month": "2026-10"},
+    }.get(endpoint, {}) if method == "POST" else {}
+    return url, form
+
+
+def staff_rules(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("staff.")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_staff_route_states_the_action_it_needs(app):
+    assert staff_rules(app) == set(ROUTES), (
+        "add the new staff route to ROUTES with the action it needs at its object's site")
+
+
+def signed_in(app, staff):
+    client = app.test_client()
+    assert login(client, staff.email).status_code == 303
+    client.token = csrf_from(client.get("/equipe/").get_data(as_text=True))
+    return client
+
+
+def ask(client, method: str, url: str, form: dict[str, str]):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={**form, "csrf_token": client.token})
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_each_route_answers_as_the_role_held_at_the_objects_site(app, factory, places,
+                                                                 identity):
+    client = signed_in(app, staff_with(factory, places, identity))
+    calls = [(endpoint, method, site, expected(identity, action, site))
+             for (endpoint, method), action in ROUTES.items() if action is not None
+             for site in SITES]
+    # Refusals first, each changing nothing; then the allowed calls.
+    before = _snapshot()
+    for endpoint, method, site, status in calls:
+        if status is None:
+            continue
+        url, form = request_for(endpoint, method, places[site])
+        response = ask(client, method, url, form)
+        assert response.status_code == status, (endpoint, method, site, response.status_code)
+    assert _snapshot() == before
+    for endpoint, method, site, status in calls:
+        if status is not None:
+            continue
+        url, form = request_for(endpoint, method, places[site])
+        response = ask(client, method, url, form)
+        assert response.status_code not in (403, 404), (endpoint, method, site)
+        assert response.status_code < 500, (endpoint, method, site, response.status_code)
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_listings_show_only_the_sites_where_the_action_is_allowed(app, factory, places,
+                                                                  identity):
+    client = signed_in(app, staff_with(factory, places, identity))
+    pages = {"/equipe/": (Action.SEE_SESSIONS, "title"),
+             "/equipe/beneficiaires": (Action.SEE_PEOPLE, "person_name"),
+             "/equipe/documents": (Action.SEE_DOCUMENTS, "document_number")}
+    for url, (action, shown) in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.get_data(as_text=True)
+        for site, place in places.items():
+            visible = expected(identity, action, site) is None
+            assert (getattr(place, shown) in text) is visible, (url, site)
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_the_deposit_slip_form_offers_only_the_sites_where_it_is_allowed(app, factory, places,
+                                                                         identity):
+    client = signed_in(app, staff_with(factory, places, identity))
+    text = client.get("/equipe/documents").get_data(as_text=True)
+    offered = set(re.findall(r'<option value="(\d+)">Lieu ([A-D])</option>', text))
+    allowed = {(str(place.site_id), site) for site, place in places.items()
+               if expected(identity, Action.DEPOSIT_SLIP, site) is None}
+    assert offered == allowed
+    assert ('action="/equipe/bordereau"' in text) is bool(allowed)
+
+
+def test_a_route_answers_the_same_for_htmx(app, factory, places):
+    """htmx requests are refused with the same status (shown in the flash area)."""
+    client = signed_in(app, staff_with(factory, places, "mixed"))
+    for site, status in (("D", 404), ("A", 403)):
+        url, form = request_for("staff.document_revoke", "POST", places[site])
+        response = client.post(url, data=form, headers={"HX-Request": "true",
+                                                        "X-CSRFToken": client.token})
+        assert response.status_code == status
+        assert response.headers["HX-Retarget"] == "#flash-area"
+
+
+
+
+# --- screens offer only what may be done ---------------------------------------------------------
+
+_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.S)
+_LINK = re.compile(r'<a\b[^>]*\bhref="(/equipe/[^"#?]*)')
+
+
+def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
+    owners = {}
+    for site, place in places.items():
+        owners.update({("session_id", place.session_id): site,
+                       ("session_id", place.later_session_id): site,
+                       ("booking_id", place.booking_id): site,
+                       ("person_id", place.person_id): site,
+                       ("person_id", place.walk_in_id): site,
+                       ("document_id", place.document_id): site})
+    sites = {owners[(name, value)] for name, value in arguments.items()
+             if (name, value) in owners}
+    assert len(sites) <= 1, arguments
+    return sites.pop() if sites else None
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, places, identity):
+    """Every button (a POST form) and staff link on the staff screens leads to a route whose
+    action the staff member may take at its object's site: nothing ends on "Accès refusé"."""
+    client = signed_in(app, staff_with(factory, places, identity))
+    adapter = app.url_map.bind("localhost")
+    screens = ["/equipe/", "/equipe/documents", "/equipe/beneficiaires"]
+    for place in places.values():
+        screens += [f"/equipe/seances/{place.session_id}/pointage",
+                    f"/equipe/seances/{place.session_id}/pointage/personne/{place.booking_id}",
+                    f"/equipe/seances/{place.session_id}/cloture",
+                    f"/equipe/beneficiaires/{place.person_id}"]
+    offered = 0
+    for screen in screens:
+        page = client.get(screen)
+        if page.status_code in (403, 404):
+            continue
+        text = page.get_data(as_text=True)
+        targets = [(u, "POST") for u in _FORM.findall(text)] + \
+                  [(u, "GET") for u in _LINK.findall(text)]
+        for url, method in targets:
+            endpoint, arguments = adapter.match(html_unescape(url).split("?")[0],
+                                                method=method)
+            if not endpoint.startswith("staff."):
+                continue  # logging out, the language
+            action = ROUTES[(endpoint, method)]
+            site = _site_of(places, arguments)
+            if action is None or site is None:
+                continue
+            offered += 1
+            assert expected(identity, action, site) is None, (screen, endpoint, site)
+    assert offered or identity == "nowhere"
+
+
+# --- one answer policy (portal/htmx.py) ------------------------------------------------------
+
+
+def test_htmx_actions_are_answered_in_place_or_with_hx_redirect_never_a_303(app, factory,
+                                                                          places):
+    """htmx follows a 303 silently and would swap a whole page into a fragment: every staff
+    action answers htmx with its fragment (200, refusals too) or ``HX-Redirect`` (204)."""
+    client = signed_in(app, staff_with(factory, places, "admin"))
+    for (endpoint, method), action in ROUTES.items():
+        if method != "POST":
+            continue
+        url, form = request_for(endpoint, method, places["A"])
+        response = client.post(url, data=form, headers={"HX-Request": "true",
+                                                        "X-CSRFToken": client.token})
+        assert response.status_code in (200, 204), (endpoint, response.status_code)
+        if response.status_code == 204:
+            assert response.headers["HX-Redirect"].startswith("/equipe/"), endpoint
+        assert "HX-Request" in response.vary or response.mimetype == "application/pdf" \
+            or response.status_code == 204, endpoint
+        assert action is not None
