@@ -33,7 +33,11 @@ Values = dict[str, dict[str, dict[str, list[str]]]]
 
 #: Parameters no page shows and no probe reads, by endpoint: kept as small as possible (the
 #: scene adds the values no page can show, such as passwords: ``scene.Scene.secrets``).
-EXPLICIT: Values = {}
+EXPLICIT: Values = {
+    # The extra seat of a full session is offered, then confirmed, in the answers of a scan
+    # and of a walk-in on that session (POST answers, which the crawl of pages never sees).
+    "staff.walk_in": {"form": {"extra_seat": ["1"], "confirmed": ["1"]}},
+}
 
 
 class UnknownParameter(AssertionError):
