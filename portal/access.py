@@ -1,7 +1,8 @@
 """Who may reach what: the public allow-list, audience guards and scoped loaders.
 
-Every endpoint needs a login unless it is listed in ``PUBLIC_ENDPOINTS`` (SECURITY.md §2.10);
-the check runs before any view, so a new route is protected by default.
+Every endpoint needs a login unless it is listed in ``PUBLIC_ENDPOINTS``
+(docs/security.md#public-allow-list); the check runs before any view, so a new route is
+protected by default.
 
 Beneficiaries load their own objects (another person's is a 404). Staff load the objects of
 the sites where their role allows the route's action: the rule is ``services/staff_access.py``

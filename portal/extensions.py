@@ -42,7 +42,10 @@ limiter = Limiter(key_func=_client_address, default_limits=[])
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL, foreign keys and a busy timeout on every SQLite connection (SECURITY.md §4.22)."""
+    """WAL, foreign keys and a busy timeout on every SQLite connection.
+
+    See docs/security.md#sqlite-connections.
+    """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return

@@ -1,4 +1,6 @@
-"""How a view answers: the one policy for htmx and plain requests (DESIGN.md §5).
+"""How a view answers: the one policy for htmx and plain requests.
+
+See docs/architecture.md#the-one-htmx-answer-policy.
 
 - A page or its fragment from the same URL: :func:`render_page_or_partial` (the fragment only
   for a non-boosted, non-history-restore htmx request; always ``Vary: HX-Request``).

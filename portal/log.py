@@ -1,4 +1,4 @@
-"""Application logging: one event per line, whatever the data (SECURITY.md §6.28).
+"""Application logging: one event per line, whatever the data (docs/security.md#log-lines).
 
 User-supplied text (identifiers, paths, user agents) can hold CR/LF or other control
 characters; they are escaped so nobody can forge an extra log line.

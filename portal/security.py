@@ -1,4 +1,4 @@
-"""Security headers and caching rules on every response (SECURITY.md §5)."""
+"""Security headers and caching rules on every response (docs/security.md#headers)."""
 
 from __future__ import annotations
 

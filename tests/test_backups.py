@@ -1,4 +1,4 @@
-"""Backups are consistent copies, and a restore brings the data back (SECURITY.md §8.31)."""
+"""Backups are consistent copies, and a restore brings the data back (docs/security.md#backups)."""
 
 from __future__ import annotations
 

@@ -43,3 +43,17 @@ def test_anchors_are_unique_in_each_document():
     for document in (ROOT / "docs").glob("*.md"):
         anchors = ANCHOR.findall(document.read_text())
         assert len(anchors) == len(set(anchors)), document.name
+
+
+#: the notes the project was started from; what the code relies on is in docs/ now.
+OUTSIDE = re.compile(r"\b(?:DESIGN|DOMAIN|SECURITY)\.md\b")
+
+
+def test_no_citation_points_outside_the_repository():
+    places = [f"{path.relative_to(ROOT)}:{number}"
+              for folder in SOURCES for path in (ROOT / folder).rglob("*")
+              if path.is_file() and path.suffix in {".py", ".html", ".md", ".js", ".css"}
+              and "__pycache__" not in path.parts
+              for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+              if OUTSIDE.search(line)]
+    assert places == []

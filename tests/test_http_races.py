@@ -1,4 +1,4 @@
-"""The check-in races through HTTP against two application processes (SECURITY.md §4.23).
+"""The check-in races through HTTP against two application processes (docs/security.md#race-tests).
 
 Two gunicorn processes serve the same database (the test's SQLite file, or PostgreSQL);
 30 threads post at once, alternating between them, with one logged-in staff member's cookie

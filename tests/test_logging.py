@@ -1,4 +1,4 @@
-"""Log lines cannot be forged with newlines in user data (SECURITY.md §6.28)."""
+"""Log lines cannot be forged with newlines in user data (docs/security.md#log-lines)."""
 
 from __future__ import annotations
 

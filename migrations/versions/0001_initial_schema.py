@@ -457,7 +457,7 @@ AUDIT_GUARD_POSTGRESQL = [
 
 
 def _make_audit_append_only():
-    """The audit trail refuses UPDATE and DELETE in the database itself (SECURITY.md §6)."""
+    """The audit trail refuses UPDATE and DELETE in the database itself (docs/security.md#audit)."""
     dialect = op.get_bind().dialect.name
     statements = AUDIT_GUARD_POSTGRESQL if dialect == "postgresql" else AUDIT_GUARD_SQLITE
     for statement in statements:

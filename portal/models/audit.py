@@ -1,4 +1,4 @@
-"""The append-only audit trail (SECURITY.md §6).
+"""The append-only audit trail (docs/security.md#audit).
 
 The database refuses UPDATE and DELETE on this table (triggers created by the migration);
 the ORM guard below fails earlier and more clearly in Python.

@@ -140,7 +140,10 @@ class StaffSiteRole(db.Model):
 
 
 class Beneficiary(CredentialsMixin, db.Model):
-    """A person the centre helps. Every attribute but the first name is optional (DOMAIN.md §3)."""
+    """A person the centre helps.
+
+    Every attribute but the first name is optional (docs/domain.md#beneficiary-attributes).
+    """
 
     __tablename__ = "beneficiary"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""The fixed vocabularies of the domain (DOMAIN.md §3), with their French labels.
+"""The fixed vocabularies of the domain (docs/domain.md#activity-model), with their French labels.
 
 Codes are stable (stored, exported); labels are shown and translated.
 """

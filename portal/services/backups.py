@@ -1,4 +1,4 @@
-"""Consistent database copies (SECURITY.md §8.31): SQLite's online backup API, or pg_dump."""
+"""Consistent database copies (docs/security.md#backups): SQLite's online backup API, or pg_dump."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Bookings: book, join the waiting list, cancel, promote, book a whole course.
 
-Seats are settled in the database (SECURITY.md §4): a seat is taken by one conditional
+Seats are settled in the database (docs/security.md#seats): a seat is taken by one conditional
 ``UPDATE … SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity`` and given back in
 the same transaction as the cancellation, which also promotes the first person waiting.
 Every public function is one unit of work: it validates, changes, audits, queues the

@@ -2,7 +2,7 @@
 
 Every change is one conditional ``UPDATE`` that names the status it expects, so two devices
 (or a scanner read twice) can never check the same person in twice: the second one learns
-"already checked in at 14:02 by Claire" instead. Seats follow SECURITY.md §4: present and
+"already checked in at 14:02 by Claire" instead. Seats follow docs/security.md#seats: present and
 booked people hold one, absent and excused people give theirs back.
 """
 

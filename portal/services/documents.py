@@ -91,7 +91,7 @@ def documents_of_sites(site_ids: list[int] | None, *, limit: int = 100) -> list[
 
 
 def verification_view(document: Document) -> dict[str, Any]:
-    """The least personal data that proves a document (DESIGN.md §6)."""
+    """The least personal data that proves a document (docs/conventions.md#verification-page)."""
     snapshot = document.snapshot or {}
     status = "revoked" if document.revoked_at else "pending" if document.is_pending else "valid"
     return {

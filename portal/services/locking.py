@@ -1,9 +1,10 @@
 """Serialising writers on one row, the same way on SQLite and PostgreSQL.
 
-``SELECT … FOR UPDATE`` is silently ignored by SQLite (SECURITY.md §4.21), so a row is locked
-by a no-op ``UPDATE`` of one of its ordinary columns: PostgreSQL then holds a row lock until
-commit, SQLite its single write lock. Reads made after it in the same transaction see what
-other writers committed before, so a check-then-write that follows is safe.
+``SELECT … FOR UPDATE`` is silently ignored by SQLite (docs/security.md#no-count-then-insert),
+so a row is locked by a no-op ``UPDATE`` of one of its ordinary columns: PostgreSQL then
+holds a row lock until commit, SQLite its single write lock. Reads made after it in the same
+transaction see what other writers committed before, so a check-then-write that follows is
+safe.
 """
 
 from __future__ import annotations

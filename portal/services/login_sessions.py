@@ -1,4 +1,4 @@
-"""Server-side login sessions (SECURITY.md §1.7-8).
+"""Server-side login sessions (docs/security.md#login-sessions, #idle-timeout).
 
 The browser holds a random token; the database holds its SHA-256 and the session's state.
 Logout, disabling an account and a password change revoke the row, so a replayed cookie

@@ -82,7 +82,10 @@ def _quoted(title: str) -> str:
 
 def certificate(booking: Booking, *, issued_at: datetime,
                 lang: str = DOCUMENT_LANG) -> dict[str, Any]:
-    """An attestation de participation (DOMAIN.md §4 mentions) for one session attended."""
+    """An attestation de participation for one session attended.
+
+    Its mentions are those of docs/domain.md#certificate-mentions.
+    """
     session = booking.session
     workshop = session.workshop
     site = session.site

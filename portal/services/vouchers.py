@@ -1,7 +1,7 @@
 """APTIC cheques taken at check-in: normalise, check, redeem all or nothing, then the receipt.
 
-A cheque is redeemed once in the whole network (SECURITY.md §4.20): a known cheque by a
-conditional ``UPDATE … WHERE redeemed_at IS NULL``, a new one by an ``INSERT`` that the
+A cheque is redeemed once in the whole network (docs/security.md#cheque-redemption): a known
+cheque by a conditional ``UPDATE … WHERE redeemed_at IS NULL``, a new one by an ``INSERT`` that the
 ``UNIQUE (programme_id, number)`` constraint refuses the second time. Either way the loser
 learns when and where the cheque was taken. The booking row is locked first, so two devices
 taking cheques for the same person cannot together take more than the workshop costs.
@@ -103,7 +103,7 @@ def create_programme(*, name: str, issuer: str, operator: str, number_pattern: s
 
 
 def normalise_number(raw: str) -> str:
-    """One number as DOMAIN.md §2 says: trimmed, without dashes or dots, upper case."""
+    """One number as docs/domain.md#cheque-numbers says: trimmed, no dashes or dots, upper case."""
     return _INSIDE.sub("", (raw or "").strip()).upper()
 
 

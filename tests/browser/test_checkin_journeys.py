@@ -43,6 +43,7 @@ from tests.browser.conftest import (
     log_in,
     validate_html,
 )
+from tests.browser.names import action
 from tests.conftest import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser
@@ -364,7 +365,7 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
         open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
     page = open_page(storage_state=staff_state(ANIMATEUR))
     page.goto("/equipe/")
-    page.get_by_role("link", name=f"Pointage : {desk.main.title}", exact=True).click()
+    page.get_by_role("link", name=action("Pointage", desk.main.title)).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Pointage : {desk.main.title}")
     expect(page.locator(".checkin-state")).to_have_text("Pointage ouvert")
     status = page.locator("#scan-result")
@@ -396,8 +397,7 @@ def test_typed_card_checks_in_then_answers_already_checked_in(
     expect_scan_ready(page)
 
     # Letters typed on a focused button are the button's: the scan field does not take them.
-    button = page.get_by_role("button", name=f"Absence excusée : {desk.searched.name}",
-                              exact=True)
+    button = page.get_by_role("button", name=action("Absence excusée", desk.searched.name))
     button.focus()
     page.keyboard.type("ab")
     expect(button).to_be_focused()
@@ -434,8 +434,7 @@ def test_scanning_someone_not_booked_offers_to_add_them(
     scan(page, person.card_id)
     expect_result(page, "info", "Sans inscription", "walk_in_possible", person.name,
                   re.compile(r"Il reste 2 places\b"))
-    add = page.get_by_role("button", name=f"Ajouter et noter la présence : {person.name}",
-                           exact=True)
+    add = page.get_by_role("button", name=action("Ajouter et noter la présence", person.name))
     expect(add).to_be_focused()  # the next step: Enter adds the person
     expect(scan_field(page)).to_have_value("")
 
@@ -534,8 +533,8 @@ def test_an_unknown_code_is_red_and_someone_booked_elsewhere_a_blue_walk_in(
     expect_result(page, "info", "Sans inscription", "walk_in_possible", person.name)
     expect(result(page).locator(".result-list")).to_contain_text(
         f"Inscription à « {desk.pages.title} » aujourd'hui à ")
-    expect(page.get_by_role("button", name=f"Ajouter et noter la présence : {person.name}",
-                            exact=True)).to_be_focused()
+    add = page.get_by_role("button", name=action("Ajouter et noter la présence", person.name))
+    expect(add).to_be_focused()
     expect(page.get_by_text("Refusé")).to_have_count(0)
     expect(roster_row(page, desk.elsewhere)).to_have_count(0)
 
@@ -649,7 +648,7 @@ def test_a_second_device_sees_the_change_without_reloading(
     person = desk.synced
     expect(roster_row(second, person).locator(".roster-status")).to_have_text("Place réservée")
 
-    first.get_by_role("button", name=f"Présence : {person.name}", exact=True).click()
+    first.get_by_role("button", name=action("Présence", person.name)).click()
     expect_result(first, "ok", "Présence", "checked_in", person.name)
 
     row = roster_row(second, person)
@@ -663,8 +662,7 @@ def test_a_second_device_sees_the_change_without_reloading(
         pass
     expect(row).to_have_class(re.compile(r"\broster-present\b"))
     # The other way round: an undo on the second device reaches the first.
-    second.get_by_role("button", name=f"Annuler le pointage : {person.name}",
-                       exact=True).click()
+    second.get_by_role("button", name=action("Annuler le pointage", person.name)).click()
     expect_result(second, "ok", "Pointage annulé", "undone", person.name)
     expect(roster_row(first, person).locator(".roster-status")).to_have_text(
         "Place réservée", timeout=SYNC_MS)
@@ -802,7 +800,7 @@ def test_the_sessions_of_the_week_show_the_check_in_button_at_320_px(
         open_page: Callable[..., Page], staff_state: Callable[[str], Any], desk: Desk) -> None:
     page = open_page(viewport=NARROW, storage_state=staff_state(ANIMATEUR))
     page.goto("/equipe/")
-    button = page.get_by_role("link", name=f"Pointage : {desk.main.title}", exact=True)
+    button = page.get_by_role("link", name=action("Pointage", desk.main.title))
     expect(button).to_be_visible()
     box = button.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], box

@@ -1,6 +1,6 @@
 """Hostile input on every route, every method, as every role: never a 5xx, never an error
 logged, a NUL byte is a 400, a refusal or a page changes nothing, a change is audited, and
-the database's invariants hold after each request (SECURITY.md §3.16).
+the database's invariants hold after each request (docs/security.md#validation).
 
 Routes come from ``app.url_map`` and the parameters each one reads are discovered (pages
 crawled as each role, keys recorded as views read them, see ``discovery.py``): a new route

@@ -207,7 +207,8 @@ def field(valid: list[str]) -> st.SearchStrategy[list[str] | None]:
                      st.lists(one, min_size=2, max_size=3))
 
 
-#: Keys no form has but an attacker tries (SECURITY.md §2.13: extra fields are ignored).
+#: Keys no form has but an attacker tries (extra fields are ignored:
+#: docs/security.md#declared-fields).
 TEMPTING: tuple[str, ...] = (
     "role", "is_network_admin", "is_admin", "beneficiary_id", "person_id", "staff_id",
     "site_id", "status", "seats_taken", "capacity", "price_cheques", "id", "user_id", "lang",

@@ -35,7 +35,10 @@ def fresh(row: Any) -> Any:
 
 
 def seats_add_up(session: WorkshopSession | int) -> int:
-    """The invariant of SECURITY.md §4 (seats taken = bookings holding one); the seats taken."""
+    """The invariant of docs/security.md#seats (seats taken = bookings holding one).
+
+    Returns the seats taken.
+    """
     session_id = session if isinstance(session, int) else session.id
     db.session.expire_all()
     taken = db.session.get(WorkshopSession, session_id).seats_taken

@@ -1,4 +1,4 @@
-"""Check-in and cheques under contention: real threads, one database (SECURITY.md §4).
+"""Check-in and cheques under contention: real threads, one database (docs/security.md#race-tests).
 
 Each thread has its own application context, hence its own database connection; all start
 together behind a barrier. The database is the per-test SQLite file (WAL, busy timeout) or

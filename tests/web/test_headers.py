@@ -1,4 +1,4 @@
-"""SECURITY.md §5: headers on every response, caching, error pages."""
+"""docs/security.md#headers: headers on every response, caching, error pages."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""SECURITY.md §2.10 and §3.14: every route needs a login unless it is on the public
-allow-list; no state change on GET; CSRF on every state change, login included."""
+"""docs/security.md#public-allow-list and #csrf: every route needs a login unless it is on the
+public allow-list; no state change on GET; CSRF on every state change, login included."""
 
 from __future__ import annotations
 
