@@ -10,6 +10,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, true
 from sqlalchemy.orm import joinedload
@@ -41,12 +42,9 @@ class SessionCounts:
     waitlisted: int
 
 
-def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[SessionCounts]]]:
-    """Sessions from today (Paris) for ``days`` days, with booked/present/waitlist counts."""
-    today = now().astimezone(PARIS).date()
-    start = datetime.combine(today, time.min, PARIS)
-    end = start + timedelta(days=days)
-    counts = (
+def _counts_by_session() -> Any:
+    """Booked, present and waiting people per session, as a subquery."""
+    return (
         db.select(
             Booking.session_id,
             func.sum(case((Booking.status == BookingStatus.BOOKED, 1), else_=0)).label("booked"),
@@ -57,6 +55,24 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
         .group_by(Booking.session_id)
         .subquery()
     )
+
+
+def session_counts(session: WorkshopSession) -> SessionCounts:
+    """One session with its booked/present/waitlist counts."""
+    counts = _counts_by_session()
+    row = db.session.execute(
+        db.select(counts.c.booked, counts.c.present, counts.c.waitlisted)
+        .where(counts.c.session_id == session.id)).first()
+    booked, present, waitlisted = row if row is not None else (0, 0, 0)
+    return SessionCounts(session, booked or 0, present or 0, waitlisted or 0)
+
+
+def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[SessionCounts]]]:
+    """Sessions from today (Paris) for ``days`` days, with booked/present/waitlist counts."""
+    today = now().astimezone(PARIS).date()
+    start = datetime.combine(today, time.min, PARIS)
+    end = start + timedelta(days=days)
+    counts = _counts_by_session()
     query = (
         db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)

@@ -51,14 +51,24 @@ class Action(StrEnum):
     SEE_DOCUMENTS = "see_documents"  # the documents issued at the site
     REVOKE_DOCUMENT = "revoke_document"  # an issued document, with a reason
     DEPOSIT_SLIP = "deposit_slip"  # the monthly cheque deposit slip (a gap-free number)
+    EDIT_CATALOGUE = "edit_catalogue"  # create, edit and archive the site's workshops and courses
+    SCHEDULE_SESSIONS = "schedule_sessions"  # schedule, edit and duplicate sessions and series
+    CANCEL_SESSION = "cancel_session"  # cancel a session, telling everyone booked or waiting
+    EDIT_CLOSURES = "edit_closures"  # the site's closure days, which series skip
+    PRINT_PROGRAMME = "print_programme"  # the month's programme for the notice board
+    PRINT_CONVOCATIONS = "print_convocations"  # slips for people no message can reach
 
 
 _RECEPTION = frozenset({
     Action.SEE_SESSIONS, Action.CHECK_IN, Action.TAKE_CHEQUES, Action.CLOSE_SESSION,
     Action.PRINT_ATTENDANCE, Action.ISSUE_CERTIFICATES, Action.SEE_PEOPLE, Action.BOOK_FOR,
-    Action.PRINT_CARD, Action.SEE_DOCUMENTS,
+    Action.PRINT_CARD, Action.SEE_DOCUMENTS, Action.PRINT_PROGRAMME, Action.PRINT_CONVOCATIONS,
 })
-_ANIMATEUR = _RECEPTION | {Action.ADD_SEAT, Action.REVOKE_DOCUMENT, Action.DEPOSIT_SLIP}
+#: the animateur builds the programme; reception sees and prints it but does not change it.
+_ANIMATEUR = _RECEPTION | {
+    Action.ADD_SEAT, Action.REVOKE_DOCUMENT, Action.DEPOSIT_SLIP, Action.EDIT_CATALOGUE,
+    Action.SCHEDULE_SESSIONS, Action.CANCEL_SESSION, Action.EDIT_CLOSURES,
+}
 
 #: role → what it may do at the site where it is held.
 PERMISSIONS: dict[StaffRole, frozenset[Action]] = {

@@ -36,6 +36,7 @@ SITES = "ABCD"
 #: open to every staff member and showing only the sites where the action is allowed.
 ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.today", "GET"): None,
+    ("staff.session_detail", "GET"): Action.SEE_SESSIONS,
     ("staff.checkin_page", "GET"): Action.SEE_SESSIONS,
     ("staff.roster_fragment", "GET"): Action.SEE_SESSIONS,
     ("staff.person_panel", "GET"): Action.SEE_SESSIONS,
