@@ -25,7 +25,15 @@ from sqlalchemy import case, func
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.formatting import count, full_date, hour, long_date, month_year, upper_first
+from portal.formatting import (
+    count,
+    day_without_year,
+    full_date,
+    hour,
+    long_date,
+    month_year,
+    upper_first,
+)
 from portal.models.bookings import Booking
 from portal.models.catalogue import Workshop, WorkshopSession
 from portal.models.people import Site, StaffMember
@@ -216,7 +224,7 @@ def programme_data(site: Site, first: date, paper: Paper,
         workshops.setdefault(session.workshop_id, session.workshop)
         left = session.seats_left
         weeks[monday_of(entry.day)][_theme_of(session.workshop)].append({
-            "day": upper_first(long_date(entry.day, fr)),
+            "day": upper_first(day_without_year(session.starts_at, fr)),
             "time": f"{hour(session.starts_at, fr)}–{hour(session.ends_at, fr)}",
             "title": session.workshop.title,
             "room": entry.room,

@@ -11,7 +11,7 @@ from portal.models.audit import AuditEvent
 from portal.models.vocab import BookingStatus, SessionStatus, StaffRole
 from portal.services import convocations
 from portal.services.audit import Actor
-from tests.pdf.helpers import flat, page_count, pdf_text, title
+from tests.pdf.helpers import accessibility_problems, flat, page_count, pdf_text, title
 from tests.services.scene import code_of
 
 DAY = date(2026, 12, 8)
@@ -77,7 +77,8 @@ def test_the_pdf_has_one_slip_per_booking_in_french_three_to_a_page_and_is_audit
     pdf = convocations.print_day(staff, site, DAY, actor=Actor.of(staff))
     text = flat(pdf_text(pdf, layout=False)).replace("\n", " ")
     assert title(pdf) == "Convocations du mardi 8 décembre 2026 – Cyberbase de Méricourt"
-    assert page_count(pdf) == 2
+    assert page_count(pdf) == 2  # three slips to a page
+    assert accessibility_problems(pdf) == []
     for n in range(4):
         assert f"Personne{n} Martin" in text
     assert "Mardi 8 décembre 2026" in text and "14:00 – 16:00" in text

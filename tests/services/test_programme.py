@@ -139,7 +139,7 @@ def test_the_printed_programme_groups_by_week_then_theme_in_french(app, factory)
     assert first["title"] == "Du mardi 1er décembre au 6 décembre 2026"
     assert [t["label"] for t in first["themes"]] == ["Prendre en main du matériel", "E-mail"]
     [tablet] = first["themes"][0]["sessions"]
-    assert tablet == {"day": "Mercredi 2 décembre 2026", "time": "09:30–10:30",
+    assert tablet == {"day": "Mercredi 2 décembre", "time": "09:30–10:30",
                       "title": "Découvrir la tablette", "room": "Salle 2",
                       "seats": "8 places libres sur 8", "price": "Gratuit"}
     assert first["themes"][1]["sessions"][0]["seats"] == "12 places libres sur 12"
@@ -159,3 +159,68 @@ def test_an_empty_month_or_an_unknown_paper_is_not_printed(app, factory):
     at(site, factory, wall(2026, 12, 1, 14, 0))
     assert code_of(lambda: programme.print_programme(
         staff, site, date(2026, 12, 1), "A5", lambda w: "x")) == "bad_paper"
+
+
+# --- the printed programme, read back -----------------------------------------------------------
+
+
+def booking_address(workshop) -> str:
+    return f"https://portail.example.fr/moi/ateliers?q=atelier&site={workshop.id}"
+
+
+def printed(site, staff, paper: str) -> bytes:
+    return programme.print_programme(staff, site, date(2026, 12, 1), paper, booking_address)
+
+
+def test_the_printed_programme_is_a_tagged_french_pdf_whose_qr_codes_scan(app, factory,
+                                                                          tmp_path):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from tests.pdf.helpers import (
+        accessibility_problems,
+        flat,
+        fonts,
+        page_count,
+        page_images,
+        pdf_text,
+        title,
+    )
+
+    site = factory.site(name="Cyberbase de Méricourt", address="2 rue Jean Jaurès",
+                        postcode="62680", city="Méricourt", phone="03 21 00 00 00")
+    staff = factory.staff(site, StaffRole.RECEPTION)
+    mail = factory.workshop(title="Écrire un e-mail", price_cheques=2)
+    tablet = factory.workshop(title="Découvrir la tablette", price_cheques=0)
+    at(site, factory, wall(2026, 12, 3, 14, 0), workshop=mail, room="Salle 2")
+    at(site, factory, wall(2026, 12, 15, 9, 30), workshop=tablet)
+    pdf = printed(site, staff, "A4")
+    assert accessibility_problems(pdf) == []
+    assert title(pdf) == "Programme de décembre 2026 – Cyberbase de Méricourt"
+    assert all(embedded for _name, embedded in fonts(pdf))
+    text = flat(pdf_text(pdf, layout=False)).replace("\n", " ")
+    for words in ("Programme de décembre 2026", "2 rue Jean Jaurès", "62680 Méricourt",
+                  "03 21 00 00 00", "Jeudi 3 décembre", "14:00–15:00", "Salle 2",
+                  "2 chèques APTIC", "Gratuit", "8 places libres sur 8",
+                  "Du mardi 1er décembre au 6 décembre 2026", "Autres ateliers"):
+        assert words in text, words
+    reader = PdfReader(io.BytesIO(pdf))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == \
+        (210, 297)
+    links = {str(annotation.get_object()["/A"]["/URI"])
+             for page in reader.pages for annotation in page.get("/Annots") or []
+             if "/A" in annotation.get_object()}
+    assert links == {booking_address(mail), booking_address(tablet)}
+    last = page_count(pdf)
+    [image] = page_images(pdf, tmp_path, dpi=200, first=last, last=last)
+    with Image.open(image) as picture:
+        scanned = {result.text for result in zxingcpp.read_barcodes(picture)
+                   if result.format == zxingcpp.BarcodeFormat.QRCode}
+    assert scanned == {booking_address(mail), booking_address(tablet)}
+    a3 = PdfReader(io.BytesIO(printed(site, staff, "A3"))).pages[0].mediabox
+    assert (round(float(a3.width) / 72 * 25.4), round(float(a3.height) / 72 * 25.4)) == \
+        (297, 420)
