@@ -137,12 +137,21 @@ def today() -> date:
     return now().astimezone(PARIS).date()
 
 
+#: the years a programme may be asked for (a week around year 1 or 9999 cannot be computed).
+YEARS = range(2000, 2101)
+
+
 def parse_day(text: str | None) -> date | None:
-    """A day written ``2026-12-07``; None for anything else (the caller says so and uses today)."""
+    """A day written ``2026-12-07`` (years 2000 to 2100); None for anything else (the caller
+    says so and uses today)."""
+    value = (text or "").strip()
+    if len(value) != 10:
+        return None
     try:
-        return date.fromisoformat((text or "").strip()) if text and len(text) <= 10 else None
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 def parse_month(text: str | None) -> date | None:

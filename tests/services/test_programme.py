@@ -224,3 +224,15 @@ def test_the_printed_programme_is_a_tagged_french_pdf_whose_qr_codes_scan(app, f
     a3 = PdfReader(io.BytesIO(printed(site, staff, "A3"))).pages[0].mediabox
     assert (round(float(a3.width) / 72 * 25.4), round(float(a3.height) / 72 * 25.4)) == \
         (297, 420)
+
+
+@pytest.mark.parametrize("text", ["", "2026-13-01", "0001-01-01", "9999-12-31", "2026-1-5",
+                                  "2026-12-07\x00", "２０２６-１２-０７", None])
+def test_a_day_that_is_not_one_or_out_of_range_is_none(text):
+    assert programme.parse_day(text) is None
+
+
+def test_days_and_months_are_read_in_their_iso_form():
+    assert programme.parse_day(" 2026-12-07 ") == date(2026, 12, 7)
+    assert programme.parse_month("2026-12") == date(2026, 12, 1)
+    assert programme.parse_month("2100-13") is None and programme.parse_month("9999-12") is None

@@ -89,6 +89,8 @@ def test_another_site_is_not_found(scene, url):
     ("/equipe/programme?semaine=2026-13-45", "Cette date n'est pas valide"),
     ("/equipe/programme/mois?mois=décembre", "Ce mois n'est pas valide"),
     ("/equipe/convocations?jour=demain", "Cette date n'est pas valide"),
+    ("/equipe/programme?semaine=9999-12-31", "Cette date n'est pas valide"),
+    ("/equipe/programme/mois?mois=0001-01", "Ce mois n'est pas valide"),
 ])
 def test_a_bad_date_is_said_in_french_and_today_shown(scene, url, message):
     response = scene[3].get(url)
