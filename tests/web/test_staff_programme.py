@@ -162,3 +162,21 @@ def test_an_empty_day_is_a_plain_message_not_a_pdf(scene):
         "jour": "2026-12-25"})
     assert response.status_code == 422
     assert "Aucune convocation à imprimer pour le vendredi 25 décembre 2026" in text_of(response)
+
+
+def test_the_week_page_costs_the_same_queries_for_one_session_or_twenty(scene, factory,
+                                                                       count_queries):
+    site, _other, _staff, client = scene
+
+    def queries() -> int:
+        with count_queries() as counter:
+            assert client.get("/equipe/programme?semaine=2026-12-07").status_code == 200
+        return counter.count
+
+    session_at(factory, site, wall(2026, 12, 7, 9, 0))
+    one = queries()
+    for n in range(19):
+        session = session_at(factory, site, wall(2026, 12, 7 + n % 7, 10 + n % 6, 0),
+                             room=f"Salle {n % 3}", workshop=factory.workshop())
+        factory.booking(session, factory.beneficiary(site))
+    assert queries() == one
