@@ -153,8 +153,8 @@ def init_app(app: Flask) -> None:
     from portal.pdf.documents import qr_data_uri
 
     app.jinja_env.globals["qr_svg"] = qr_data_uri  # QR codes in document templates
-    for function in (day, short_day, date_long, full_date, duration, hour, when, euros,
-                     seats_left, cheques, upper_first):
+    for function in (day, short_day, date_long, long_date, full_date, month_year, duration,
+                     hour, when, euros, seats_left, cheques, upper_first):
         app.jinja_env.filters[function.__name__] = function
     # Jinja's own ``capitalize`` lowers the rest of the text ("Tuesday 1 december"): every
     # template's ``|capitalize`` upper-cases the first letter and leaves the rest alone.

@@ -68,3 +68,26 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
     html = head + "<body>" + "".join(bodies) + "</body></html>"
     return render_pdf_pages(html, [1] * len(snapshots),
                             [document_title(snapshot) for snapshot in snapshots])
+
+
+# --- sheets laid out on demand, never stored (no number, no snapshot) -----------------------
+
+#: the printed programme of a month and the day's convocations: their data is plain French
+#: text built by their services (``services/programme.py``, ``services/convocations.py``).
+SHEETS = {
+    "programme": "pdf/programme.html",
+    "convocations": "pdf/convocations.html",
+}
+
+
+def sheet_pdf(name: str, data: dict[str, Any]) -> bytes:
+    """A sheet's tagged PDF (title and language from ``data``, QR codes from ``qr_svg``)."""
+    return render_pdf(render_template(SHEETS[name], kind=name, **data))
+
+
+def programme_pdf(data: dict[str, Any]) -> bytes:
+    return sheet_pdf("programme", data)
+
+
+def convocations_pdf(data: dict[str, Any]) -> bytes:
+    return sheet_pdf("convocations", data)

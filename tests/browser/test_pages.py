@@ -128,6 +128,18 @@ def _staff_session(attribute: str, screen: str) -> Reach:
         f"/equipe/seances/{getattr(seeded, attribute)}/{screen}")
 
 
+def _programme_refused(page: Page, _seeded: Accounts) -> Response:
+    """A month without any session: the printed programme is refused on the month's page."""
+    page.goto("/equipe/programme/mois")
+    page.get_by_label("Mois", exact=True).fill("2031-01")
+    return submit(page, "Télécharger le programme (PDF)")
+
+
+def _convocations_refused(page: Page, _seeded: Accounts) -> Response:
+    """A day nobody is booked on: no PDF, a plain message at the day's field."""
+    page.goto("/equipe/convocations?jour=2031-01-07")
+    return submit(page, "Imprimer les convocations (PDF)")
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -236,6 +248,12 @@ SCREENS = [
            "Pointage : Bien utiliser son smartphone"),
     Screen("cloture-a-confirmer", STAFF, _staff_session("booked_session_id", "cloture"),
            "Clôturer la séance : Premiers pas sur l'ordinateur"),
+    Screen("programme-semaine", STAFF, _go("/equipe/programme"), "Programme de la semaine",
+           tags=ZOOM),
+    Screen("programme-mois", STAFF, _go("/equipe/programme/mois"), "Programme de"),
+    Screen("programme-impression-refusee", STAFF, _programme_refused, "Programme de", 422),
+    Screen("convocations", STAFF, _go("/equipe/convocations"), "Convocations du", tags=ZOOM),
+    Screen("convocations-jour-vide", STAFF, _convocations_refused, "Convocations du", 422),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 

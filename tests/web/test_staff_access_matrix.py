@@ -63,6 +63,11 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.attendance_sheet", "POST"): Action.PRINT_ATTENDANCE,
     ("staff.login_card", "POST"): Action.PRINT_CARD,
     ("staff.deposit_slip", "POST"): Action.DEPOSIT_SLIP,
+    ("staff.programme_week", "GET"): Action.SEE_SESSIONS,
+    ("staff.programme_month", "GET"): Action.SEE_SESSIONS,
+    ("staff.programme_print", "GET"): Action.PRINT_PROGRAMME,
+    ("staff.convocations_page", "GET"): Action.PRINT_CONVOCATIONS,
+    ("staff.convocations_print", "POST"): Action.PRINT_CONVOCATIONS,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -159,8 +164,16 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
                  "person_id": place.person_id, "document_id": place.document_id}
     rule = next(r for r in current_app.url_map.iter_rules(endpoint))
+    #: routes that name their site in the query (a month or day without sessions: no PDF)
+    query = {
+        "staff.programme_week": {"site": place.site_id},
+        "staff.programme_month": {"site": place.site_id},
+        "staff.programme_print": {"site": place.site_id, "mois": "2027-06", "format": "A4"},
+        "staff.convocations_page": {"site": place.site_id},
+    }.get(endpoint, {}) if method == "GET" else {}
     with current_app.test_request_context():
-        url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments})
+        url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments},
+                      **query)
     form = {
         "staff.scan": {"code": "UNKNOWN-CODE"},
         "staff.mark": {"action": "present"},
@@ -171,6 +184,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.book_course_for": {"course_id": str(place.course_id)},
         "staff.document_revoke": {"reason": "Erreur de nom"},
         "staff.deposit_slip": {"site_id": str(place.site_id), "month": "2026-10"},
+        "staff.convocations_print": {"site": str(place.site_id), "jour": "2026-12-25"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 
