@@ -206,6 +206,7 @@ class WorkshopSession(db.Model):
     course: Mapped[Course | None] = relationship(back_populates="sessions")
     site: Mapped[Site] = relationship(lazy="joined")
     animator: Mapped[StaffMember | None] = relationship(foreign_keys=[animator_id])
+    cancelled_by: Mapped[StaffMember | None] = relationship(foreign_keys=[cancelled_by_id])
 
     @property
     def seats_left(self) -> int:
