@@ -51,13 +51,29 @@ def closed_days(site_id: int, first: date, last: date) -> dict[date, str]:
     return days
 
 
-def add(site: Site, *, first_day: date | None, last_day: date | None, label: str,
+def _as_day(value: date | str | None) -> date | bool | None:
+    """A day, None when empty, False when typed but not a date."""
+    if value is None or isinstance(value, date):
+        return value
+    if not value.strip():
+        return None
+    from portal.services.scheduling import parse_day
+
+    return parse_day(value) or False
+
+
+def add(site: Site, *, first_day: date | str | None, last_day: date | str | None, label: str,
         actor: Actor) -> ClosureDay:
-    """Close the site on a day (``last_day`` empty) or a period, with a label."""
+    """Close the site on a day (``last_day`` empty) or a period, with a label. Days may be
+    given as typed (``2026-12-24``)."""
     staff_access.require_actor(actor, Action.EDIT_CLOSURES, site.id)
     label = " ".join((label or "").split())
-    last_day = last_day or first_day
     fields: dict[str, str] = {}
+    first, last = _as_day(first_day), _as_day(last_day)
+    if last is False:
+        fields["last_day"] = _("Indiquez le dernier jour (jour, mois, année), ou laissez vide.")
+    first_day = first if isinstance(first, date) else None
+    last_day = (last if isinstance(last, date) else None) or first_day
     if not label:
         fields["label"] = _("Donnez un nom à la fermeture (par exemple : Noël).")
     elif len(label) > LABEL_MAX:

@@ -9,6 +9,7 @@ series is created whole or not at all. See docs/architecture.md#scheduling.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,27 +131,35 @@ def _day(value: date) -> str:
     return long_date(value)
 
 
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CLOCK = re.compile(r"([0-9]{1,2})(?:[:hH]([0-9]{2})?)?")
+
+
 def _int(value: str | None) -> int | None:
     text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if _DIGITS.fullmatch(text) else None
 
 
-def _date(value: str | None) -> date | None:
+def parse_day(value: str | None) -> date | None:
+    """``2026-12-01`` (what a date input sends), or None."""
+    text = (value or "").strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None
     try:
-        parsed = date.fromisoformat((value or "").strip())
+        parsed = date.fromisoformat(text)
     except ValueError:
         return None
     return parsed if 2000 <= parsed.year <= 2100 else None
 
 
 def _time(value: str | None) -> time | None:
-    text = (value or "").strip().lower().replace("h", ":")
-    if text.endswith(":"):
-        text += "00"
-    try:
-        return time.fromisoformat(text.zfill(5)) if len(text) <= 5 else None
-    except ValueError:
+    """``14:00``, ``14h``, ``14h30`` or ``14``, or None."""
+    match = _CLOCK.fullmatch((value or "").strip())
+    if match is None:
         return None
+    hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+    return time(hours, minutes) if hours < 24 and minutes < 60 else None
 
 
 def read_plan(form: Mapping[str, str], *, actor: Actor,
@@ -184,7 +193,7 @@ def read_plan(form: Mapping[str, str], *, actor: Actor,
         fields["room"] = _("Indiquez la salle.")
     elif len(room) > ROOM_MAX:
         fields["room"] = _("Le nom de la salle est trop long (80 caractères au plus).")
-    day = _date(form.get("day"))
+    day = parse_day(form.get("day"))
     if day is None:
         fields["day"] = _("Indiquez la date de la séance (jour, mois, année).")
     start = _time(form.get("start"))
@@ -320,7 +329,7 @@ def read_series(form: Mapping[str, str], weekdays: Sequence[str], *, actor: Acto
     days = frozenset(int(d) for d in weekdays if d.strip().isdigit() and int(d) <= 6)
     if not days:
         fields["weekdays"] = _("Cochez au moins un jour de la semaine.")
-    until = _date(form.get("until")) if (form.get("until") or "").strip() else None
+    until = parse_day(form.get("until")) if (form.get("until") or "").strip() else None
     count = _int(form.get("count")) if (form.get("count") or "").strip() else None
     if (form.get("until") or "").strip() and until is None:
         fields["until"] = _("Indiquez la date de fin (jour, mois, année).")

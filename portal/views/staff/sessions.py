@@ -7,7 +7,6 @@ the typed values, a success redirects (303) to the session's page.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, render_template, request, url_for
@@ -201,9 +200,8 @@ def closure_days(site_id: int) -> Response:
                 closures.remove(site, removing, actor=staff_actor())
                 flash(_("Fermeture supprimée."), "success")
             else:
-                closures.add(site, first_day=_day(values["first_day"]),
-                             last_day=_day(values["last_day"]), label=values["label"],
-                             actor=staff_actor())
+                closures.add(site, first_day=values["first_day"], last_day=values["last_day"],
+                             label=values["label"], actor=staff_actor())
                 flash(_("Fermeture ajoutée."), "success")
             return hx_redirect(url_for("staff.closure_days", site_id=site.id))
         except ServiceError as error:
@@ -211,10 +209,3 @@ def closure_days(site_id: int) -> Response:
             errors = _errors(error)
     return _page("staff/sessions/closures.html", refused=bool(errors), site=site,
                  values=values, errors=errors, closures=closures.upcoming(site))
-
-
-def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw.strip()) if raw.strip() else None
-    except ValueError:
-        return None
