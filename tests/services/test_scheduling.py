@@ -108,6 +108,8 @@ def test_the_same_room_at_overlapping_times_is_refused_naming_the_other(factory,
         form(site, factory.workshop(), room="salle 1 "), actor=actor))
     assert error.code == "room_taken"
     assert "Le courriel" in error.message and "13:00" in error.message
+    assert code_of(lambda: scheduling.schedule(
+        form(site, factory.workshop(), room="SALLE  1"), actor=actor)) == "room_taken"
     # half-open intervals: starting when the other ends is fine; another room too
     assert scheduling.schedule(form(site, factory.workshop(), start="15:00", end="17:00"),
                                actor=actor)
@@ -241,3 +243,9 @@ def test_a_reason_is_required_and_reception_or_a_started_session_cannot_cancel(f
     begun = factory.session(site, starts_in=-(NOW - NOW.replace(hour=12)))
     assert code_of(lambda: scheduling.cancel(begun, "Panne", actor=actor)) == "session_started"
     assert fresh(begun).status is SessionStatus.SCHEDULED
+
+
+def test_rooms_with_accents_are_compared_without_case(factory, site, actor):
+    scheduling.schedule(form(site, factory.workshop(), room="Salle Évasion"), actor=actor)
+    assert code_of(lambda: scheduling.schedule(
+        form(site, factory.workshop(), room="salle évasion"), actor=actor)) == "room_taken"
