@@ -279,6 +279,8 @@ def _email_body(person: Beneficiary, booking: Booking, wording: Wording) -> str:
     address = _address(session.site)
     if address:
         facts.append(gettext("Adresse : %(address)s", address=address))
+    if session.note.strip():
+        facts.append(gettext("Un mot de l'équipe : %(note)s", note=_one_line(session.note)))
     paragraphs = [
         gettext("Bonjour %(name)s,", name=person.first_name),
         wording.news,

@@ -249,3 +249,12 @@ def test_rooms_with_accents_are_compared_without_case(factory, site, actor):
     scheduling.schedule(form(site, factory.workshop(), room="Salle Évasion"), actor=actor)
     assert code_of(lambda: scheduling.schedule(
         form(site, factory.workshop(), room="salle évasion"), actor=actor)) == "room_taken"
+
+
+def test_the_note_for_participants_is_in_the_confirmation_e_mail(factory, site, actor):
+    session = scheduling.schedule(form(site, factory.workshop(),
+                                       note="Apportez votre téléphone chargé."), actor=actor)
+    person = factory.beneficiary(site, email="anna@example.org")
+    bookings.book(session, person, actor=Actor.of(person))
+    (message,) = outbox("booking_confirmed")
+    assert "Un mot de l'équipe : Apportez votre téléphone chargé." in message.body

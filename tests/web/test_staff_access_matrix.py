@@ -69,8 +69,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.session_edit", "POST"): Action.SCHEDULE_SESSIONS,
     ("staff.session_duplicate", "GET"): Action.SCHEDULE_SESSIONS,
     ("staff.session_duplicate", "POST"): Action.SCHEDULE_SESSIONS,
-    ("staff.session_cancel", "GET"): Action.CANCEL_SESSION,
-    ("staff.session_cancel", "POST"): Action.CANCEL_SESSION,
+    ("staff.call_off_session", "GET"): Action.CANCEL_SESSION,
+    ("staff.call_off_session", "POST"): Action.CANCEL_SESSION,
     ("staff.closure_days", "GET"): Action.EDIT_CLOSURES,
     ("staff.closure_days", "POST"): Action.EDIT_CLOSURES,
 }
@@ -188,7 +188,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
             "workshop_id": str(db.session.get(WorkshopSession, place.session_id).workshop_id)},
         "staff.session_edit": {**when, "day": "2026-12-21"},
         "staff.session_duplicate": {**when, "day": "2026-12-22"},
-        "staff.session_cancel": {"reason": "Animatrice malade"},
+        "staff.call_off_session": {"reason": "Animatrice malade"},
         "staff.closure_days": {"label": "Noël", "first_day": "2026-12-25"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form

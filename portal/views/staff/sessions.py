@@ -164,7 +164,7 @@ def session_duplicate(session_id: int) -> Response:
 
 
 @bp.route("/seances/<int:session_id>/annuler", methods=["GET", "POST"])
-def session_cancel(session_id: int) -> Response:
+def call_off_session(session_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.CANCEL_SESSION)
     context = {"session": session, "item": roster.session_counts(session),
                "cheques": scheduling.cheques_taken(session)}
