@@ -9,6 +9,7 @@ from portal.models.catalogue import (
     WorkshopSubtheme,
     WorkshopTheme,
 )
+from portal.models.closures import ClosureDay
 from portal.models.documents import Document, DocumentCounter
 from portal.models.messages import OutboxMessage
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
@@ -24,6 +25,7 @@ __all__ = [
     "Booking",
     "Cheque",
     "ChequeProgramme",
+    "ClosureDay",
     "Course",
     "Document",
     "DocumentCounter",

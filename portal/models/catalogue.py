@@ -193,12 +193,20 @@ class WorkshopSession(db.Model):
         ForeignKey("staff_member.id", ondelete="SET NULL")
     )
     reopen_reason: Mapped[str] = mapped_column(String(300), default="")
+    #: the sessions of one weekly series share this identifier (NULL for a single session).
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: a word for the participants ("apportez votre téléphone chargé").
+    note: Mapped[str] = mapped_column(String(500), default="")
+    #: the last change people booked were told about, and what changed ("time,room,site").
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    change_kinds: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     workshop: Mapped[Workshop] = relationship(lazy="joined")
     course: Mapped[Course | None] = relationship(back_populates="sessions")
     site: Mapped[Site] = relationship(lazy="joined")
     animator: Mapped[StaffMember | None] = relationship(foreign_keys=[animator_id])
+    cancelled_by: Mapped[StaffMember | None] = relationship(foreign_keys=[cancelled_by_id])
 
     @property
     def seats_left(self) -> int:
@@ -210,6 +218,11 @@ class WorkshopSession(db.Model):
 
     def has_started(self, at: datetime) -> bool:
         return at >= self.starts_at
+
+    @property
+    def changes(self) -> list[str]:
+        """What the last change touched: ``time``, ``site``, ``room``."""
+        return [kind for kind in self.change_kinds.split(",") if kind]
 
 
 @event.listens_for(Workshop, "before_insert")

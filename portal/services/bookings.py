@@ -25,11 +25,12 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary, Site
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
-from portal.services import messages
+from portal.services import messages, staff_access
 from portal.services.audit import Actor, record
 from portal.services.codes import random_code
 from portal.services.errors import Conflict, NotAllowed, ServiceError
 from portal.services.locking import lock_row
+from portal.services.staff_access import Action
 
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 BOOKING_CODE_LENGTH = 8
@@ -484,7 +485,10 @@ def promote_waiting(session: WorkshopSession, actor: Actor, at: datetime) -> lis
 
 
 def cancel_session(session: WorkshopSession, reason: str, *, actor: Actor) -> int:
-    """The centre cancels a session: everyone booked or waiting is told. Returns how many."""
+    """The centre cancels a session: everyone booked or waiting is told. Returns how many.
+
+    A staff member needs ``CANCEL_SESSION`` at the site; a session begun cannot be cancelled.
+    """
     reason = (reason or "").strip()
     if not reason or len(reason) > 300:
         raise NotAllowed("reason_required", _("Indiquez la raison de l'annulation "
@@ -493,7 +497,12 @@ def cancel_session(session: WorkshopSession, reason: str, *, actor: Actor) -> in
         return 0
     if session.status is SessionStatus.CLOSED:
         raise NotAllowed("session_closed", _("Cette séance est terminée."))
+    if actor.staff_id is not None:
+        staff_access.require_actor(actor, Action.CANCEL_SESSION, session.site_id)
     at = now()
+    if session.has_started(at):
+        raise NotAllowed("session_started", _("Cette séance a commencé : elle ne peut plus "
+                                              "être annulée."))
     session.status = SessionStatus.CANCELLED
     session.cancelled_reason = reason
     session.cancelled_at = at

@@ -10,6 +10,7 @@ catalogue, composed in the person's language; days and times are those of Europe
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ BOOKING_CONFIRMED = "booking_confirmed"
 WAITLISTED = "waitlisted"
 PROMOTED = "promoted"
 SESSION_CANCELLED = "session_cancelled"
+SESSION_CHANGED = "session_changed"
 REMINDER = "reminder"
 
 #: an SMS is shortened to fit in this many parts when it can be.
@@ -101,12 +103,26 @@ def queue_session_cancelled(booking: Booking, reason: str = "") -> OutboxMessage
     return _queue(SESSION_CANCELLED, booking, reason=reason)
 
 
-def _queue(topic: str, booking: Booking, *, reason: str = "") -> OutboxMessage | None:
+def queue_session_changed(booking: Booking) -> OutboxMessage | None:
+    """"The time or the room of your session changed" (its new facts). Added, not committed.
+
+    Once per change: the key holds the change's moment and the session's new time and room.
+    """
+    session = booking.session
+    assert session.changed_at is not None
+    change = "|".join((_iso(session.changed_at), _iso(session.starts_at), str(session.site_id),
+                       session.room))
+    key = f"{SESSION_CHANGED}:{booking.id}:{hashlib.sha256(change.encode()).hexdigest()[:32]}"
+    return _queue(SESSION_CHANGED, booking, key=key)
+
+
+def _queue(topic: str, booking: Booking, *, reason: str = "",
+           key: str | None = None) -> OutboxMessage | None:
     """The message for one event, once: the same event queued again returns the first one.
 
     None when the person cannot be reached or the session has already started.
     """
-    key = _event_key(topic, booking)  # first: it flushes a new booking, loading its links
+    key = key or _event_key(topic, booking)  # first: it flushes a new booking
     target = channel_for(booking.beneficiary)
     if target is None or booking.session.has_started(now()):
         return None
@@ -245,6 +261,10 @@ def _wording(topic: str, booking: Booking, reason: str) -> Wording:
         return Wording(gettext("Atelier annulé : %(title)s", title=title),
                        gettext("Cet atelier est annulé. Nous sommes désolés."),
                        gettext("Raison : %(reason)s.", reason=reason) if reason else "")
+    if topic == SESSION_CHANGED:
+        return Wording(gettext("Atelier modifié : %(title)s", title=title),
+                       gettext("Votre atelier change d'horaire ou de salle. Voici la nouvelle "
+                               "date et le nouveau lieu."), if_cannot_come)
     if topic == REMINDER:
         return Wording(gettext("Rappel : %(title)s", title=title),
                        gettext("Rappel : vous avez un atelier bientôt."), if_cannot_come)
@@ -259,6 +279,8 @@ def _email_body(person: Beneficiary, booking: Booking, wording: Wording) -> str:
     address = _address(session.site)
     if address:
         facts.append(gettext("Adresse : %(address)s", address=address))
+    if session.note.strip():
+        facts.append(gettext("Un mot de l'équipe : %(note)s", note=_one_line(session.note)))
     paragraphs = [
         gettext("Bonjour %(name)s,", name=person.first_name),
         wording.news,

@@ -125,7 +125,27 @@ def _staff_session(attribute: str, screen: str) -> Reach:
     None of the seeded sessions is today's: the check-in screens of an open session, with
     results, are checked in test_checkin_journeys.py on that module's own data."""
     return lambda page, seeded: page.goto(
-        f"/equipe/seances/{getattr(seeded, attribute)}/{screen}")
+        f"/equipe/seances/{getattr(seeded, attribute)}/{screen}".rstrip("/"))
+
+
+def _refused_schedule(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/equipe/seances/nouvelle")
+    page.get_by_label("Salle").fill("Salle bleue")
+    return submit(page, "Programmer")
+
+
+def _series_preview(page: Page, _seeded: Accounts) -> Response:
+    """A weekly series of the seeded site, on Tuesdays for four weeks: its preview."""
+    page.goto("/equipe/seances/nouvelle")
+    page.get_by_label("Atelier").select_option(index=1)
+    page.get_by_label("Date").fill("2027-01-05")
+    page.get_by_label("Début").fill("14:00")
+    page.get_by_label("Salle").fill("Salle des séries")
+    page.get_by_label("Nombre de places").fill("8")
+    page.get_by_label("Chaque semaine (une série)").check()
+    page.get_by_label("mardi").check()
+    page.get_by_label("Nombre de séances").fill("4")
+    return submit(page, "Programmer")
 
 
 def _programme_refused(page: Page, _seeded: Accounts) -> Response:
@@ -254,6 +274,23 @@ SCREENS = [
     Screen("programme-impression-refusee", STAFF, _programme_refused, "Programme de", 422),
     Screen("convocations", STAFF, _go("/equipe/convocations"), "Convocations du", tags=ZOOM),
     Screen("convocations-jour-vide", STAFF, _convocations_refused, "Convocations du", 422),
+    Screen("programmer-une-seance", STAFF, _go("/equipe/seances/nouvelle"),
+           "Programmer une séance", tags=ZOOM),
+    Screen("programmer-refuse", STAFF, _refused_schedule, "Programmer une séance", 422),
+    Screen("serie-apercu", STAFF, _series_preview, "Vérifier la série", tags=ZOOM),
+    Screen("seance-equipe", STAFF, _staff_session("booked_session_id", ""),
+           "Séance : Premiers pas sur l'ordinateur"),
+    Screen("seance-annulee-equipe", STAFF, _staff_session("cancelled_session_id", ""),
+           "Séance :"),
+    Screen("modifier-seance", STAFF, _staff_session("booked_session_id", "modifier"),
+           "Modifier la séance : Premiers pas sur l'ordinateur"),
+    Screen("dupliquer-seance", STAFF, _staff_session("booked_session_id", "dupliquer"),
+           "Dupliquer la séance : Premiers pas sur l'ordinateur"),
+    Screen("annuler-seance", STAFF, _staff_session("booked_session_id", "annuler"),
+           "Annuler la séance : Premiers pas sur l'ordinateur"),
+    Screen("jours-de-fermeture", STAFF,
+           _follow("/equipe/seances/nouvelle", re.compile("^Jours de fermeture")),
+           "Jours de fermeture"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 

@@ -37,6 +37,10 @@ EXPLICIT: Values = {
     # The extra seat of a full session is offered, then confirmed, in the answers of a scan
     # and of a walk-in on that session (POST answers, which the crawl of pages never sees).
     "staff.walk_in": {"form": {"extra_seat": ["1"], "confirmed": ["1"]}},
+    # A series is confirmed (or taken back to its form) from its preview, a POST answer; a
+    # closure is removed from the list of a site's closures, empty in the scene.
+    "staff.session_new": {"form": {"confirm": ["1", "edit"]}},
+    "staff.closure_days": {"form": {"remove": ["1"]}},
 }
 
 

@@ -24,7 +24,7 @@ from flask import current_app, url_for
 from pypdf import PdfWriter
 
 from portal.extensions import db
-from portal.models import ChequeProgramme, Course, Document, StaffSiteRole
+from portal.models import ChequeProgramme, Course, Document, StaffSiteRole, WorkshopSession
 from portal.models.vocab import DocumentKind, StaffRole
 from portal.services.staff_access import PERMISSIONS, Action
 from tests.conftest import csrf_from, login
@@ -68,6 +68,16 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.programme_print", "GET"): Action.PRINT_PROGRAMME,
     ("staff.convocations_page", "GET"): Action.PRINT_CONVOCATIONS,
     ("staff.convocations_print", "POST"): Action.PRINT_CONVOCATIONS,
+    ("staff.session_new", "GET"): None,
+    ("staff.session_new", "POST"): Action.SCHEDULE_SESSIONS,
+    ("staff.session_edit", "GET"): Action.SCHEDULE_SESSIONS,
+    ("staff.session_edit", "POST"): Action.SCHEDULE_SESSIONS,
+    ("staff.session_duplicate", "GET"): Action.SCHEDULE_SESSIONS,
+    ("staff.session_duplicate", "POST"): Action.SCHEDULE_SESSIONS,
+    ("staff.call_off_session", "GET"): Action.CANCEL_SESSION,
+    ("staff.call_off_session", "POST"): Action.CANCEL_SESSION,
+    ("staff.closure_days", "GET"): Action.EDIT_CLOSURES,
+    ("staff.closure_days", "POST"): Action.EDIT_CLOSURES,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -162,7 +172,9 @@ _numbers = itertools.count(6207261100)
 def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str, str]]:
     """The URL and form of the route for the objects of one place."""
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
-                 "person_id": place.person_id, "document_id": place.document_id}
+                 "person_id": place.person_id, "document_id": place.document_id,
+                 "site_id": place.site_id}
+    when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}
     rule = next(r for r in current_app.url_map.iter_rules(endpoint))
     #: routes that name their site in the query (a month or day without sessions: no PDF)
     query = {
@@ -185,6 +197,13 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.document_revoke": {"reason": "Erreur de nom"},
         "staff.deposit_slip": {"site_id": str(place.site_id), "month": "2026-10"},
         "staff.convocations_print": {"site": str(place.site_id), "jour": "2026-12-25"},
+        "staff.session_new": {
+            **when, "site_id": str(place.site_id), "day": "2026-12-20", "repeat": "once",
+            "workshop_id": str(db.session.get(WorkshopSession, place.session_id).workshop_id)},
+        "staff.session_edit": {**when, "day": "2026-12-21"},
+        "staff.session_duplicate": {**when, "day": "2026-12-22"},
+        "staff.call_off_session": {"reason": "Animatrice malade"},
+        "staff.closure_days": {"label": "Noël", "first_day": "2026-12-25"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

@@ -14,4 +14,6 @@ def today() -> str:
     days = roster.sessions_by_day(staff, days=7)
     sites = (item.session.site_id for _day, items in days for item in items)
     return render_template("staff/today.html", staff=staff, days=days,
-                           actions=staff_access.actions_at(staff, sites))
+                           actions=staff_access.actions_at(staff, sites),
+                           can_schedule=staff_access.sites_where(
+                               staff, staff_access.Action.SCHEDULE_SESSIONS) != [])
