@@ -132,12 +132,14 @@ def test_catalogues_are_up_to_date_with_the_sources(tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def compiled_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed .po compiled afresh, so a missing or stale .mo cannot mislead the test."""
+    """The committed catalogues compiled afresh, so a missing or stale .mo cannot mislead the
+    test. French too: it carries the French plural rule (0 and 1 take the singular)."""
     directory = tmp_path_factory.mktemp("translations")
-    target = directory / "en" / "LC_MESSAGES" / "messages.mo"
-    target.parent.mkdir(parents=True)
-    with target.open("wb") as handle:
-        write_mo(handle, read_catalog(PO_EN), use_fuzzy=False)
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        target = directory / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        target.parent.mkdir(parents=True)
+        with target.open("wb") as handle:
+            write_mo(handle, read_catalog(po), use_fuzzy=False)
     return directory
 
 
@@ -147,10 +149,11 @@ def app_config(database_url: str, compiled_translations: Path) -> dict[str, Any]
             "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations)}
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_translations_cache(app: Flask) -> Iterator[None]:
     # Flask-Babel keeps loaded catalogues in one process-wide cache keyed by locale only:
-    # empty it so this test reads its own compiled catalogue, and leaves nothing behind.
+    # empty it so each test of this module reads its own compiled catalogues, and leaves
+    # nothing behind for the tests that follow (a French catalogue without its plural rule).
     babel.domain_instance.cache.clear()
     yield
     babel.domain_instance.cache.clear()
@@ -168,7 +171,6 @@ def english(catalog: Catalog, msgid: str) -> str:
     return message.string
 
 
-@pytest.mark.usefixtures("fresh_translations_cache")
 def test_language_switch_serves_english_then_french(client: Any, factory: Any,
                                                     catalog_en: Catalog) -> None:
     factory.session(factory.site(), factory.workshop(price_cheques=1), capacity=8)
