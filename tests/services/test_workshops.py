@@ -3,7 +3,6 @@ site among active workshops, archive rules, the audit of what changed, who may a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest

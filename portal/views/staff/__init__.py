@@ -24,4 +24,4 @@ def verify_url() -> str:
     return verify_url_template()
 
 
-from portal.views.staff import checkin, closing, desk, documents, sessions, today  # noqa: E402,F401  (routes register on bp)
+from portal.views.staff import catalogue, checkin, closing, desk, documents, sessions, today  # noqa: E402,F401  (routes register on bp)
