@@ -124,6 +124,18 @@ def may_create(staff: StaffMember) -> bool:
                                                                    Action.EDIT_CATALOGUE))
 
 
+def require_preview(staff: StaffMember, site: str) -> None:
+    """A preview is for someone who may write the workshop at the place chosen in its form
+    (any place where they edit the catalogue while none is chosen)."""
+    site_id = parse_id(site)
+    if site == NETWORK or site_id is None:
+        if not (may_create(staff) if site != NETWORK else staff.is_network_admin):
+            raise NotAllowed("role_required", _("Votre rôle ne permet pas de modifier le "
+                                                "catalogue."))
+        return
+    staff_access.require(staff, Action.EDIT_CATALOGUE, site_id)
+
+
 def site_choices(staff: StaffMember) -> list[tuple[str, str]]:
     """(value, label) of the places a new or moved workshop may belong to."""
     choices = [(str(s.id), s.name) for s in staff_access.sites_for(staff,

@@ -67,18 +67,22 @@ def catalogue() -> str:
                            editable={w.id for w in items if workshops.may_edit(staff, w)})
 
 
-def _workshop_form(workshop: Any, data: WorkshopInput, *, errors: dict[str, str] | None = None,
-                   preview: bool = False, refused: bool = False,
-                   message: str = "") -> Response:
+def _workshop_context(workshop: Any, data: WorkshopInput, *,
+                      errors: dict[str, str] | None = None, message: str = "") -> dict[str, Any]:
     staff = current_staff()
     context = {"workshop": workshop, "data": data, "errors": errors or {},
-               "message": message, "preview": preview or bool(data.description),
-               "sites": workshops.site_choices(staff), **_vocabularies()}
+               "message": message, "sites": workshops.site_choices(staff), **_vocabularies()}
     if workshop is not None:
         context["upcoming"] = workshops.upcoming_sessions(workshop)
         context["editable"] = workshops.may_edit(staff, workshop)
+    return context
+
+
+def _workshop_form(workshop: Any, data: WorkshopInput, *, errors: dict[str, str] | None = None,
+                   refused: bool = False, message: str = "") -> Response:
     return answer("staff/catalogue/workshop_form.html", "staff/catalogue/workshop_form.html",
-                  refused=refused, **context)
+                  refused=refused,
+                  **_workshop_context(workshop, data, errors=errors, message=message))
 
 
 def _refused(workshop: Any, data: WorkshopInput, error: ServiceError) -> Response:
@@ -99,7 +103,7 @@ def workshop_new() -> Response:
         return _workshop_form(None, WorkshopInput(site=sites[0][0] if len(sites) == 1 else ""))
     data = _workshop_input()
     if request.form.get("intent") == "preview":
-        return _workshop_form(None, data, preview=True)
+        return _workshop_form(None, data)
     try:
         workshop = workshops.create(data, actor=staff_actor())
     except ServiceError as error:
@@ -117,7 +121,7 @@ def workshop_edit(workshop_id: int) -> Response:
         return _workshop_form(workshop, WorkshopInput.of(workshop))
     data = _workshop_input()
     if request.form.get("intent") == "preview":
-        return _workshop_form(workshop, data, preview=True)
+        return _workshop_form(workshop, data)
     try:
         changed = workshops.update(workshop, data, actor=staff_actor())
     except ServiceError as error:
@@ -130,10 +134,12 @@ def workshop_edit(workshop_id: int) -> Response:
 
 
 @bp.route("/catalogue/ateliers/apercu", methods=["POST"])
-def workshop_preview() -> str:
-    """The preview alone, as the beneficiary will see it (htmx, as one types)."""
-    return render_template("staff/catalogue/_preview.html", data=_workshop_input(),
-                           **_vocabularies())
+def workshop_preview() -> Response:
+    """The preview alone, as the beneficiary will see it (htmx, as one types), for someone
+    who may write the workshop at the place chosen in the form."""
+    workshops.require_preview(current_staff(), _field("site"))
+    return answer("staff/catalogue/workshop_form.html", "staff/catalogue/_preview.html",
+                  **_workshop_context(None, _workshop_input()))
 
 
 @bp.route("/catalogue/ateliers/<int:workshop_id>/archiver", methods=["POST"])
