@@ -24,6 +24,7 @@ from portal.models import (
     Document,
     StaffMember,
     StaffSiteRole,
+    Workshop,
     WorkshopSession,
     WorkshopTheme,
 )
@@ -266,6 +267,7 @@ def _pools(feed_token: str, today: WorkshopSession, odile: Beneficiary) -> dict[
         "person_id": _ids(Beneficiary, odile.id),
         "document_id": _ids(Document),
         "course_id": _ids(Course),
+        "workshop_id": _ids(Workshop),
         "token": [feed_token],
         "code": [code, f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()],
         "filename": ["css/portal.css", "js/portal.js", "img/logo.svg"],
