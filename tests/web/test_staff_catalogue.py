@@ -91,7 +91,7 @@ def test_the_htmx_preview_answers_the_fragment_only(animateur, site):
     assert "<html" not in text and "<p>Premier paragraphe.</p>" in text
     form = animateur.get("/equipe/catalogue/ateliers/nouveau").get_data(as_text=True)
     assert 'data-hx-post="/equipe/catalogue/ateliers/apercu"' in form
-    assert 'data-hx-trigger="input delay:400ms, change"' in form
+    assert 'data-hx-trigger="input delay:400ms"' in form
 
 
 def test_the_beneficiary_page_renders_the_description_with_the_same_macro(app, factory, site,
