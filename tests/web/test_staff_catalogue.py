@@ -89,7 +89,7 @@ def test_the_htmx_preview_answers_the_fragment_only(animateur, site):
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "<html" not in text and "<p>Premier paragraphe.</p>" in text
-    assert "<dd>1 h 30</dd>" in text and "<dd>1 chèque APTIC</dd>" in text
+    assert "<dd>1\xa0h\xa030</dd>" in text and "<dd>1 chèque APTIC</dd>" in text
     odd = animateur.post("/equipe/catalogue/ateliers/apercu",
                          data=fields(site, duration_minutes="9" * 30, price_cheques="-1"),
                          headers={"HX-Request": "true", "X-CSRFToken": animateur.token})
