@@ -28,6 +28,7 @@ from portal.models.vocab import AdminSubtheme, Equipment, Level, SessionStatus, 
 from portal.services import audit, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from portal.services.locking import lock_row
 from portal.services.staff_access import Action
 
 E = TypeVar("E", bound=Enum)
@@ -297,7 +298,12 @@ def _members(enum: type[E], raw: Iterable[str]) -> list[E] | None:
 
 
 def _title_taken(title: str, site_id: int | None, *, besides: int | None) -> bool:
-    """Another active workshop of the same site (or of the network) has this title."""
+    """Another active workshop of the same site (or of the network) has this title. The site's
+    row is locked first, so two people saving the same title at once cannot both pass
+    (docs/security.md#no-count-then-insert); network workshops, written by network
+    administrators only, are not serialised."""
+    if site_id is not None:
+        lock_row(Site, site_id, "city")
     same_site = (Workshop.site_id.is_(None) if site_id is None
                  else Workshop.site_id == site_id)
     candidates = db.session.scalars(

@@ -209,3 +209,20 @@ def test_reception_sees_but_does_not_edit_and_a_role_elsewhere_does_not_count(
     assert {here.id, network.id, created.id} == {w.id for w in listed}
     assert [w.title for w in workshops.listing(mixed, text="reseau")] == ["Du réseau"]
     assert workshops.site_choices(mixed) == [(str(other_site.id), other_site.name)]
+
+
+# --- under contention ----------------------------------------------------------------------------
+
+
+def test_ten_people_saving_the_same_title_at_once_create_one_workshop(app, site, actor):
+    from tests.services.test_checkin_races import race
+
+    def create_once(_n: int) -> str:
+        workshops.create(form(site, title="Atelier du samedi"), actor=actor)
+        return "created"
+
+    results = race(app, list(range(10)), create_once)
+    assert results == {"created": 1, "workshop_title_taken": 9}
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Workshop.id))) == 1
+    assert len(events("workshop.created")) == 1
