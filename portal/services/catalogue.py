@@ -237,3 +237,42 @@ def week_choices(weeks: int = 6, chosen: date | None = None) -> list[date]:
     if chosen is not None and chosen not in mondays:
         mondays.append(chosen)
     return sorted(mondays)
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """A block of a plain-text description: a paragraph (its lines) or a list (its items)."""
+
+    kind: str  # "paragraph" or "list"
+    lines: tuple[str, ...]
+
+
+_LIST_MARK = re.compile(r"^\s*(?:-|•)\s+")
+
+
+def description_blocks(text: str | None) -> list[TextBlock]:
+    """A description as its staff member typed it, in blocks: a blank line starts a new
+    paragraph, lines starting with "- " or "• " form a list. Never HTML: the template escapes
+    every line. The beneficiary's pages and the staff preview both show it this way."""
+    blocks: list[TextBlock] = []
+    kind, lines = "", []  # the block being read
+
+    def flush() -> None:
+        nonlocal kind, lines
+        if lines:
+            blocks.append(TextBlock(kind, tuple(lines)))
+        kind, lines = "", []
+
+    for raw in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            flush()
+            continue
+        item = _LIST_MARK.match(raw)
+        line_kind = "list" if item else "paragraph"
+        if kind and kind != line_kind:
+            flush()
+        kind = line_kind
+        lines.append(raw[item.end():].strip() if item else line)
+    flush()
+    return blocks

@@ -160,6 +160,24 @@ def _convocations_refused(page: Page, _seeded: Accounts) -> Response:
     page.goto("/equipe/convocations?jour=2031-01-07")
     return submit(page, "Imprimer les convocations (PDF)")
 
+_WORKSHOP_TEXT = "Premier paragraphe.\n\nOn verra :\n- l'écran\n- les boutons"
+
+
+def _workshop_preview(page: Page, _seeded: Accounts) -> Response:
+    """The new workshop's form as the "Aperçu" button answers it (no JavaScript needed)."""
+    page.goto("/equipe/catalogue/ateliers/nouveau")
+    page.get_by_label("Titre").fill("Mon atelier")
+    page.get_by_label("Description").fill(_WORKSHOP_TEXT)
+    return submit(page, "Aperçu")
+
+
+def _refused_workshop(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/equipe/catalogue/ateliers/nouveau")
+    page.get_by_label("Description").fill(_WORKSHOP_TEXT)
+    page.get_by_label("Prix en chèques APTIC").fill("40")
+    return submit(page, "Enregistrer l'atelier")
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -291,6 +309,24 @@ SCREENS = [
     Screen("jours-de-fermeture", STAFF,
            _follow("/equipe/seances/nouvelle", re.compile("^Jours de fermeture")),
            "Jours de fermeture"),
+]
+SCREENS += [
+    Screen("catalogue", STAFF, _go("/equipe/catalogue"), "Catalogue des ateliers", tags=ZOOM),
+    Screen("catalogue-archives", STAFF, _go("/equipe/catalogue?etat=archives&q=zzz"),
+           "Catalogue des ateliers"),
+    Screen("atelier-nouveau", STAFF, _go("/equipe/catalogue/ateliers/nouveau"),
+           "Créer un atelier", tags=ZOOM),
+    Screen("atelier-apercu-sans-js", STAFF, _workshop_preview, "Créer un atelier", tags=ZOOM),
+    Screen("atelier-refuse", STAFF, _refused_workshop, "Créer un atelier", 422, tags=ZOOM),
+    Screen("atelier-du-reseau", STAFF,
+           _follow("/equipe/catalogue", "Premiers pas sur l'ordinateur"),
+           "Premiers pas sur l'ordinateur"),
+    Screen("parcours-equipe", STAFF, _go("/equipe/catalogue/parcours"), "Parcours"),
+    Screen("parcours-nouveau", STAFF, _go("/equipe/catalogue/parcours/nouveau"),
+           "Créer un parcours"),
+    Screen("parcours-modifier", STAFF,
+           _follow("/equipe/catalogue/parcours", "Parcours : mes démarches en ligne"),
+           "Parcours : mes démarches en ligne", tags=ZOOM),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 

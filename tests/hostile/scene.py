@@ -25,6 +25,7 @@ from portal.models import (
     Site,
     StaffMember,
     StaffSiteRole,
+    Workshop,
     WorkshopSession,
     WorkshopTheme,
 )
@@ -268,6 +269,7 @@ def _pools(feed_token: str, today: WorkshopSession, odile: Beneficiary) -> dict[
         "document_id": _ids(Document),
         "course_id": _ids(Course),
         "site_id": _ids(Site),
+        "workshop_id": _ids(Workshop),
         "token": [feed_token],
         "code": [code, f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()],
         "filename": ["css/portal.css", "js/portal.js", "img/logo.svg"],

@@ -78,6 +78,21 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.call_off_session", "POST"): Action.CANCEL_SESSION,
     ("staff.closure_days", "GET"): Action.EDIT_CLOSURES,
     ("staff.closure_days", "POST"): Action.EDIT_CLOSURES,
+    ("staff.catalogue", "GET"): None,
+    ("staff.workshop_new", "GET"): None,
+    ("staff.workshop_new", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.workshop_preview", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.workshop_edit", "GET"): Action.SEE_SESSIONS,
+    ("staff.workshop_edit", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.workshop_archive", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.workshop_restore", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.courses_list", "GET"): None,
+    ("staff.course_new", "GET"): None,
+    ("staff.course_new", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.course_edit", "GET"): Action.SEE_SESSIONS,
+    ("staff.course_edit", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.course_add_session", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.course_remove_session", "POST"): Action.EDIT_CATALOGUE,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -99,6 +114,8 @@ class Place:
     session_id: int  # today, started ten minutes ago
     later_session_id: int  # in two days: to book someone on
     course_id: int
+    course_session_id: int  # of `course`, in nine days
+    workshop_id: int  # of `session`, the site's own
     booking_id: int  # of `person` at `session`
     person_id: int  # whose usual site this is
     walk_in_id: int  # of this site too, booked nowhere
@@ -126,13 +143,13 @@ def places(factory, frozen_now) -> dict[str, Place]:
     for n, name in enumerate(SITES, start=1):
         site = factory.site(code=f"LI{name}", name=f"Lieu {name}")
         title = f"Atelier du lieu {name}"
-        session = factory.session(site, factory.workshop(title=title),
-                                  starts_in=timedelta(minutes=-10))
+        workshop = factory.workshop(title=title, site_id=site.id)
+        session = factory.session(site, workshop, starts_in=timedelta(minutes=-10))
         later = factory.session(site, starts_in=timedelta(days=2))
         course = Course(site_id=site.id, title=f"Parcours {name}")
         db.session.add(course)
         db.session.commit()
-        factory.session(site, starts_in=timedelta(days=9), course_id=course.id)
+        in_course = factory.session(site, starts_in=timedelta(days=9), course_id=course.id)
         person = factory.beneficiary(site, first_name="Personne", last_name=f"Du lieu {name}")
         booking = factory.booking(session, person)
         walk_in = factory.beneficiary(site, first_name="Passant", last_name=f"Du lieu {name}")
@@ -143,8 +160,9 @@ def places(factory, frozen_now) -> dict[str, Place]:
                             pdf=blank_pdf(), sha256="0" * 64, snapshot={})
         db.session.add(document)
         db.session.commit()
-        made[name] = Place(site.id, session.id, later.id, course.id, booking.id, person.id,
-                           walk_in.id, document.id, title, person.last_name, number)
+        made[name] = Place(site.id, session.id, later.id, course.id, in_course.id, workshop.id,
+                           booking.id, person.id, walk_in.id, document.id, title,
+                           person.last_name, number)
     return made
 
 
@@ -173,7 +191,10 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
     """The URL and form of the route for the objects of one place."""
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
                  "person_id": place.person_id, "document_id": place.document_id,
-                 "site_id": place.site_id}
+                 "site_id": place.site_id, "workshop_id": place.workshop_id,
+                 "course_id": place.course_id}
+    if endpoint == "staff.course_remove_session":
+        arguments["session_id"] = place.course_session_id
     when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}
     rule = next(r for r in current_app.url_map.iter_rules(endpoint))
     #: routes that name their site in the query (a month or day without sessions: no PDF)
@@ -204,8 +225,22 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.session_duplicate": {**when, "day": "2026-12-22"},
         "staff.call_off_session": {"reason": "Animatrice malade"},
         "staff.closure_days": {"label": "Noël", "first_day": "2026-12-25"},
+        "staff.workshop_new": workshop_form(place, "Nouvel atelier"),
+        "staff.workshop_preview": workshop_form(place, "Nouvel atelier"),
+        "staff.workshop_edit": workshop_form(place, place.title),
+        "staff.course_new": {"title": "Nouveau parcours", "site": str(place.site_id),
+                             "completion_rule": "all_sessions"},
+        "staff.course_edit": {"title": "Parcours renommé", "site": str(place.site_id),
+                              "completion_rule": "all_sessions"},
+        "staff.course_add_session": {"session_id": str(place.later_session_id)},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
+
+
+def workshop_form(place: Place, title: str) -> dict[str, str]:
+    return {"title": title, "site": str(place.site_id), "themes": "email", "level": "beginner",
+            "equipment": "computer", "duration_minutes": "60", "price_cheques": "1",
+            "description": "Un atelier.", "intent": "save"}
 
 
 def staff_rules(app) -> set[tuple[str, str]]:
@@ -263,7 +298,8 @@ def test_listings_show_only_the_sites_where_the_action_is_allowed(app, factory, 
     client = signed_in(app, staff_with(factory, places, identity))
     pages = {"/equipe/": (Action.SEE_SESSIONS, "title"),
              "/equipe/beneficiaires": (Action.SEE_PEOPLE, "person_name"),
-             "/equipe/documents": (Action.SEE_DOCUMENTS, "document_number")}
+             "/equipe/documents": (Action.SEE_DOCUMENTS, "document_number"),
+             "/equipe/catalogue": (Action.SEE_SESSIONS, "title")}
     for url, (action, shown) in pages.items():
         response = client.get(url)
         assert response.status_code == 200, url
@@ -312,6 +348,9 @@ def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
                        ("booking_id", place.booking_id): site,
                        ("person_id", place.person_id): site,
                        ("person_id", place.walk_in_id): site,
+                       ("session_id", place.course_session_id): site,
+                       ("workshop_id", place.workshop_id): site,
+                       ("course_id", place.course_id): site,
                        ("document_id", place.document_id): site})
     sites = {owners[(name, value)] for name, value in arguments.items()
              if (name, value) in owners}
@@ -325,8 +364,11 @@ def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, plac
     action the staff member may take at its object's site: nothing ends on "Accès refusé"."""
     client = signed_in(app, staff_with(factory, places, identity))
     adapter = app.url_map.bind("localhost")
-    screens = ["/equipe/", "/equipe/documents", "/equipe/beneficiaires"]
+    screens = ["/equipe/", "/equipe/documents", "/equipe/beneficiaires", "/equipe/catalogue",
+               "/equipe/catalogue/parcours"]
     for place in places.values():
+        screens += [f"/equipe/catalogue/ateliers/{place.workshop_id}",
+                    f"/equipe/catalogue/parcours/{place.course_id}"]
         screens += [f"/equipe/seances/{place.session_id}/pointage",
                     f"/equipe/seances/{place.session_id}/pointage/personne/{place.booking_id}",
                     f"/equipe/seances/{place.session_id}/cloture",

@@ -132,7 +132,7 @@ def test_french_content_is_marked_french_in_english_pages(client, factory, site)
     page = client.get(f"/mon-espace/seances/{session.id}").get_data(as_text=True)
     assert '<html lang="en">' in page
     assert re.search(r'<h1 id="session-title" lang="fr">Créer son adresse e-mail</h1>', page)
-    assert re.search(r'<p class="lead pre-line" lang="fr">Pas à pas', page)
+    assert re.search(r'<div class="description lead" lang="fr">\s*<p>Pas à pas', page)
     assert '<span lang="fr">Cyberbase de Méricourt</span>' in page
     assert '<span lang="fr">Salle Ada Lovelace</span>' in page
     home = client.get("/mon-espace/").get_data(as_text=True)

@@ -24,4 +24,13 @@ def verify_url() -> str:
     return verify_url_template()
 
 
-from portal.views.staff import checkin, closing, desk, documents, programme, sessions, today  # noqa: E402,F401  (routes register on bp)
+from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
+    catalogue,
+    checkin,
+    closing,
+    desk,
+    documents,
+    programme,
+    sessions,
+    today,
+)
