@@ -95,6 +95,7 @@ def slips_data(site: Site, day: date, convocations: list[Convocation]) -> dict[s
             "time": f"{hour(c.session.starts_at, fr)} – {hour(c.session.ends_at, fr)}",
             "room": c.session.room.strip(),
             "bring": c.session.workshop.what_to_bring.strip(),
+            "note": c.session.note.strip(),  # the team's word for participants
             "code": c.booking.code,
         } for c in convocations],
     }

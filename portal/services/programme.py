@@ -39,7 +39,7 @@ from portal.models.catalogue import Workshop, WorkshopSession
 from portal.models.people import Site, StaffMember
 from portal.models.vocab import BookingStatus, SessionStatus, Theme
 from portal.pdf.documents import programme_pdf
-from portal.services import staff_access
+from portal.services import scheduling, staff_access
 from portal.services.errors import ValidationFailed
 from portal.services.staff_access import Action
 
@@ -76,6 +76,11 @@ class Entry:
     @property
     def room(self) -> str:
         return self.session.room.strip()
+
+    @property
+    def changeable(self) -> bool:
+        """Still open to an edit (scheduled, not started)."""
+        return scheduling.can_change(self.session)
 
     @property
     def day(self) -> date:

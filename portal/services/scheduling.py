@@ -433,6 +433,15 @@ class EditOutcome:
     promoted: list[Booking]
 
 
+def can_change(session: WorkshopSession) -> bool:
+    """May the session still be edited or cancelled (scheduled and not started)?"""
+    try:
+        _check_editable(session)
+    except NotAllowed:
+        return False
+    return True
+
+
 def _check_editable(session: WorkshopSession) -> None:
     if session.status is SessionStatus.CANCELLED:
         raise NotAllowed("session_cancelled", _("Cette séance est annulée : elle ne peut plus "

@@ -68,7 +68,8 @@ def test_the_pdf_has_one_slip_per_booking_in_french_three_to_a_page_and_is_audit
     site = factory.site(name="Cyberbase de Méricourt", address="2 rue Jean Jaurès",
                         postcode="62680", city="Méricourt", phone="03 21 00 00 00")
     workshop = factory.workshop(title="Écrire un e-mail", what_to_bring="Votre carte Vitale")
-    session = session_on(site, factory, workshop=workshop, room="Salle 2", capacity=10)
+    session = session_on(site, factory, workshop=workshop, room="Salle 2", capacity=10,
+                         note="Entrée par la cour de la médiathèque")
     people = [unreachable(factory, site, first_name=f"Personne{n}", last_name="Martin")
               for n in range(4)]
     for person in people:
@@ -85,6 +86,7 @@ def test_the_pdf_has_one_slip_per_booking_in_french_three_to_a_page_and_is_audit
     assert "Cyberbase de Méricourt, 2 rue Jean Jaurès, 62680 Méricourt" in text
     assert "Salle 2" in text and "Votre carte Vitale" in text and "03 21 00 00 00" in text
     assert text.count("Écrire un e-mail") == 4
+    assert text.count("Entrée par la cour de la médiathèque") == 4
     [event] = db.session.scalars(db.select(AuditEvent).filter_by(
         action="convocations.printed")).all()
     assert event.actor_id == staff.id and event.site_id == site.id

@@ -180,3 +180,23 @@ def test_the_week_page_costs_the_same_queries_for_one_session_or_twenty(scene, f
                              room=f"Salle {n % 3}", workshop=factory.workshop())
         factory.booking(session, factory.beneficiary(site))
     assert queries() == one
+
+
+def test_who_schedules_edits_and_duplicates_from_the_calendar_reception_only_opens(
+        scene, app, factory):
+    site, _other, _staff, reception = scene
+    past = session_at(factory, site, wall(2026, 11, 24, 14, 0),
+                      workshop=factory.workshop(title="Écrire un e-mail"))
+    coming = session_at(factory, site, wall(2026, 11, 27, 14, 0),
+                        workshop=factory.workshop(title="Tablette"))
+    animateur = app.test_client()
+    assert login(animateur, factory.staff(site, StaffRole.ANIMATEUR).email).status_code == 303
+    body = text_of(animateur.get("/equipe/programme"))
+    assert f'href="/equipe/seances/{coming.id}/modifier"' in body
+    assert f'href="/equipe/seances/{coming.id}/dupliquer"' in body
+    # a session that has taken place is duplicated, no longer edited
+    assert f'href="/equipe/seances/{past.id}/modifier"' not in body
+    assert f'href="/equipe/seances/{past.id}/dupliquer"' in body
+    body = text_of(reception.get("/equipe/programme"))
+    assert f'href="/equipe/seances/{coming.id}"' in body
+    assert "/modifier" not in body and "/dupliquer" not in body

@@ -45,3 +45,11 @@ def test_a_cancelled_session_says_why_and_offers_no_check_in(app, factory, froze
     body = page_of(app, factory, site, StaffRole.ADMIN, session)
     assert "Animatrice malade" in body
     assert "/pointage" not in body
+
+
+def test_a_started_session_is_no_longer_offered_for_edit_or_cancel(app, factory, frozen_now):
+    site = factory.site(code="MER", name="Cyberbase de Méricourt")
+    session = factory.session(site, starts_in=timedelta(minutes=-10))
+    body = page_of(app, factory, site, StaffRole.ADMIN, session)
+    assert f"/equipe/seances/{session.id}/dupliquer" in body
+    assert "/modifier" not in body and "/annuler" not in body

@@ -15,7 +15,7 @@ from portal.htmx import answer, render_page_or_partial
 from portal.models.catalogue import Workshop
 from portal.models.people import Site
 from portal.public_urls import public_url
-from portal.services import convocations, programme
+from portal.services import convocations, programme, staff_access
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, staff_actor
@@ -42,8 +42,10 @@ def _day_asked(raw: str | None) -> tuple[date, str | None]:
 
 
 def _common(site: Site | None, **context: Any) -> dict[str, Any]:
-    return {"site": site, "sites": programme.sites_for(current_staff()),
-            "today": programme.today(), **context}
+    staff = current_staff()
+    return {"site": site, "sites": programme.sites_for(staff), "today": programme.today(),
+            "actions": staff_access.allowed_actions(staff, site.id) if site else frozenset(),
+            **context}
 
 
 @bp.route("/programme")

@@ -50,7 +50,7 @@ def session_detail(session_id: int) -> str:
     actions = staff_access.allowed_actions(current_staff(), session.site_id)
     return render_template(
         "staff/session.html", item=roster.session_counts(session), actions=actions,
-        series=scheduling.series_of(session),
+        series=scheduling.series_of(session), changeable=scheduling.can_change(session),
         cheques=scheduling.cheques_taken(session) if session.status.value == "cancelled"
         else [])
 
