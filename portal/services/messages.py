@@ -104,7 +104,7 @@ def queue_session_cancelled(booking: Booking, reason: str = "") -> OutboxMessage
 
 
 def queue_session_changed(booking: Booking) -> OutboxMessage | None:
-    """"The time or the room of your session changed" (its new facts). Added, not committed.
+    """"The time, site or room of your session changed" (its new facts). Added, not committed.
 
     Once per change: the key holds the change's moment and the session's new time and room.
     """
@@ -263,8 +263,8 @@ def _wording(topic: str, booking: Booking, reason: str) -> Wording:
                        gettext("Raison : %(reason)s.", reason=reason) if reason else "")
     if topic == SESSION_CHANGED:
         return Wording(gettext("Atelier modifié : %(title)s", title=title),
-                       gettext("Votre atelier change d'horaire ou de salle. Voici la nouvelle "
-                               "date et le nouveau lieu."), if_cannot_come)
+                       gettext("Votre atelier change d'horaire, de lieu ou de salle. Voici "
+                               "la date et le lieu à retenir."), if_cannot_come)
     if topic == REMINDER:
         return Wording(gettext("Rappel : %(title)s", title=title),
                        gettext("Rappel : vous avez un atelier bientôt."), if_cannot_come)

@@ -92,6 +92,15 @@ def animators_for(site_ids: Sequence[int]) -> list[StaffMember]:
         .distinct().order_by(StaffMember.full_name, StaffMember.id)))
 
 
+def sites_to_move(staff: StaffMember, session: WorkshopSession) -> list[Site]:
+    """Where the session may be: its site, or (outside a course) another site where the staff
+    member schedules and its workshop is offered."""
+    if session.course_id is not None:
+        return [session.site]
+    return [site for site in sites_for(staff)
+            if site.id == session.site_id or session.workshop.site_id in (None, site.id)]
+
+
 def form_of(session: WorkshopSession, *, day: date | None = None) -> dict[str, str]:
     """The session form filled from a session (to edit it, or to duplicate it on ``day``)."""
     start, end = session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)
@@ -166,14 +175,29 @@ def read_plan(form: Mapping[str, str], *, actor: Actor,
               session: WorkshopSession | None = None) -> Plan:
     """The checked plan of a session form, or ``ValidationFailed`` naming each wrong field.
 
-    Editing (``session`` given) keeps the session's workshop and site. The staff member must
-    be allowed to schedule at the site (a 404 or 403 otherwise).
+    Editing (``session`` given) keeps the session's workshop; it may move to another site
+    (``site_id``) where the workshop is offered, unless it belongs to a course (a course
+    stays at its site). The staff member must be allowed to schedule at the site (a 404 or
+    403 otherwise).
     """
     fields: dict[str, str] = {}
     staff = staff_access.staff_of(actor)
     if session is not None:
         site: Site | None = session.site
         workshop: Workshop | None = session.workshop
+        moved_to = _int(form.get("site_id"))
+        if (form.get("site_id") or "").strip() and moved_to != session.site_id:
+            site = db.session.get(Site, moved_to) if moved_to else None
+            if site is None or not site.is_active:
+                fields["site_id"] = _("Choisissez le lieu de la séance.")
+                site = None
+            elif session.course_id is not None:
+                fields["site_id"] = _("Cette séance fait partie d'un parcours : elle reste "
+                                      "dans son lieu.")
+                site = None
+            elif session.workshop.site_id not in (None, site.id):
+                fields["site_id"] = _("Cet atelier n'est pas proposé dans ce lieu.")
+                site = None
     else:
         site_id = _int(form.get("site_id"))
         site = db.session.get(Site, site_id) if site_id else None
@@ -462,9 +486,9 @@ def _active_bookings(session: WorkshopSession) -> list[Booking]:
 
 
 def edit(session: WorkshopSession, form: Mapping[str, str], *, actor: Actor) -> EditOutcome:
-    """Change a session's time, room, capacity, animator or note.
+    """Change a session's time, site, room, capacity, animator or note.
 
-    A new time or room is told to everyone booked or waiting (once per change) and shown on
+    A new time, site or room is told to everyone booked or waiting (once per change) and shown on
     their My workshops; a larger capacity gives seats to the people waiting.
     """
     staff_access.require_actor(actor, Action.SCHEDULE_SESSIONS, session.site_id)
@@ -474,6 +498,7 @@ def edit(session: WorkshopSession, form: Mapping[str, str], *, actor: Actor) -> 
     try:
         lock_row(WorkshopSession, session.id, "room")
         db.session.refresh(session)
+        _lock_site(plan.site)  # its room and animators' times stay as checked until commit
         _check_editable(session)
         _not_in_past(plan)
         conflicts.check_capacity(plan.capacity, session.seats_taken)
@@ -481,21 +506,26 @@ def edit(session: WorkshopSession, form: Mapping[str, str], *, actor: Actor) -> 
     except ServiceError:
         db.session.rollback()
         raise
-    before = {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
-              "room": session.room, "capacity": session.capacity,
-              "animator_id": session.animator_id, "note": session.note}
+    def facts() -> dict[str, object]:
+        return {"starts_at": session.starts_at.isoformat(),
+                "ends_at": session.ends_at.isoformat(), "site_id": session.site_id,
+                "room": session.room, "capacity": session.capacity,
+                "animator_id": session.animator_id, "note": session.note}
+
+    before = facts()
     changes = []
     if (plan.starts_at, plan.ends_at) != (session.starts_at, session.ends_at):
         changes.append("time")
+    if plan.site.id != session.site_id:
+        changes.append("site")
     if plan.room != session.room:
         changes.append("room")
     raised = plan.capacity > session.capacity
     session.starts_at, session.ends_at = plan.starts_at, plan.ends_at
+    session.site_id, session.site = plan.site.id, plan.site
     session.room, session.capacity, session.note = plan.room, plan.capacity, plan.note
     session.animator_id = plan.animator.id if plan.animator else None
-    after = {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
-             "room": session.room, "capacity": session.capacity,
-             "animator_id": session.animator_id, "note": session.note}
+    after = facts()
     if before == after:
         db.session.rollback()
         return EditOutcome([], 0, [])

@@ -102,7 +102,7 @@ def test_a_weekly_series_with_a_closure_day_is_booked_moved_and_cancelled(
     expect(staff.get_by_role("alert").or_(staff.get_by_role("status"))).to_contain_text(
         "1 personne est prévenue du changement")
     person.goto("/mon-espace/")
-    expect(person.locator(".session-change")).to_contain_text("nouvel horaire")
+    expect(person.locator(".session-change")).to_contain_text("Nouvel horaire")
     expect(person.locator(".session-change")).to_contain_text("de 15:00 à 17:00")
 
     # --- the session is cancelled: the reason reaches her

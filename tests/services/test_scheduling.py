@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from portal.extensions import db
-from portal.models import AuditEvent, Booking, Cheque, OutboxMessage, WorkshopSession
+from portal.models import (
+    AuditEvent,
+    Booking,
+    Cheque,
+    Course,
+    OutboxMessage,
+    StaffSiteRole,
+    WorkshopSession,
+)
 from portal.models.vocab import BookingStatus, Language, SessionStatus, StaffRole
 from portal.services import bookings, scheduling
 from portal.services.audit import Actor
@@ -258,3 +266,47 @@ def test_the_note_for_participants_is_in_the_confirmation_e_mail(factory, site, 
     bookings.book(session, person, actor=Actor.of(person))
     (message,) = outbox("booking_confirmed")
     assert "Un mot de l'équipe : Apportez votre téléphone chargé." in message.body
+
+
+def test_a_session_moved_to_another_site_tells_everyone_and_only_where_allowed(factory, site,
+                                                                               staff, actor):
+    lens = factory.site(code="LEN", name="Cyberbase de Lens")
+    liévin = factory.site(code="LIE", name="Médiathèque de Liévin")
+    staff.roles.append(StaffSiteRole(site_id=lens.id, role=StaffRole.ANIMATEUR))
+    db.session.commit()
+    session = scheduling.schedule(form(site, factory.workshop(title="Le courriel")), actor=actor)
+    booked(factory, site, session, email="anna@example.org")
+    assert {s.id for s in scheduling.sites_to_move(staff, session)} == {site.id, lens.id}
+    # no role at Liévin: that site does not exist for this animateur
+    assert error_of(lambda: scheduling.edit(
+        session, form(liévin, session.workshop), actor=actor)).code == "not_found"
+    outcome = scheduling.edit(session, form(lens, session.workshop, room="Salle B"),
+                              actor=actor)
+    assert outcome.changes == ["site", "room"] and outcome.told == 1
+    assert fresh(session).site_id == lens.id
+    [message] = outbox("session_changed")
+    assert "Cyberbase de Lens" in message.body
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="session.edited"))
+    assert (event.details["before"]["site_id"], event.details["after"]["site_id"]) == (
+        site.id, lens.id)
+
+
+def test_a_course_session_or_a_site_workshop_stays_at_its_site(factory, site, staff, actor):
+    lens = factory.site(code="LEN", name="Cyberbase de Lens")
+    staff.roles.append(StaffSiteRole(site_id=lens.id, role=StaffRole.ANIMATEUR))
+    db.session.commit()
+    own = scheduling.schedule(form(site, factory.workshop(site_id=site.id)), actor=actor)
+    error = error_of(lambda: scheduling.edit(own, form(lens, own.workshop), actor=actor))
+    assert error.details["fields"] == {"site_id": "Cet atelier n'est pas proposé dans ce lieu."}
+    course = Course(site_id=site.id, title="Parcours")
+    db.session.add(course)
+    db.session.commit()
+    in_course = scheduling.schedule(form(site, factory.workshop(), day="2026-12-04"),
+                                    actor=actor)
+    in_course.course_id = course.id
+    db.session.commit()
+    assert scheduling.sites_to_move(staff, in_course) == [in_course.site]
+    error = error_of(lambda: scheduling.edit(in_course, form(lens, in_course.workshop,
+                                                             day="2026-12-04"), actor=actor))
+    assert "parcours" in error.details["fields"]["site_id"]
+    assert fresh(own).site_id == site.id and fresh(in_course).site_id == site.id

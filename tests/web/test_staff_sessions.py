@@ -162,5 +162,31 @@ def test_my_workshops_shows_a_new_time_and_a_cancellation(app, factory, frozen_n
     assert login(client, person.login_id).status_code == 303
     body = text(client.get("/mon-espace/"))
     body = re.sub(r"<[^>]+>", "", body)
-    assert "Changement : nouvel horaire, dimanche 29 novembre 2026 de 15:00 à 17:00." in body
+    assert "Changement. Nouvel horaire : dimanche 29 novembre 2026, de 15:00 à 17:00." in body
     assert "Animatrice malade" in body and "aucun chèque n'est perdu" in body
+
+
+def test_a_session_moved_to_another_site_shows_on_my_workshops(app, factory, frozen_now):
+    from portal.models import StaffSiteRole
+    from portal.services import scheduling
+    from portal.services.audit import Actor
+
+    site = factory.site(code="MER", name="Cyberbase de Méricourt")
+    lens = factory.site(code="LEN", name="Cyberbase de Lens")
+    staff = factory.staff(site, StaffRole.ANIMATEUR)
+    staff.roles.append(StaffSiteRole(site_id=lens.id, role=StaffRole.ANIMATEUR))
+    db.session.commit()
+    session = factory.session(site, factory.workshop(title="Le courriel"),
+                              starts_in=timedelta(days=3))
+    person = factory.beneficiary(site, email="anna@example.org")
+    factory.booking(session, person)
+    desk = app.test_client()
+    assert login(desk, staff.email).status_code == 303
+    form = text(desk.get(f"/equipe/seances/{session.id}/modifier"))
+    assert 'id="site_id"' in form and "Cyberbase de Lens" in form
+    scheduling.edit(session, {**scheduling.form_of(session), "site_id": str(lens.id),
+                              "room": "Salle B"}, actor=Actor.of(staff))
+    client = app.test_client()
+    assert login(client, person.login_id).status_code == 303
+    body = re.sub(r"<[^>]+>", "", text(client.get("/mon-espace/")))
+    assert "Changement. Nouveau lieu : Cyberbase de Lens. Nouvelle salle : Salle B." in body

@@ -121,7 +121,7 @@ def session_new() -> Response:
 @bp.route("/seances/<int:session_id>/modifier", methods=["GET", "POST"])
 def session_edit(session_id: int) -> Response:
     session = staff_session_or_404(session_id, Action.SCHEDULE_SESSIONS)
-    sites = [session.site]
+    sites = scheduling.sites_to_move(current_staff(), session)
     if request.method == "GET":
         return _form_page("staff/sessions/edit.html", scheduling.form_of(session),
                           session=session, sites=sites)
