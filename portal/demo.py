@@ -763,14 +763,14 @@ def _create_workshops(site: Site, staff: dict[str, StaffMember]
 
 
 def easter(year: int) -> date:
-    """Easter Sunday (Gregorian computus, Meeus/Jones/Butcher)."""
+    """Easter Sunday (the anonymous Gregorian computus, Meeus/Jones/Butcher)."""
     a, b, c = year % 19, year // 100, year % 100
     d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
+    g = (b - (b + 8) // 25 + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = divmod(c, 4)
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (h + m - 7 * (a + 11 * h + 22 * m) // 451 + 114)
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    n = h + weekday - 7 * ((a + 11 * h + 22 * weekday) // 451) + 114
     return date(year, n // 31, n % 31 + 1)
 
 
