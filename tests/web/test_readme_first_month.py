@@ -264,6 +264,7 @@ def test_the_readme_builds_the_first_month_on_the_demo(app, quick_hashing, at):
                   and href.endswith(f"/{full.id}"))
     cancel = page(client.get(page(client.get(detail)).link("Annuler la séance")))
     people = full.seats_taken + len(waiting)
+    assert people == 9  # as the README says
     assert f"{people} personnes inscrites ou en liste d'attente seront prévenues" in \
         cancel.text
     done = press(client, cancel, "Annuler la séance",
