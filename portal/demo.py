@@ -12,29 +12,36 @@ its team are committed first (by the staff service).
 Everything is dated relative to ``portal.clock.now()`` (the past 30 days and the next 21 days),
 with Europe/Paris wall-clock times and no session on Sundays.
 
-Staff accounts are created through ``accounts.create_staff`` (which commits on its own); every
-other row is written directly and committed once at the end. Passwords are hashed as few times
-as possible (argon2 is slow on purpose): one hash is shared by every beneficiary who already has
-a password. The known accounts are listed in ``DEMO_ACCOUNTS`` and by ``print_accounts``.
+Staff accounts are created through ``accounts.create_staff`` (which commits on its own). The
+programme is built the way a centre builds it, through the services and by its own team (so the
+audit trail reads like a real centre's): workshops (``services.workshops``), courses
+(``services.courses``), a closure day (a public holiday of the window, ``services.closures``),
+weekly series and single sessions (``services.scheduling``), with ``portal.clock`` frozen a week
+before the first session while it is built (the services refuse the past), then restored exactly
+as it was. The two cancelled sessions are cancelled through ``services.scheduling`` too, at the
+moment they were called off, so everyone booked is told. Bookings, attendance, closings,
+accompaniments and cheques are written directly and committed at the end. Passwords are hashed
+as few times as possible (argon2 is slow on purpose): one hash is shared by every beneficiary
+who already has a password. The known accounts are listed in ``DEMO_ACCOUNTS`` and by
+``print_accounts``.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from portal import clock
 from portal.clock import PARIS, now, paris_to_utc
 from portal.extensions import db
 from portal.models.bookings import Accompaniment, AccompanimentSubtheme, AccompanimentTheme, Booking
 from portal.models.catalogue import (
-    Course,
     Workshop,
     WorkshopSession,
-    WorkshopSubtheme,
-    WorkshopTheme,
 )
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import (
@@ -54,15 +61,21 @@ from portal.models.vocab import (
     Theme,
 )
 from portal.models.vouchers import Cheque, ChequeProgramme
-from portal.services import accounts, passwords
+from portal.services import accounts, closures, passwords, scheduling
+from portal.services import courses as course_service
+from portal.services import workshops as workshop_service
 from portal.services.audit import Actor, record
 from portal.services.codes import group, random_code
+from portal.services.courses import CourseInput
+from portal.services.workshops import WorkshopInput
 
 SEED = 2013  # the year the Cyberbase opened: same variety on every load
 PAST_DAYS = 30
 FUTURE_DAYS = 21
 #: a person never holds more upcoming bookings than this (the site allows 5).
 UPCOMING_CAP = 3
+#: the team built the programme this long before its first session.
+PREPARED_BEFORE = timedelta(days=7)
 
 # --- the site -----------------------------------------------------------------------------
 
@@ -591,6 +604,8 @@ class Planned:
     course: CourseSpec | None = None
     index: int = 0  # position in the course
     bookings: list[Booking] = field(default_factory=list)
+    #: the session will be cancelled (through the service): the reason and the moment.
+    cancel: tuple[str, datetime] | None = None
 
 
 def load() -> None:
@@ -604,8 +619,7 @@ def load() -> None:
     db.session.flush()
     staff = _create_staff(site)  # commits the site with the team
     people = _create_beneficiaries(site, staff, at, rng)
-    workshops = _create_workshops(site)
-    plans = _plan_sessions(site, staff, workshops, at)
+    plans = _build_programme(site, staff, at)
     book = BookingMaker(rng, at, staff)
     _fill_sessions(plans, people, book, rng, at)
     _expect_martine_today(plans, people, book)
@@ -613,10 +627,26 @@ def load() -> None:
     book.finish(people)
     db.session.flush()
     cheques = _create_cheques(site, plans, rng, at)
+    _cancel_sessions(plans)
     record(Actor.system(), "demo.loaded", object_type="site", object_id=site.id,
            site_id=site.id, sessions=len(plans), bookings=sum(len(p.bookings) for p in plans),
            beneficiaries=len(people), cheques=len(cheques))
     db.session.commit()
+
+
+@contextmanager
+def _clock_at(when: datetime) -> Iterator[None]:
+    """The portal's clock reads ``when`` inside the block, then exactly what it read before
+    (still frozen at the same moment, or running again)."""
+    before = clock._frozen  # None when the clock runs
+    clock.freeze(when)
+    try:
+        yield
+    finally:
+        if before is None:
+            clock.unfreeze()
+        else:
+            clock.freeze(before)
 
 
 def _create_staff(site: Site) -> dict[str, StaffMember]:
@@ -675,22 +705,117 @@ def _create_beneficiaries(site: Site, staff: dict[str, StaffMember], at: datetim
     return people
 
 
-def _create_workshops(site: Site) -> dict[str, tuple[Workshop, WorkshopSpec]]:
-    workshops: dict[str, tuple[Workshop, WorkshopSpec]] = {}
+# --- the programme, built through the services ----------------------------------------------
+
+#: one session of the plan: day, start, workshop key, its course and place in it.
+Slot = tuple[date, time, str, CourseSpec | None, int]
+
+
+def _animator(staff: dict[str, StaffMember], spec: WorkshopSpec, day: date) -> StaffMember:
+    """Julien runs the Fab Lab and Thursdays; Claire everything else."""
+    return staff["julien"] if spec.room == FAB_LAB or day.weekday() == 3 else staff["claire"]
+
+
+def _build_programme(site: Site, staff: dict[str, StaffMember], at: datetime) -> list[Planned]:
+    """The catalogue, a closure day and every session of the window, as the team built them a
+    week before the first session; then the sessions already over are closed."""
+    today = at.astimezone(PARIS).date()
+    first = today - timedelta(days=PAST_DAYS)
+    with _clock_at(paris_to_utc(datetime.combine(first - PREPARED_BEFORE, time(10, 0)))):
+        workshops = _create_workshops(site, staff)
+        closed = _close_a_day(site, staff, today)
+        slots = _slots(today, closed)
+        sessions = _schedule_sessions(site, staff, workshops, slots, today)
+        _create_courses(site, staff, workshops, slots, sessions)
+    plans = []
+    for day, start, key, course_spec, index in slots:
+        session = sessions[day, start]
+        spec = workshops[key][1]
+        # Said on the beneficiary's page of the session; the scheduling form does not ask it.
+        session.room_accessibility = ROOM_ACCESSIBILITY[spec.room]
+        # Today's sessions stay open, even once over: the team closes them after check-in,
+        # and a visitor of the demonstration can try the check-in screen all day.
+        phase = ("past" if day < today else "live" if session.starts_at <= at else "future")
+        if phase == "past":
+            session.status = SessionStatus.CLOSED
+            session.closed_at = min(at, session.ends_at + timedelta(minutes=15))
+            session.closed_by_id = session.animator_id
+        plans.append(Planned(session, spec, phase, course_spec, index))
+    return plans
+
+
+def _create_workshops(site: Site, staff: dict[str, StaffMember]
+                      ) -> dict[str, tuple[Workshop, WorkshopSpec]]:
+    """The site's catalogue, written by its animateurs (Julien the Fab Lab's)."""
+    created: dict[str, tuple[Workshop, WorkshopSpec]] = {}
     for spec in WORKSHOPS:
-        workshop = Workshop(
-            site=site, title=spec.title, description=spec.description, level=spec.level,
-            equipment=spec.equipment, duration_minutes=spec.minutes, price_cheques=spec.price,
-            grants_attestation=spec.attestation, objectives="\n".join(spec.objectives),
-            what_to_bring=spec.what_to_bring,
-        )
-        workshop.theme_links = [WorkshopTheme(theme=t) for t in spec.themes]
-        # Sub-themes only go with "Aide aux démarches administratives".
-        assert not spec.subthemes or Theme.ADMIN_PROCEDURES in spec.themes
-        workshop.subtheme_links = [WorkshopSubtheme(subtheme=s) for s in spec.subthemes]
-        db.session.add(workshop)
-        workshops[spec.key] = (workshop, spec)
-    return workshops
+        author = staff["julien"] if spec.room == FAB_LAB else staff["claire"]
+        workshop = workshop_service.create(WorkshopInput(
+            title=spec.title, description=spec.description,
+            themes=[t.value for t in spec.themes], subthemes=[s.value for s in spec.subthemes],
+            level=spec.level.value, equipment=spec.equipment.value,
+            what_to_bring=spec.what_to_bring, duration_minutes=str(spec.minutes),
+            price_cheques=str(spec.price), grants_attestation=spec.attestation,
+            objectives="\n".join(spec.objectives), site=str(site.id),
+        ), actor=Actor.of(author))
+        created[spec.key] = (workshop, spec)
+    return created
+
+
+def easter(year: int) -> date:
+    """Easter Sunday (the anonymous Gregorian computus, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (b - (b + 8) // 25 + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    n = h + weekday - 7 * ((a + 11 * h + 22 * weekday) // 451) + 114
+    return date(year, n // 31, n % 31 + 1)
+
+
+def public_holidays(year: int) -> dict[date, str]:
+    """France's public holidays of the year, with their names."""
+    paques = easter(year)
+    return {
+        date(year, 1, 1): "Jour de l'An", paques + timedelta(days=1): "Lundi de Pâques",
+        date(year, 5, 1): "Fête du Travail", date(year, 5, 8): "Victoire du 8 mai 1945",
+        paques + timedelta(days=39): "Ascension",
+        paques + timedelta(days=50): "Lundi de Pentecôte",
+        date(year, 7, 14): "Fête nationale", date(year, 8, 15): "Assomption",
+        date(year, 11, 1): "Toussaint", date(year, 11, 11): "Armistice du 11 novembre 1918",
+        date(year, 12, 25): "Noël",
+    }
+
+
+#: weekdays of the weekly series (one workshop every week at that time).
+SERIES_WEEKDAYS = frozenset(weekday for weekday, _start, keys in TIMETABLE if len(keys) == 1)
+CLOSURE_LABEL = "Fermeture exceptionnelle"
+
+
+def _closure_day(today: date) -> tuple[date, str]:
+    """The day the centre is closed in the window: a public holiday the centre would be open
+    (neither a Sunday, nor today, nor a course day), one of the series' days first; else an
+    exceptional closure on a series' day two weeks ago."""
+    course_days = {day for spec in COURSES for day in _course_days(spec, today)}
+    window = [today + timedelta(days=offset) for offset in range(-PAST_DAYS, FUTURE_DAYS + 1)]
+    holidays = {**public_holidays(today.year - 1), **public_holidays(today.year),
+                **public_holidays(today.year + 1)}
+    candidates = [day for day in window if day in holidays and day.weekday() != 6
+                  and day != today and day not in course_days]
+    candidates.sort(key=lambda day: day.weekday() not in SERIES_WEEKDAYS)
+    if candidates:
+        return candidates[0], holidays[candidates[0]]
+    day = today - timedelta(days=14)
+    while day.weekday() not in SERIES_WEEKDAYS:
+        day += timedelta(days=1)
+    return day, CLOSURE_LABEL
+
+
+def _close_a_day(site: Site, staff: dict[str, StaffMember], today: date) -> date:
+    day, label = _closure_day(today)
+    closures.add(site, first_day=day, last_day=None, label=label, actor=Actor.of(staff["claire"]))
+    return day
 
 
 def _course_days(spec: CourseSpec, today: date) -> list[date]:
@@ -701,54 +826,80 @@ def _course_days(spec: CourseSpec, today: date) -> list[date]:
     return [upcoming + timedelta(weeks=i - 2) for i in range(4)]
 
 
-def _plan_sessions(site: Site, staff: dict[str, StaffMember],
-                   workshops: dict[str, tuple[Workshop, WorkshopSpec]],
-                   at: datetime) -> list[Planned]:
-    today = at.astimezone(PARIS).date()
-    slots: list[tuple[date, time, str, CourseSpec | None, int]] = []
+def _slots(today: date, closed: date) -> list[Slot]:
+    """Every session of the window by start: the weekly timetable (nothing on the closed
+    day) and the two courses."""
+    slots: list[Slot] = []
     for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):
         day = today + timedelta(days=offset)
         for weekday, start, keys in TIMETABLE:
-            if day.weekday() == weekday:
+            if day.weekday() == weekday and day != closed:
                 slots.append((day, start, keys[day.isocalendar().week % len(keys)], None, 0))
     for course_spec in COURSES:
         for index, day in enumerate(_course_days(course_spec, today)):
             slots.append((day, course_spec.start, course_spec.workshops[index], course_spec,
                           index))
-    courses = {spec.key: _create_course(site, spec, workshops) for spec in COURSES}
-    plans = []
-    for day, start, key, course_spec, index in sorted(slots, key=lambda s: (s[0], s[1])):
+    return sorted(slots, key=lambda s: (s[0], s[1]))
+
+
+def _session_form(site: Site, workshop: Workshop, spec: WorkshopSpec, day: date, start: time,
+                  animator: StaffMember) -> dict[str, str]:
+    """The scheduling form as the animateur fills it (the end follows the workshop's length)."""
+    return {"workshop_id": str(workshop.id), "site_id": str(site.id), "room": spec.room,
+            "day": day.isoformat(), "start": start.strftime("%H:%M"), "end": "",
+            "capacity": str(spec.capacity), "animator_id": str(animator.id), "note": ""}
+
+
+def _schedule_sessions(site: Site, staff: dict[str, StaffMember],
+                       workshops: dict[str, tuple[Workshop, WorkshopSpec]], slots: list[Slot],
+                       today: date) -> dict[tuple[date, time], WorkshopSession]:
+    """A weekly series for each regular time of the timetable (it skips the closed day), one
+    session at a time for the times whose workshop changes week by week and for courses."""
+    sessions: dict[tuple[date, time], WorkshopSession] = {}
+    last = today + timedelta(days=FUTURE_DAYS)
+    for weekday, start, keys in TIMETABLE:
+        if len(keys) != 1:
+            continue
+        workshop, spec = workshops[keys[0]]
+        first = today - timedelta(days=PAST_DAYS)
+        first += timedelta(days=(weekday - first.weekday()) % 7)
+        animator = _animator(staff, spec, first)
+        actor = Actor.of(animator)
+        form = {**_session_form(site, workshop, spec, first, start, animator),
+                "until": last.isoformat()}
+        plan, days, until, count = scheduling.read_series(form, [str(weekday)], actor=actor)
+        for session in scheduling.create_series(plan, days, actor=actor, until=until,
+                                                count=count):
+            sessions[session.starts_at.astimezone(PARIS).date(), start] = session
+    for day, start, key, _course, _index in slots:
+        if (day, start) in sessions:
+            continue
         workshop, spec = workshops[key]
-        starts = paris_to_utc(datetime.combine(day, start))
-        ends = starts + timedelta(minutes=spec.minutes)
-        animator = staff["julien"] if spec.room == FAB_LAB or day.weekday() == 3 else \
-            staff["claire"]
-        session = WorkshopSession(
-            workshop=workshop, site=site, starts_at=starts, ends_at=ends, room=spec.room,
-            room_accessibility=ROOM_ACCESSIBILITY[spec.room], capacity=spec.capacity,
-            animator=animator, seats_taken=0, created_at=min(at, starts - timedelta(days=28)),
-            course=courses[course_spec.key] if course_spec else None,
-        )
-        # Today's sessions stay open, even once over: the team closes them after check-in,
-        # and a visitor of the demonstration can try the check-in screen all day.
-        phase = "past" if day < today else "live" if starts <= at else "future"
-        if phase == "past":
-            session.status = SessionStatus.CLOSED
-            session.closed_at = min(at, ends + timedelta(minutes=15))
-            session.closed_by_id = animator.id
-        db.session.add(session)
-        plans.append(Planned(session, spec, phase, course_spec, index))
-    return plans
+        animator = _animator(staff, spec, day)
+        sessions[day, start] = scheduling.schedule(
+            _session_form(site, workshop, spec, day, start, animator), actor=Actor.of(animator))
+    return sessions
 
 
-def _create_course(site: Site, spec: CourseSpec,
-                   workshops: dict[str, tuple[Workshop, WorkshopSpec]]) -> Course:
-    objectives = [line for key in spec.workshops for line in workshops[key][1].objectives[:2]]
-    course = Course(site=site, title=spec.title, description=spec.description,
-                    completion_rule=spec.rule, min_sessions_attended=spec.min_sessions,
-                    grants_attestation=True, objectives="\n".join(objectives))
-    db.session.add(course)
-    return course
+def _create_courses(site: Site, staff: dict[str, StaffMember],
+                    workshops: dict[str, tuple[Workshop, WorkshopSpec]], slots: list[Slot],
+                    sessions: dict[tuple[date, time], WorkshopSession]) -> None:
+    """Each course, its four sessions, then its completion rule (a threshold needs the
+    sessions first)."""
+    for spec in COURSES:
+        author = Actor.of(staff["julien"] if spec.key == "fablab" else staff["claire"])
+        objectives = [line for key in spec.workshops for line in workshops[key][1].objectives[:2]]
+        form = CourseInput(title=spec.title, description=spec.description, site=str(site.id),
+                           completion_rule=CompletionRule.ALL_SESSIONS.value,
+                           grants_attestation=True, objectives="\n".join(objectives))
+        course = course_service.create(form, actor=author)
+        for day, start, _key, course_spec, _index in slots:
+            if course_spec is spec:
+                course_service.add_session(course, sessions[day, start].id, actor=author)
+        if spec.rule is not CompletionRule.ALL_SESSIONS:
+            form.completion_rule = spec.rule.value
+            form.min_sessions = str(spec.min_sessions or "")
+            course_service.update(course, form, actor=author)
 
 
 class BookingMaker:
@@ -890,21 +1041,20 @@ def _fill_sessions(plans: list[Planned], people: dict[str, Beneficiary], book: B
         waiting = book.add(full, key, people[key], BookingStatus.WAITLISTED, position=position)
         waiting.created_at = waiting.status_changed_at = max(waiting.created_at, last_booked)
 
-    # Two cancelled sessions: one next week, one last month.
+    # Two cancelled sessions: one next week, one last month. Their people booked; the
+    # sessions are cancelled through the service at the end (``_cancel_sessions``).
     for plan, reason, when in (
         (cancelled_future, "Animatrice en formation ce jour-là. Séance reportée à la semaine "
          "suivante.", at - timedelta(hours=2)),
         (cancelled_past, "Coupure d'électricité dans le bâtiment.",
          cancelled_past.session.starts_at - timedelta(hours=2)),
     ):
-        plan.session.status = SessionStatus.CANCELLED
-        plan.session.cancelled_reason = reason
-        plan.session.cancelled_at = when
-        plan.session.cancelled_by_id = plan.session.animator_id
+        plan.cancel = (reason, when)
+        plan.session.status = SessionStatus.SCHEDULED  # it was called off before it was over
         plan.session.closed_at = plan.session.closed_by_id = None
         keys, weights = candidates(plan)
         for key in _pick(rng, keys, weights, rng.randint(3, 5)):
-            book.add(plan, key, people[key], BookingStatus.CANCELLED, cancelled_at=when)
+            book.add(plan, key, people[key], BookingStatus.BOOKED)
 
     # Every other session: fuller in the past and the coming days than further ahead.
     for plan in generic:
@@ -931,41 +1081,45 @@ def _expect_martine_today(plans: list[Planned], people: dict[str, Beneficiary],
     """Martine is booked, not yet checked in, on today's last session: scanning her card
     (MAR-762) on the check-in screen shows what a check-in looks like."""
     day = book.at.astimezone(PARIS).date()
-    today = [p for p in plans if p.course is None
+    today = [p for p in plans if p.course is None and p.cancel is None
              and p.session.status is SessionStatus.SCHEDULED
              and p.session.starts_at.astimezone(PARIS).date() == day]
     if not today:
         return
     plan = today[-1]
     session = plan.session
+    _drop_kevin(plan, people)
     mine = next((b for b in plan.bookings if b.beneficiary is people["martine"]), None)
-    holding = sum(b.status in SEAT_HOLDING for b in plan.bookings)
+    if mine is None or mine.status not in SEAT_HOLDING:
+        _free_a_seat(plan, people, book)
     if mine is None:
-        if holding < session.capacity:
-            book.add(plan, "martine", people["martine"], BookingStatus.BOOKED)
-    elif mine.status in SEAT_HOLDING or holding < session.capacity:
+        book.add(plan, "martine", people["martine"], BookingStatus.BOOKED)
+    else:
         mine.status = BookingStatus.BOOKED
         mine.checked_in_at = mine.cancelled_at = mine.waitlist_position = None
         mine.checked_in_by = None
         mine.status_changed_at = mine.created_at
         if mine.source is BookingSource.WALK_IN:
             mine.source = BookingSource.DESK
-    _leave_a_seat_for_kevin(plan, people, book)
+    # Kévin (KEV-348) is not on the session and a seat is free there, so that scanning his
+    # card shows a walk-in (blue) that can be added, as the README says.
+    _free_a_seat(plan, people, book)
     session.seats_taken = sum(b.status in SEAT_HOLDING for b in plan.bookings)
 
 
-def _leave_a_seat_for_kevin(plan: Planned, people: dict[str, Beneficiary],
-                            book: BookingMaker) -> None:
-    """Kévin (KEV-348) is not on today's last session and a seat is free there, so that
-    scanning his card shows a walk-in (blue) that can be added, as the README says."""
+def _drop_kevin(plan: Planned, people: dict[str, Beneficiary]) -> None:
     kevin = people["kevin"]
     for booking in [b for b in plan.bookings if b.beneficiary is kevin]:
         plan.bookings.remove(booking)
         db.session.expunge(booking)
+
+
+def _free_a_seat(plan: Planned, people: dict[str, Beneficiary], book: BookingMaker) -> None:
+    """When the session is full, someone booked (not yet here, and not Martine) cancelled
+    yesterday evening; when everyone is already here, one more seat was added."""
     holding = [b for b in plan.bookings if b.status in SEAT_HOLDING]
     if len(holding) < plan.session.capacity:
         return
-    # Someone booked (not yet here, and not Martine) cancelled yesterday evening.
     late = [b for b in holding if b.status is BookingStatus.BOOKED
             and b.beneficiary is not people["martine"]]
     if not late:
@@ -976,6 +1130,17 @@ def _leave_a_seat_for_kevin(plan: Planned, people: dict[str, Beneficiary],
     cancelled.cancelled_at = cancelled.status_changed_at = max(
         cancelled.created_at, _local(book.at.astimezone(PARIS).date() - timedelta(days=1),
                                      time(19, 0)))
+
+
+def _cancel_sessions(plans: list[Planned]) -> None:
+    """Sessions called off by their animateur, at the moment they were: everyone booked is
+    cancelled and told through the outbox (``scheduling.cancel``)."""
+    for plan in (p for p in plans if p.cancel):
+        assert plan.cancel is not None
+        reason, when = plan.cancel
+        animator = db.session.get(StaffMember, plan.session.animator_id)
+        with _clock_at(when):
+            scheduling.cancel(plan.session, reason, actor=Actor.of(animator))
 
 
 def _create_accompaniments(site: Site, staff: dict[str, StaffMember],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -20,7 +20,9 @@ from portal.models import (
     Booking,
     Cheque,
     ChequeProgramme,
+    ClosureDay,
     Course,
+    OutboxMessage,
     Site,
     StaffMember,
     Workshop,
@@ -263,3 +265,90 @@ def test_martine_waits_to_be_checked_in_on_a_weekday(app: Flask, fast_hashing: N
                                                           beneficiary_id=martine.id))
     assert booking is not None and booking.status is BookingStatus.BOOKED
     check_invariants(clock.now())
+
+
+def test_the_programme_is_built_by_the_team_through_the_services(
+        app: Flask, fast_hashing: None) -> None:
+    """Workshops, courses, the closure day, series and sessions all leave the audit trail a
+    real centre leaves: written by the site's animateurs, before the first session."""
+    clock.freeze(datetime(2026, 11, 24, 13, 30, tzinfo=UTC))  # a Tuesday; 11 November inside
+    demo.load()
+
+    site = db.session.scalar(select(Site).filter_by(code="MER"))
+    animateurs = {s.id for s in db.session.scalars(select(StaffMember))
+                  if any(r.role.value == "animateur" for r in s.roles)}
+    events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    first_session = min(s.starts_at for s in sessions())
+
+    def by_action(action: str) -> list[AuditEvent]:
+        return [e for e in events if e.action == action]
+
+    built = [e for e in events if e.action.split(".")[0] in ("workshop", "course", "closure",
+                                                           "session", "series")
+             and e.action != "session.cancelled"]
+    assert built and all(e.actor_kind.value == "staff" and e.actor_id in animateurs
+                         and e.site_id == site.id and e.at < first_session for e in built)
+    assert {int(e.object_id) for e in by_action("workshop.created")} == {
+        w.id for w in db.session.scalars(select(Workshop))}
+    assert len(by_action("course.created")) == 2
+    assert len(by_action("course.session_added")) == 8
+    assert [e.details["changes"]["completion_rule"]["after"]
+            for e in by_action("course.updated")] == ["threshold"]
+
+    # The closure day: Armistice, a Wednesday, skipped by the Wednesday morning series.
+    closure = db.session.scalar(select(ClosureDay))
+    assert (closure.first_day, closure.last_day) == (date(2026, 11, 11), date(2026, 11, 11))
+    assert closure.label == "Armistice du 11 novembre 1918"
+    assert by_action("closure.added")[0].at < first_session
+    assert not [s for s in sessions() if clock.local(s.starts_at).date() == closure.first_day]
+    series = by_action("series.scheduled")
+    assert len(series) == 3
+    assert [e.details["skipped"] for e in series if e.details["weekdays"] == [2]] == [
+        ["2026-11-11"]]
+
+    # Every session came from a series or from "session.scheduled"; regular ones share a
+    # series identifier, one per weekly series.
+    from_series = {i for e in series for i in e.details["sessions"]}
+    single = {int(e.object_id) for e in by_action("session.scheduled")}
+    assert from_series.isdisjoint(single)
+    assert from_series | single == {s.id for s in sessions()}
+    for session in sessions():
+        assert (session.series_id is not None) == (session.id in from_series)
+        assert session.created_at < first_session
+    assert len({s.series_id for s in sessions() if s.series_id}) == 3
+
+    # The two cancelled sessions were cancelled through the service: everyone was told.
+    cancelled = [s for s in sessions() if s.status is SessionStatus.CANCELLED]
+    assert len(cancelled) == 2
+    assert {int(e.object_id) for e in by_action("session.cancelled")} == {
+        s.id for s in cancelled}
+    for session in cancelled:
+        assert session.cancelled_by_id in animateurs and session.seats_taken == 0
+        assert session.cancelled_at < session.starts_at
+    reachable = {b.beneficiary_id for b in db.session.scalars(
+        select(Booking).where(Booking.session_id.in_([s.id for s in cancelled])))
+        if b.beneficiary.email or b.beneficiary.phone}
+    told = db.session.scalars(select(OutboxMessage.beneficiary_id)
+                              .filter_by(topic="session_cancelled")).all()
+    assert reachable and sorted(told) == sorted(reachable)
+
+
+@pytest.mark.parametrize("at", [None, datetime(2026, 11, 24, 13, 30, tzinfo=UTC)],
+                         ids=["running", "frozen"])
+def test_loading_leaves_the_clock_as_it_was(app: Flask, fast_hashing: None,
+                                            at: datetime | None) -> None:
+    if at is not None:
+        clock.freeze(at)
+    demo.load()
+    assert clock._frozen == at  # running again (None), or still at the same moment
+
+
+def test_a_holiday_is_closed_else_an_exceptional_day(app: Flask) -> None:
+    assert demo.easter(2026) == date(2026, 4, 5) and demo.easter(2027) == date(2027, 3, 28)
+    # 24 November 2026: Armistice (a Wednesday, a series' day) is in the window.
+    assert demo._closure_day(date(2026, 11, 24)) == (date(2026, 11, 11),
+                                                     "Armistice du 11 novembre 1918")
+    # 20 September 2026: no public holiday between 21 August and 11 October.
+    day, label = demo._closure_day(date(2026, 9, 20))
+    assert label == "Fermeture exceptionnelle"
+    assert day < date(2026, 9, 20) and day.weekday() in demo.SERIES_WEEKDAYS
