@@ -1,10 +1,13 @@
 """The one clock of the portal: UTC inside, Europe/Paris on screen and paper.
 
-Tests freeze or move time with ``clock.freeze(when)`` / ``clock.unfreeze()``.
+Tests freeze or move time with ``clock.freeze(when)`` / ``clock.unfreeze()``; the demo builds
+its past through the services inside ``clock.set_to(when)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -33,6 +36,26 @@ def freeze(when: datetime) -> None:
 def unfreeze() -> None:
     global _frozen
     _frozen = None
+
+
+def frozen() -> datetime | None:
+    """The moment the clock is frozen at; None while it runs."""
+    return _frozen
+
+
+@contextmanager
+def set_to(when: datetime) -> Iterator[None]:
+    """The clock reads ``when`` inside the block, then exactly what it read before (still
+    frozen at the same moment, or running again)."""
+    before = _frozen
+    freeze(when)
+    try:
+        yield
+    finally:
+        if before is None:
+            unfreeze()
+        else:
+            freeze(before)
 
 
 def local(value: datetime) -> datetime:

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -634,21 +633,6 @@ def load() -> None:
     db.session.commit()
 
 
-@contextmanager
-def _clock_at(when: datetime) -> Iterator[None]:
-    """The portal's clock reads ``when`` inside the block, then exactly what it read before
-    (still frozen at the same moment, or running again)."""
-    before = clock._frozen  # None when the clock runs
-    clock.freeze(when)
-    try:
-        yield
-    finally:
-        if before is None:
-            clock.unfreeze()
-        else:
-            clock.freeze(before)
-
-
 def _create_staff(site: Site) -> dict[str, StaffMember]:
     team: dict[str, StaffMember] = {}
     for spec in STAFF:
@@ -721,7 +705,7 @@ def _build_programme(site: Site, staff: dict[str, StaffMember], at: datetime) ->
     week before the first session; then the sessions already over are closed."""
     today = at.astimezone(PARIS).date()
     first = today - timedelta(days=PAST_DAYS)
-    with _clock_at(paris_to_utc(datetime.combine(first - PREPARED_BEFORE, time(10, 0)))):
+    with clock.set_to(paris_to_utc(datetime.combine(first - PREPARED_BEFORE, time(10, 0)))):
         workshops = _create_workshops(site, staff)
         closed = _close_a_day(site, staff, today)
         slots = _slots(today, closed)
@@ -1139,7 +1123,7 @@ def _cancel_sessions(plans: list[Planned]) -> None:
         assert plan.cancel is not None
         reason, when = plan.cancel
         animator = db.session.get(StaffMember, plan.session.animator_id)
-        with _clock_at(when):
+        with clock.set_to(when):
             scheduling.cancel(plan.session, reason, actor=Actor.of(animator))
 
 

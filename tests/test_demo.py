@@ -340,7 +340,7 @@ def test_loading_leaves_the_clock_as_it_was(app: Flask, fast_hashing: None,
     if at is not None:
         clock.freeze(at)
     demo.load()
-    assert clock._frozen == at  # running again (None), or still at the same moment
+    assert clock.frozen() == at  # running again (None), or still at the same moment
 
 
 def test_a_holiday_is_closed_else_an_exceptional_day(app: Flask) -> None:
