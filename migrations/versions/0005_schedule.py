@@ -1,6 +1,6 @@
 """schedule: closure days of a site; a session's series, note and last change
 
-Revision ID: 0006_schedule
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 22:30:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_schedule'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
