@@ -46,7 +46,9 @@ def test_scheduling_one_session_and_a_refused_form_keeping_input(app, factory, f
     client = signed_in(app, factory.staff(site, StaffRole.ANIMATEUR))
     page = client.get("/equipe/")
     assert 'href="/equipe/seances/nouvelle"' in text(page)
-    assert "Premiers pas" in text(client.get("/equipe/seances/nouvelle"))
+    form = text(client.get("/equipe/seances/nouvelle"))
+    assert "Premiers pas" in form
+    assert 'name="room" type="text" value="" required maxlength="80" autocomplete="off">' in form
     refused = post(client, "/equipe/seances/nouvelle",
                    new_form(site, workshop, room="Salle bleue", start="", capacity="0"))
     assert refused.status_code == 422
