@@ -57,24 +57,39 @@ class Action(StrEnum):
     EDIT_CLOSURES = "edit_closures"  # the site's closure days, which series skip
     PRINT_PROGRAMME = "print_programme"  # the month's programme for the notice board
     PRINT_CONVOCATIONS = "print_convocations"  # slips for people no message can reach
+    REGISTER_PERSON = "register_person"  # register a new person at the desk or at the door
+    EDIT_PERSON = "edit_person"  # correct a person's details and notes
+    RESET_ACCESS = "reset_access"  # a new first-login code; the person's sessions end
+    MERGE_PEOPLE = "merge_people"  # two records of one person become one (no undo)
+    RECORD_HELP = "record_help"  # record individual help; edit or delete one's own
+    EDIT_ANY_HELP = "edit_any_help"  # edit or delete individual help recorded by a colleague
+    SEE_CHEQUES = "see_cheques"  # the cheques taken at the site, programme by programme
+    MANAGE_TEAM = "manage_team"  # invite colleagues, give and take roles at the site, disable
+    EDIT_SITE = "edit_site"  # the site's settings, logo and signature
+    SEE_AUDIT = "see_audit"  # the site's audit trail (read-only)
 
 
 _RECEPTION = frozenset({
     Action.SEE_SESSIONS, Action.CHECK_IN, Action.TAKE_CHEQUES, Action.CLOSE_SESSION,
     Action.PRINT_ATTENDANCE, Action.ISSUE_CERTIFICATES, Action.SEE_PEOPLE, Action.BOOK_FOR,
     Action.PRINT_CARD, Action.SEE_DOCUMENTS, Action.PRINT_PROGRAMME, Action.PRINT_CONVOCATIONS,
+    Action.REGISTER_PERSON, Action.EDIT_PERSON, Action.RESET_ACCESS, Action.RECORD_HELP,
 })
 #: the animateur builds the programme; reception sees and prints it but does not change it.
 _ANIMATEUR = _RECEPTION | {
     Action.ADD_SEAT, Action.REVOKE_DOCUMENT, Action.DEPOSIT_SLIP, Action.EDIT_CATALOGUE,
-    Action.SCHEDULE_SESSIONS, Action.CANCEL_SESSION, Action.EDIT_CLOSURES,
+    Action.SCHEDULE_SESSIONS, Action.CANCEL_SESSION, Action.EDIT_CLOSURES, Action.MERGE_PEOPLE,
+    Action.SEE_CHEQUES,
 }
 
 #: role → what it may do at the site where it is held.
 PERMISSIONS: dict[StaffRole, frozenset[Action]] = {
     StaffRole.RECEPTION: _RECEPTION,
     StaffRole.ANIMATEUR: _ANIMATEUR,
-    StaffRole.ADMIN: _ANIMATEUR | {Action.REOPEN_SESSION},
+    StaffRole.ADMIN: _ANIMATEUR | {
+        Action.REOPEN_SESSION, Action.EDIT_ANY_HELP, Action.MANAGE_TEAM, Action.EDIT_SITE,
+        Action.SEE_AUDIT,
+    },
 }
 
 
@@ -148,3 +163,11 @@ def sites_for(staff: StaffMember, action: Action) -> list[Site]:
     return list(db.session.scalars(
         db.select(Site).where(Site.is_active.is_(True), at_sites(staff, action, Site.id))
         .order_by(Site.name)))
+
+
+def require_network_admin(staff: StaffMember) -> None:
+    """What belongs to no site (the cheque programmes, the network's staff) is the network
+    administrator's: a 403 for anyone else on the team."""
+    if not staff.is_network_admin:
+        raise NotAllowed("network_admin_required",
+                         _("Réservé à l'administration du réseau."))
