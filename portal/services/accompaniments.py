@@ -24,7 +24,7 @@ from portal.clock import local, now, paris_to_utc, today_local
 from portal.extensions import db
 from portal.forms import parse_id
 from portal.models.bookings import Accompaniment, AccompanimentSubtheme, AccompanimentTheme
-from portal.models.people import Beneficiary, StaffMember
+from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import (
     AGE_BRACKETS,
     AdminSubtheme,
@@ -235,8 +235,11 @@ def _check(staff: StaffMember, data: HelpInput, *, help_: Accompaniment | None) 
     errors: dict[str, str] = {}
     if help_ is None:
         site_id = parse_id(data.site)
-        if site_id is None or site_id not in {s.id for s in site_choices(staff)}:
+        site = db.session.get(Site, site_id) if site_id is not None else None
+        if site is None or not site.is_active:
             errors["site"] = _("Choisissez le lieu de l'accompagnement.")
+        else:  # another site's: a 404 without a role there, a 403 if the role lacks it
+            staff_access.require(staff, Action.RECORD_HELP, site.id)
     else:
         site_id = help_.site_id
     themes = _members(Theme, data.themes)

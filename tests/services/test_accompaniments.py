@@ -148,7 +148,8 @@ def test_a_person_the_staff_member_may_not_see_is_unknown(site, actor, factory):
 
 def test_help_is_recorded_only_at_a_site_of_the_staff_member(site, actor, factory):
     elsewhere = factory.site()
-    assert "site" in fields_of(lambda: accompaniments.record(form(elsewhere), actor=actor))
+    assert code_of(lambda: accompaniments.record(form(elsewhere), actor=actor)) == "not_found"
+    assert count() == 0
 
 
 # --- editing and deleting: the author or an administrator ------------------------------------
