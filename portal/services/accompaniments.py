@@ -181,8 +181,10 @@ def _started_at(data: HelpInput, errors: dict[str, str]) -> datetime:
         return now()
     if day > today:
         errors["day"] = _("Un accompagnement se note le jour même ou après, pas à l'avance.")
-    elif day < today - timedelta(days=PAST_DAYS):
+        return now()
+    if day < today - timedelta(days=PAST_DAYS):
         errors["day"] = _("Cette date a plus d'un an : vérifiez-la.")
+        return now()
     raw = (data.hour or "").strip()
     match = _TIME.fullmatch(raw)
     if raw and match is None:
@@ -419,9 +421,10 @@ class Filters:
     def parse(cls, args: Any) -> Filters:
         def day(name: str) -> date | None:
             try:
-                return date.fromisoformat((args.get(name) or "")[:10])
+                value = date.fromisoformat((args.get(name) or "")[:10])
             except ValueError:
                 return None
+            return value if 2000 <= value.year <= 2100 else None
 
         page = parse_id(args.get("page")) or 1
         return cls(site_id=parse_id(args.get("site")), start=day("du"), end=day("au"),

@@ -108,6 +108,8 @@ def test_the_defaults_are_today_thirty_minutes_on_site_on_a_computer(site, staff
     ({"subthemes": ["nope"], "themes": ["admin_procedures"]}, "subthemes"),
     ({"day": "2026-11-27"}, "day"),  # tomorrow
     ({"day": "2024-11-26"}, "day"),
+    ({"day": "0001-01-01"}, "day"),
+    ({"day": "9999-12-31"}, "day"),
     ({"day": "26/11/2026"}, "day"),
     ({"hour": "25:00"}, "hour"),
     ({"duration": "0"}, "duration"),
@@ -275,6 +277,9 @@ def test_the_list_filters_pages_and_totals(site, actor, staff, factory):
     period = Filters.parse({"du": "2026-11-15", "au": "2026-11-25"})
     assert accompaniments.listing(staff, period, site.id).count == 1
     assert accompaniments.listing(staff, Filters(staff_id=staff.id + 99), site.id).count == 0
+    far = Filters.parse({"du": "0001-01-01", "au": "9999-12-31"})
+    assert (far.start, far.end) == (None, None)
+    assert accompaniments.listing(staff, far, site.id).count == 3
 
 
 def test_a_persons_history_shows_only_the_sites_of_the_staff_member(site, actor, factory):
