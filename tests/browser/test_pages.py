@@ -345,7 +345,7 @@ def _recorded_help(page: Page, _seeded: Accounts) -> Response:
     return submit(page, "Enregistrer l'accompagnement")
 
 
-def _help_delete_question(page: Page, seeded: Accounts) -> Response | None:
+def _help_remove_question(page: Page, seeded: Accounts) -> Response | None:
     _recorded_help(page, seeded)
     href = page.get_by_role("link", name="Supprimer", exact=True).get_attribute("href")
     assert href
@@ -360,7 +360,7 @@ SCREENS += [
     Screen("accompagnement-refuse", STAFF, _refused_help, "Noter un accompagnement", 422,
            tags=ZOOM),
     Screen("accompagnement-note", STAFF, _recorded_help, "Accompagnement du", tags=ZOOM),
-    Screen("accompagnement-supprimer", STAFF, _help_delete_question,
+    Screen("accompagnement-supprimer", STAFF, _help_remove_question,
            "Supprimer un accompagnement"),
 ]
 BY_NAME = {screen.name: screen for screen in SCREENS}

@@ -104,8 +104,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     # the place's help was recorded by a colleague: changing it needs EDIT_ANY_HELP
     ("staff.help_edit", "GET"): Action.EDIT_ANY_HELP,
     ("staff.help_edit", "POST"): Action.EDIT_ANY_HELP,
-    ("staff.help_delete", "GET"): Action.EDIT_ANY_HELP,
-    ("staff.help_delete", "POST"): Action.EDIT_ANY_HELP,
+    ("staff.help_remove", "GET"): Action.EDIT_ANY_HELP,
+    ("staff.help_remove", "POST"): Action.EDIT_ANY_HELP,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).

@@ -167,7 +167,7 @@ def help_edit(help_id: int) -> Response:
 
 
 @bp.route("/accompagnements/<int:help_id>/supprimer", methods=["GET", "POST"])
-def help_delete(help_id: int) -> Response:
+def help_remove(help_id: int) -> Response:
     help_ = accompaniments.help_for(current_staff(), help_id, change=True)
     paid = accompaniments.paid_cheques(help_)
     if request.method == "GET":
