@@ -3,6 +3,7 @@ test (no HTTP). The clock is frozen on Thursday 26 November 2026, 14:00 Paris.""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -23,6 +24,7 @@ from portal.services.accompaniments import Filters, HelpInput
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
 from tests.services.scene import code_of, fresh
+from tests.services.test_checkin_races import race
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -292,3 +294,18 @@ def test_a_persons_history_shows_only_the_sites_of_the_staff_member(site, actor,
     accompaniments.record(form(elsewhere, person=str(person.id)), actor=Actor.of(other))
     staff = db.session.get(type(other), actor.staff_id)
     assert [h.id for h in accompaniments.history(staff, person)] == [mine.id]
+
+
+def test_ten_devices_taking_cheques_for_one_help_take_only_what_it_costs(app, site, actor,
+                                                                         aptic):
+    """The help's row is locked first, as a booking's: one cheque for a two-hour help."""
+    help_id = accompaniments.record(form(site, duration="120"), actor=actor).id
+
+    def redeem(n: int) -> str:
+        vouchers.redeem_cheques(db.session.get(Accompaniment, help_id), str(2026620100 + n),
+                                actor=actor)
+        return "redeemed"
+
+    results = race(app, list(range(10)), redeem)
+    assert results == Counter({"redeemed": 1, "cheques_too_many": 9})
+    assert db.session.scalar(db.select(db.func.count()).select_from(Cheque)) == 1
