@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -25,7 +26,9 @@ from portal.models.vocab import (
     BookingSource,
     BookingStatus,
     Equipment,
+    Gender,
     PlaceType,
+    SocialStatus,
     Theme,
 )
 
@@ -106,6 +109,18 @@ class Accompaniment(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: the few attributes the national model allows for help given to someone unnamed
+    #: (NULL for a named person, whose own record says them).
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender"))
+    age_bracket: Mapped[str | None] = mapped_column(String(12))
+    social_status: Mapped[SocialStatus | None] = mapped_column(
+        enum_type(SocialStatus, "social_status"))
+    commune: Mapped[str | None] = mapped_column(String(80))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    #: the person was oriented towards another service, and which one.
+    referred: Mapped[bool] = mapped_column(Boolean, default=False)
+    referred_to: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
     staff: Mapped[StaffMember | None] = relationship()
@@ -120,6 +135,10 @@ class Accompaniment(db.Model):
     @property
     def themes(self) -> list[Theme]:
         return [link.theme for link in self.theme_links]
+
+    @property
+    def subthemes(self) -> list[AdminSubtheme]:
+        return [link.subtheme for link in self.subtheme_links]
 
 
 class AccompanimentTheme(db.Model):

@@ -1,28 +1,33 @@
-"""APTIC cheques taken at check-in: normalise, check, redeem all or nothing, then the receipt.
+"""APTIC cheques taken for a service — a booking at check-in, or an individual help — :
+normalise, check, redeem all or nothing, then the receipt.
 
 A cheque is redeemed once in the whole network (docs/security.md#cheque-redemption): a known
 cheque by a conditional ``UPDATE … WHERE redeemed_at IS NULL``, a new one by an ``INSERT`` that the
 ``UNIQUE (programme_id, number)`` constraint refuses the second time. Either way the loser
-learns when and where the cheque was taken. The booking row is locked first, so two devices
-taking cheques for the same person cannot together take more than the workshop costs.
+learns when and where the cheque was taken. The service's row (the booking, the individual
+help) is locked first, so two devices taking cheques for the same person cannot together take
+more than the service costs.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import case, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.clock import now, today_local
 from portal.extensions import db
 from portal.formatting import day, euros, full_date, hour
-from portal.models.bookings import Booking
+from portal.models.bookings import Accompaniment, Booking
 from portal.models.documents import Document
 from portal.models.vocab import BookingStatus
 from portal.models.vouchers import Cheque, ChequeProgramme
@@ -115,9 +120,54 @@ def split_numbers(raw: str | list[str]) -> list[str]:
             (normalise_number(p) for p in _BETWEEN.split(part)) if number]
 
 
-def cheques_taken(booking: Booking) -> int:
+#: a service paid by cheques: a person's booking of a session, or an individual help.
+Service = Booking | Accompaniment
+
+#: an individual help costs one cheque per started block of this many minutes (the local rule
+#: "up to two hours, one cheque", docs/domain.md#cheque-redemption).
+HELP_MINUTES_PER_CHEQUE = 120
+
+
+def help_price(accompaniment: Accompaniment) -> int:
+    """The cheques an individual help may take: one per started two hours."""
+    return max(1, math.ceil(accompaniment.duration_minutes / HELP_MINUTES_PER_CHEQUE))
+
+
+@dataclass(frozen=True)
+class _Paid:
+    """What the cheque rules need to know of a service, whichever it is."""
+
+    kind: str  # the audit's object type
+    id: int
+    site_id: int
+    price: int
+    column: InstrumentedAttribute[int | None]  # the cheque's link to it
+    links: dict[str, int | None]  # the cheque's two links once it pays this service
+    details: dict[str, Any]  # audited with the redemption
+    too_many: str  # "this service costs N cheques"
+
+
+def _paid(service: Service) -> _Paid:
+    if isinstance(service, Booking):
+        session = service.session
+        price = session.workshop.price_cheques
+        return _Paid("booking", service.id, session.site_id, price, Cheque.booking_id,
+                     {"booking_id": service.id, "accompaniment_id": None},
+                     {"session_id": session.id, "beneficiary_id": service.beneficiary_id},
+                     ngettext("Cet atelier coûte %(num)d chèque",
+                              "Cet atelier coûte %(num)d chèques", price))
+    price = help_price(service)
+    return _Paid("accompaniment", service.id, service.site_id, price, Cheque.accompaniment_id,
+                 {"booking_id": None, "accompaniment_id": service.id},
+                 {"beneficiary_id": service.beneficiary_id},
+                 ngettext("Cet accompagnement coûte %(num)d chèque",
+                          "Cet accompagnement coûte %(num)d chèques", price))
+
+
+def cheques_taken(service: Service) -> int:
+    paid = _paid(service)
     return db.session.scalar(
-        db.select(func.count(Cheque.id)).where(Cheque.booking_id == booking.id,
+        db.select(func.count(Cheque.id)).where(paid.column == paid.id,
                                                Cheque.redeemed_at.is_not(None))) or 0
 
 
@@ -160,6 +210,12 @@ def payments(bookings: list[Booking]) -> dict[int, Payment]:
 
 def payment(booking: Booking) -> Payment:
     return payments([booking])[booking.id]
+
+
+def help_payment(accompaniment: Accompaniment) -> Payment:
+    """Where an individual help stands with its cheques (always payable)."""
+    return Payment(help_price(accompaniment), cheques_taken(accompaniment),
+                   len(without_receipt(accompaniment)), payable=True)
 
 
 def active_programmes() -> list[ChequeProgramme]:
@@ -221,19 +277,21 @@ def _check_number(number: str, programmes: list[ChequeProgramme],
     return matching[0], _expired(matching[0], number)
 
 
-def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
+def redeem_cheques(service: Service, raw: str | list[str], *, actor: Actor,
                    programme_id: int | None = None) -> Redemption:
-    """Take the cheques entered for a booking: all of them, or none with every reason."""
-    session = booking.session
-    require_actor(actor, Action.TAKE_CHEQUES, session.site_id)
-    price = session.workshop.price_cheques
-    if price == 0:
-        raise Conflict("cheques_not_needed",
-                       _("Cet atelier est gratuit : aucun chèque à prendre."))
-    if booking.status not in PAYABLE:
-        raise Conflict("booking_not_payable",
-                       _("Des chèques ne se prennent que pour une personne inscrite ou "
-                         "présente."))
+    """Take the cheques entered for a service (a booking, an individual help): all of them,
+    or none with every reason."""
+    paid = _paid(service)
+    require_actor(actor, Action.TAKE_CHEQUES, paid.site_id)
+    price = paid.price
+    if isinstance(service, Booking):
+        if price == 0:
+            raise Conflict("cheques_not_needed",
+                           _("Cet atelier est gratuit : aucun chèque à prendre."))
+        if service.status not in PAYABLE:
+            raise Conflict("booking_not_payable",
+                           _("Des chèques ne se prennent que pour une personne inscrite ou "
+                             "présente."))
     numbers = split_numbers(raw)
     if not numbers:
         raise Conflict("cheque_number_missing",
@@ -251,15 +309,17 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
     if programme_id and (chosen is None or not chosen.is_active):
         raise Conflict("programme_unknown", _("Choisissez un dispositif dans la liste."))
 
-    # Lock the booking row first: every later read sees what other devices committed.
-    lock_row(Booking, booking.id, "status_changed_at")
-    left = max(price - cheques_taken(booking), 0)
+    # Lock the service's row first: every later read sees what other devices committed.
+    if isinstance(service, Booking):
+        lock_row(Booking, service.id, "status_changed_at")
+    else:
+        lock_row(Accompaniment, service.id, "duration_minutes")
+    left = max(price - cheques_taken(service), 0)
     if len(numbers) > left:
         db.session.rollback()
         raise Conflict(
             "cheques_too_many",
-            ngettext("Cet atelier coûte %(num)d chèque", "Cet atelier coûte %(num)d chèques",
-                     price)
+            paid.too_many
             + " ; " + ngettext("il en reste %(num)d à payer.", "il en reste %(num)d à payer.",
                                left)
             + " " + _("Un chèque ne se rend pas : n'en prenez pas plus."), still_owed=left)
@@ -278,8 +338,8 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
             if isinstance(found, Cheque):
                 won = db.session.execute(
                     update(Cheque).where(Cheque.id == found.id, Cheque.redeemed_at.is_(None))
-                    .values(redeemed_at=at, redeemed_by_id=staff_id, site_id=session.site_id,
-                            booking_id=booking.id, accompaniment_id=None),
+                    .values(redeemed_at=at, redeemed_by_id=staff_id, site_id=paid.site_id,
+                            **paid.links),
                     execution_options={"synchronize_session": False}).rowcount
                 if won != 1:
                     raise _Lost(number)
@@ -289,16 +349,15 @@ def redeem_cheques(booking: Booking, raw: str | list[str], *, actor: Actor,
                 cheque = Cheque(programme_id=found.id, number=number,
                                 value_cents=found.face_value_cents, registered_at=at,
                                 redeemed_at=at, redeemed_by_id=staff_id,
-                                site_id=session.site_id, booking_id=booking.id)
+                                site_id=paid.site_id, **paid.links)
                 db.session.add(cheque)
                 db.session.flush()
                 taken.append(cheque)
     except (IntegrityError, _Lost):  # another device took one of them a moment ago
         db.session.rollback()
         raise ChequesRefused([_refusal_after_race(current)]) from None
-    record(actor, "cheques.redeemed", object_type="booking", object_id=booking.id,
-           site_id=session.site_id, session_id=session.id,
-           beneficiary_id=booking.beneficiary_id, cheques=numbers,
+    record(actor, "cheques.redeemed", object_type=paid.kind, object_id=paid.id,
+           site_id=paid.site_id, **paid.details, cheques=numbers,
            total_cents=sum(c.value_cents for c in taken))
     db.session.commit()
     for cheque in taken:
@@ -333,21 +392,22 @@ def _receipt(cheques: list[Cheque], actor: Actor) -> tuple[Document | None, bool
         return None, True
 
 
-def without_receipt(booking: Booking) -> list[Cheque]:
-    """Cheques taken for this booking whose receipt is not printed yet: on no receipt, or on
+def without_receipt(service: Service) -> list[Cheque]:
+    """Cheques taken for this service whose receipt is not printed yet: on no receipt, or on
     a numbered receipt whose rendering failed (pending)."""
+    paid = _paid(service)
     return list(db.session.scalars(
         db.select(Cheque).outerjoin(Document, Cheque.receipt_id == Document.id)
-        .where(Cheque.booking_id == booking.id, Cheque.redeemed_at.is_not(None),
+        .where(paid.column == paid.id, Cheque.redeemed_at.is_not(None),
                or_(Cheque.receipt_id.is_(None), Document.sha256.is_(None)))
         .order_by(Cheque.id)))
 
 
-def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
-    """The receipt for this booking's cheques not printed yet: a numbered receipt whose
+def issue_missing_receipt(service: Service, *, actor: Actor) -> Document:
+    """The receipt for this service's cheques not printed yet: a numbered receipt whose
     render failed is completed under its number, cheques on none get a new one."""
-    require_actor(actor, Action.TAKE_CHEQUES, booking.session.site_id)
-    waiting = without_receipt(booking)
+    require_actor(actor, Action.TAKE_CHEQUES, _paid(service).site_id)
+    waiting = without_receipt(service)
     if not waiting:
         raise Conflict("receipt_exists", _("Un reçu existe déjà pour ces chèques."))
     numbered = sorted({c.receipt_id for c in waiting if c.receipt_id is not None})
@@ -364,11 +424,12 @@ def issue_missing_receipt(booking: Booking, *, actor: Actor) -> Document:
                                            "autre appareil.")) from None
 
 
-def receipts_of(booking: Booking) -> list[Document]:
-    """The receipts issued for a booking's cheques, newest first."""
+def receipts_of(service: Service) -> list[Document]:
+    """The receipts issued for a service's cheques, newest first."""
+    paid = _paid(service)
     return list(db.session.scalars(
         db.select(Document).where(Document.id.in_(
-            db.select(Cheque.receipt_id).where(Cheque.booking_id == booking.id)))
+            db.select(Cheque.receipt_id).where(paid.column == paid.id)))
         .order_by(Document.id.desc())))
 
 

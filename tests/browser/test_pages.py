@@ -328,6 +328,41 @@ SCREENS += [
            _follow("/equipe/catalogue/parcours", "Parcours : mes démarches en ligne"),
            "Parcours : mes démarches en ligne", tags=ZOOM),
 ]
+
+
+def _refused_help(page: Page, _seeded: Accounts) -> Response:
+    """Individual help without a theme and with an impossible duration: refused, 422."""
+    page.goto("/equipe/accompagnements/nouveau")
+    page.get_by_label("Autre durée", exact=True).check()
+    page.get_by_label("Autre durée, en minutes").fill("2000")
+    return submit(page, "Enregistrer l'accompagnement")
+
+
+def _recorded_help(page: Page, _seeded: Accounts) -> Response:
+    """The page of an individual help just recorded (its cheques, its receipt)."""
+    page.goto("/equipe/accompagnements/nouveau")
+    page.get_by_label("E-mail", exact=True).check()
+    return submit(page, "Enregistrer l'accompagnement")
+
+
+def _help_remove_question(page: Page, seeded: Accounts) -> Response | None:
+    _recorded_help(page, seeded)
+    href = page.get_by_role("link", name="Supprimer", exact=True).get_attribute("href")
+    assert href
+    return page.goto(href)
+
+
+SCREENS += [
+    Screen("accompagnements", STAFF, _go("/equipe/accompagnements?theme=email&lieu=on_site"),
+           "Accompagnements individuels", tags=ZOOM),
+    Screen("accompagnement-nouveau", STAFF, _go("/equipe/accompagnements/nouveau"),
+           "Noter un accompagnement", tags=ZOOM),
+    Screen("accompagnement-refuse", STAFF, _refused_help, "Noter un accompagnement", 422,
+           tags=ZOOM),
+    Screen("accompagnement-note", STAFF, _recorded_help, "Accompagnement du", tags=ZOOM),
+    Screen("accompagnement-supprimer", STAFF, _help_remove_question,
+           "Supprimer un accompagnement"),
+]
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 

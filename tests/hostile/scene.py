@@ -17,6 +17,8 @@ from flask import Flask
 from portal import clock
 from portal.extensions import db
 from portal.models import (
+    Accompaniment,
+    AccompanimentTheme,
     Beneficiary,
     Booking,
     ChequeProgramme,
@@ -229,6 +231,15 @@ def _build(f: Factory) -> Scene:
                                                       actor=by_a)
     feed_token = calendar.create_feed_token(odile, actor=Actor.of(odile))
 
+    # --- individual help: Odile's at A (by the animateur), an unnamed person's at B
+    for site_id, author, person_id in ((a.id, animateur_a.id, odile.id),
+                                       (b.id, staff["animateur_b"].id, None)):
+        db.session.add(Accompaniment(site_id=site_id, staff_id=author, beneficiary_id=person_id,
+                                     started_at=NOW - timedelta(hours=3), duration_minutes=30,
+                                     summary="E-mail",
+                                     theme_links=[AccompanimentTheme(theme=Theme.EMAIL)]))
+    db.session.commit()
+
     scene.principals = {"first_login": kevin, "beneficiary_a": odile, "beneficiary_b": karim,
                         **staff}
     new_password = ["des tulipes rouges au bord du canal"]
@@ -270,6 +281,7 @@ def _pools(feed_token: str, today: WorkshopSession, odile: Beneficiary) -> dict[
         "course_id": _ids(Course),
         "site_id": _ids(Site),
         "workshop_id": _ids(Workshop),
+        "help_id": _ids(Accompaniment),
         "token": [feed_token],
         "code": [code, f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()],
         "filename": ["css/portal.css", "js/portal.js", "img/logo.svg"],

@@ -12,6 +12,7 @@ role held at one site must never count at another. Requests carry the CSRF token
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import re
@@ -25,7 +26,8 @@ from pypdf import PdfWriter
 
 from portal.extensions import db
 from portal.models import ChequeProgramme, Course, Document, StaffSiteRole, WorkshopSession
-from portal.models.vocab import DocumentKind, StaffRole
+from portal.models.bookings import Accompaniment, AccompanimentTheme
+from portal.models.vocab import DocumentKind, StaffRole, Theme
 from portal.services.staff_access import PERMISSIONS, Action
 from tests.conftest import csrf_from, login
 from tests.web.test_routes import _snapshot
@@ -93,6 +95,17 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.course_edit", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_add_session", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_remove_session", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.help_list", "GET"): None,
+    ("staff.help_new", "GET"): None,
+    ("staff.help_new", "POST"): Action.RECORD_HELP,
+    ("staff.help_detail", "GET"): Action.RECORD_HELP,
+    ("staff.help_cheques", "POST"): Action.TAKE_CHEQUES,
+    ("staff.help_receipt", "POST"): Action.TAKE_CHEQUES,
+    # the place's help was recorded by a colleague: changing it needs EDIT_ANY_HELP
+    ("staff.help_edit", "GET"): Action.EDIT_ANY_HELP,
+    ("staff.help_edit", "POST"): Action.EDIT_ANY_HELP,
+    ("staff.help_remove", "GET"): Action.EDIT_ANY_HELP,
+    ("staff.help_remove", "POST"): Action.EDIT_ANY_HELP,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -123,6 +136,7 @@ class Place:
     title: str  # of the workshop of `session`, unique to the site
     person_name: str
     document_number: str
+    accompaniment_id: int = 0  # individual help of `person`, recorded by a colleague
 
 
 def blank_pdf() -> bytes:
@@ -163,6 +177,12 @@ def places(factory, frozen_now) -> dict[str, Place]:
         made[name] = Place(site.id, session.id, later.id, course.id, in_course.id, workshop.id,
                            booking.id, person.id, walk_in.id, document.id, title,
                            person.last_name, number)
+        accompaniment = Accompaniment(site_id=site.id, beneficiary_id=person.id,
+                                      started_at=frozen_now, duration_minutes=30,
+                                      theme_links=[AccompanimentTheme(theme=Theme.EMAIL)])
+        db.session.add(accompaniment)
+        db.session.commit()
+        made[name] = dataclasses.replace(made[name], accompaniment_id=accompaniment.id)
     return made
 
 
@@ -193,6 +213,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
                  "person_id": place.person_id, "document_id": place.document_id,
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
                  "course_id": place.course_id}
+    arguments["help_id"] = place.accompaniment_id
     if endpoint == "staff.course_remove_session":
         arguments["session_id"] = place.course_session_id
     when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}
@@ -233,6 +254,9 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.course_edit": {"title": "Parcours renommé", "site": str(place.site_id),
                               "completion_rule": "all_sessions"},
         "staff.course_add_session": {"session_id": str(place.later_session_id)},
+        "staff.help_new": help_form(place),
+        "staff.help_edit": help_form(place),
+        "staff.help_cheques": {"numbers": str(next(_numbers))},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 
@@ -241,6 +265,11 @@ def workshop_form(place: Place, title: str) -> dict[str, str]:
     return {"title": title, "site": str(place.site_id), "themes": "email", "level": "beginner",
             "equipment": "computer", "duration_minutes": "60", "price_cheques": "1",
             "description": "Un atelier.", "intent": "save"}
+
+
+def help_form(place: Place) -> dict[str, str]:
+    return {"site": str(place.site_id), "day": "2026-11-20", "duration": "30",
+            "themes": "email", "equipment": "computer", "place": "on_site", "referred": "0"}
 
 
 def staff_rules(app) -> set[tuple[str, str]]:
@@ -351,7 +380,8 @@ def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
                        ("session_id", place.course_session_id): site,
                        ("workshop_id", place.workshop_id): site,
                        ("course_id", place.course_id): site,
-                       ("document_id", place.document_id): site})
+                       ("document_id", place.document_id): site,
+                       ("help_id", place.accompaniment_id): site})
     sites = {owners[(name, value)] for name, value in arguments.items()
              if (name, value) in owners}
     assert len(sites) <= 1, arguments
@@ -373,6 +403,9 @@ def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, plac
                     f"/equipe/seances/{place.session_id}/pointage/personne/{place.booking_id}",
                     f"/equipe/seances/{place.session_id}/cloture",
                     f"/equipe/beneficiaires/{place.person_id}"]
+        screens += [f"/equipe/accompagnements/{place.accompaniment_id}",
+                    f"/equipe/accompagnements/{place.accompaniment_id}/modifier",
+                    f"/equipe/accompagnements?site={place.site_id}"]
     offered = 0
     for screen in screens:
         page = client.get(screen)

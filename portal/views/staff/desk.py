@@ -14,7 +14,7 @@ from portal.forms import EmptyForm, parse_id
 from portal.htmx import hx_redirect, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.services import desk, people
+from portal.services import accompaniments, desk, people
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -49,7 +49,8 @@ def people_search() -> Any:
 def person(person_id: int) -> str:
     person = staff_person_or_404(person_id)
     return render_template("staff/person.html", file=desk.person_file(current_staff(), person),
-                           person=person, form=EmptyForm())
+                           person=person, form=EmptyForm(),
+                           help_history=accompaniments.history(current_staff(), person))
 
 
 @bp.route("/beneficiaires/<int:person_id>/reserver", methods=["POST"])
