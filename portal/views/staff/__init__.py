@@ -30,7 +30,9 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     closing,
     desk,
     documents,
+    journal,
     programme,
     sessions,
+    team,
     today,
 )
