@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from portal.clock import PARIS
 from portal.extensions import db
+from portal.forms import parse_id
 from portal.models.audit import AuditEvent
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
 from portal.models.vocab import ActorKind
@@ -128,8 +129,7 @@ class Filters:
 
 
 def _int(raw: Any) -> int | None:
-    raw = (raw or "").strip() if isinstance(raw, str) else ""
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return parse_id(raw.strip()) if isinstance(raw, str) else None
 
 
 def _day(raw: Any) -> date | None:
@@ -232,16 +232,19 @@ def events(viewer: StaffMember, filters: Filters) -> tuple[list[AuditEvent], int
 def page(viewer: StaffMember, filters: Filters) -> Page:
     rows, next_before, found = events(viewer, filters)
     staff_ids = {e.actor_id for e in rows if e.actor_kind is ActorKind.STAFF and e.actor_id}
-    staff_ids |= {int(e.object_id) for e in rows
-                  if e.object_type == "staff" and e.object_id.isdigit()}
+    staff_ids |= {i for e in rows if e.object_type == "staff"
+                  and (i := parse_id(e.object_id)) is not None}
     person_ids = {e.actor_id for e in rows
                   if e.actor_kind is ActorKind.BENEFICIARY and e.actor_id}
-    person_ids |= {int(e.object_id) for e in rows
-                   if e.object_type == "beneficiary" and e.object_id.isdigit()}
-    staff_names = _names(StaffMember, staff_ids, lambda s: s.full_name)
-    people_names = _names(Beneficiary, person_ids,
-                          lambda p: _("Personne anonymisée") if p.is_anonymised
-                          else p.display_name)
+    person_ids |= {i for e in rows if e.object_type == "beneficiary"
+                   and (i := parse_id(e.object_id)) is not None}
+    staff_names = {row.id: row.full_name for row in _rows(
+        (StaffMember.id, StaffMember.full_name), staff_ids)}
+    people_names = {row.id: (_("Personne anonymisée") if row.anonymised_at
+                             else f"{row.first_name} {row.last_name}".strip())
+                    for row in _rows((Beneficiary.id, Beneficiary.first_name,
+                                      Beneficiary.last_name, Beneficiary.anonymised_at),
+                                     person_ids)}
     sites = _sites(viewer)
     site_names = {s.id: s.name for s in sites}
     views = [_in_words(e, staff_names, people_names, site_names) for e in rows]
@@ -250,11 +253,11 @@ def page(viewer: StaffMember, filters: Filters) -> Page:
                 network_wide=staff_access.sites_where(viewer, Action.SEE_AUDIT) is None)
 
 
-def _names(model: Any, ids: set[int], name: Any) -> dict[int, str]:
+def _rows(columns: tuple[Any, ...], ids: set[int]) -> list[Any]:
+    """The named columns of the rows with these ids (no relationship loaded), in one query."""
     if not ids:
-        return {}
-    return {row.id: name(row) for row in db.session.scalars(
-        db.select(model).where(model.id.in_(sorted(ids))))}
+        return []
+    return list(db.session.execute(db.select(*columns).where(columns[0].in_(sorted(ids)))))
 
 
 def _sites(viewer: StaffMember) -> list[Site]:
@@ -278,7 +281,7 @@ def _team(viewer: StaffMember) -> list[StaffMember]:
     if sites is not None:
         query = query.where(StaffMember.id.in_(
             db.select(StaffSiteRole.staff_id).where(StaffSiteRole.site_id.in_(sites))))
-    return list(db.session.scalars(query.limit(500)))
+    return list(db.session.scalars(query.limit(500)).unique())
 
 
 def _in_words(event: AuditEvent, staff_names: dict[int, str], people_names: dict[int, str],
@@ -295,10 +298,11 @@ def _in_words(event: AuditEvent, staff_names: dict[int, str], people_names: dict
     on_what = ""
     if event.object_type:
         named = ""
-        if event.object_type == "staff" and event.object_id.isdigit():
-            named = staff_names.get(int(event.object_id), "")
-        elif event.object_type == "beneficiary" and event.object_id.isdigit():
-            named = people_names.get(int(event.object_id), "")
+        object_id = parse_id(event.object_id) or 0
+        if event.object_type == "staff":
+            named = staff_names.get(object_id, "")
+        elif event.object_type == "beneficiary":
+            named = people_names.get(object_id, "")
         label = str(kind) if kind is not None else event.object_type
         on_what = f"{label} : {named}" if named else f"{label} n° {event.object_id}".strip()
     site = site_names.get(event.site_id or 0, "") if event.site_id else ""
