@@ -12,6 +12,7 @@ role held at one site must never count at another. Requests carry the CSRF token
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import re
@@ -24,7 +25,14 @@ from flask import current_app, url_for
 from pypdf import PdfWriter
 
 from portal.extensions import db
-from portal.models import ChequeProgramme, Course, Document, StaffSiteRole, WorkshopSession
+from portal.models import (
+    ChequeProgramme,
+    Course,
+    Document,
+    Site,
+    StaffSiteRole,
+    WorkshopSession,
+)
 from portal.models.vocab import DocumentKind, StaffRole
 from portal.services.staff_access import PERMISSIONS, Action
 from tests.conftest import csrf_from, login
@@ -93,6 +101,16 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.course_edit", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_add_session", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_remove_session", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.team_list", "GET"): None,
+    ("staff.team_invite", "GET"): None,
+    ("staff.team_invite", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_member", "GET"): Action.MANAGE_TEAM,
+    ("staff.team_role", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_disable", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_enable", "POST"): Action.MANAGE_TEAM,
+    ("staff.journal", "GET"): None,
+    # last: the colleague has no role left at the site afterwards
+    ("staff.team_role_remove", "POST"): Action.MANAGE_TEAM,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -123,6 +141,7 @@ class Place:
     title: str  # of the workshop of `session`, unique to the site
     person_name: str
     document_number: str
+    colleague_id: int = 0  # a receptionist of the site (the team's routes)
 
 
 def blank_pdf() -> bytes:
@@ -163,6 +182,10 @@ def places(factory, frozen_now) -> dict[str, Place]:
         made[name] = Place(site.id, session.id, later.id, course.id, in_course.id, workshop.id,
                            booking.id, person.id, walk_in.id, document.id, title,
                            person.last_name, number)
+    for name, place in made.items():
+        colleague = factory.staff(db.session.get(Site, place.site_id), StaffRole.RECEPTION,
+                                  full_name=f"Collègue du lieu {name}")
+        made[name] = dataclasses.replace(place, colleague_id=colleague.id)
     return made
 
 
@@ -192,7 +215,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
                  "person_id": place.person_id, "document_id": place.document_id,
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
-                 "course_id": place.course_id}
+                 "course_id": place.course_id, "staff_id": place.colleague_id}
     if endpoint == "staff.course_remove_session":
         arguments["session_id"] = place.course_session_id
     when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}
@@ -233,6 +256,11 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.course_edit": {"title": "Parcours renommé", "site": str(place.site_id),
                               "completion_rule": "all_sessions"},
         "staff.course_add_session": {"session_id": str(place.later_session_id)},
+        "staff.team_invite": {"email": f"invitee-{place.site_id}@example.org",
+                              "full_name": "Nina Invitée", "site": str(place.site_id),
+                              "role": "reception"},
+        "staff.team_role": {"site": str(place.site_id), "role": "animateur"},
+        "staff.team_role_remove": {"site": str(place.site_id)},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 
@@ -351,7 +379,8 @@ def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
                        ("session_id", place.course_session_id): site,
                        ("workshop_id", place.workshop_id): site,
                        ("course_id", place.course_id): site,
-                       ("document_id", place.document_id): site})
+                       ("document_id", place.document_id): site,
+                       ("staff_id", place.colleague_id): site})
     sites = {owners[(name, value)] for name, value in arguments.items()
              if (name, value) in owners}
     assert len(sites) <= 1, arguments
@@ -373,6 +402,8 @@ def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, plac
                     f"/equipe/seances/{place.session_id}/pointage/personne/{place.booking_id}",
                     f"/equipe/seances/{place.session_id}/cloture",
                     f"/equipe/beneficiaires/{place.person_id}"]
+        screens += [f"/equipe/equipe/{place.colleague_id}"]
+    screens += ["/equipe/equipe", "/equipe/equipe/inviter", "/equipe/journal"]
     offered = 0
     for screen in screens:
         page = client.get(screen)
