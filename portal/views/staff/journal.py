@@ -15,5 +15,5 @@ from portal.views.staff import bp, current_staff
 def journal() -> Response:
     filters = Filters.parse(request.args)
     page = audit_viewer.page(current_staff(), filters)
-    return render_page_or_partial("staff/journal.html", "staff/journal.html", page=page,
+    return render_page_or_partial("staff/journal.html", "staff/journal.html", journal=page,
                                   filters=filters)
