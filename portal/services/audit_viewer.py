@@ -133,10 +133,13 @@ def _int(raw: Any) -> int | None:
 
 
 def _day(raw: Any) -> date | None:
+    """A day of the form's date fields; None for anything unreadable or far-fetched (year 1,
+    year 9999: the day after must exist in every time zone)."""
     try:
-        return date.fromisoformat((raw or "").strip()) if isinstance(raw, str) else None
+        day = date.fromisoformat(raw.strip()[:10]) if isinstance(raw, str) else None
     except ValueError:
         return None
+    return day if day is not None and 1900 <= day.year <= 2200 else None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from portal.models.vocab import (
     StaffRole,
     Theme,
 )
-from portal.services import accounts, calendar, closing, documents, vouchers
+from portal.services import accounts, calendar, closing, documents, team, vouchers
 from portal.services.audit import Actor
 from tests.conftest import PASSWORD, Factory
 from tests.hostile.discovery import Values
@@ -229,6 +229,12 @@ def _build(f: Factory) -> Scene:
                                                       actor=by_a)
     feed_token = calendar.create_feed_token(odile, actor=Actor.of(odile))
 
+    invited = team.invite(team.InvitationInput(email="nouvelle@example.org",
+                                               full_name="Inès Nouvelle", site=str(a.id),
+                                               role="reception"),
+                          actor=Actor.of(staff["admin_a"]))
+    assert invited.token and invited.code
+
     scene.principals = {"first_login": kevin, "beneficiary_a": odile, "beneficiary_b": karim,
                         **staff}
     new_password = ["des tulipes rouges au bord du canal"]
@@ -241,8 +247,15 @@ def _build(f: Factory) -> Scene:
         "auth.change_password": {"form": {"current_password": [PASSWORD],
                                           "new_password": new_password,
                                           "confirmation": new_password}},
+        "auth.invitation": {"form": {"new_password": new_password,
+                                     "confirmation": new_password}},
+        "auth.invitation_code": {"form": {"code": [invited.code],
+                                          "new_password": new_password,
+                                          "confirmation": new_password}},
     }
     scene.pools = _pools(feed_token, today, odile)
+    scene.pools["token"].append(invited.token)
+    scene.pools["staff_id"] = _ids(StaffMember, staff["reception_a"].id, invited.staff.id)
     scene.ids = {"odile today": odile_today.id, "odile future": odile_future.id}
     scene.pairs = [(str(s), str(bk)) for bk, s in db.session.execute(
         db.select(Booking.id, Booking.session_id).order_by(Booking.session_id != today.id,

@@ -86,6 +86,7 @@ def test_filters_by_staff_action_site_and_dates(scene):
 def test_unreadable_filters_are_no_filter(scene):
     assert len(shown(scene["network"], du="31/12", agent="x", lieu="²", avant="-1")) == 5
     assert Filters.parse(MultiDict({"du": "2026-02-30"})).start is None
+    assert len(shown(scene["network"], du="0001-01-01", au="9999-12-31")) == 5
     assert Filters.parse(MultiDict({"au": "2026-02-03"})).end == date(2026, 2, 3)
 
 
