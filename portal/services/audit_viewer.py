@@ -307,7 +307,8 @@ def _in_words(event: AuditEvent, staff_names: dict[int, str], people_names: dict
         elif event.object_type == "beneficiary":
             named = people_names.get(object_id, "")
         label = str(kind) if kind is not None else event.object_type
-        on_what = f"{label} : {named}" if named else f"{label} n° {event.object_id}".strip()
+        on_what = (_("%(kind)s : %(name)s", kind=label, name=named) if named
+                   else _("%(kind)s n° %(id)s", kind=label, id=event.object_id))
     site = site_names.get(event.site_id or 0, "") if event.site_id else ""
     details = [(str(key), _detail(value)) for key, value in sorted((event.details or {}).items())]
     return EventView(event, who, action_label(event.action), on_what, site, details[:20])
