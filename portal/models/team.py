@@ -1,4 +1,4 @@
-"""Invitations of new colleagues (docs/security.md#staff-invitations)."""
+"""Invitations of new colleagues (docs/architecture.md#the-team)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The team of a site: who works there, inviting a colleague, roles, disabling an account.
 
 A site administrator manages the staff holding a role at the sites where they have
-``MANAGE_TEAM``; a network administrator manages everyone. Rules (docs/security.md#the-team):
+``MANAGE_TEAM``; a network administrator manages everyone. Rules (docs/architecture.md#the-team):
 
 - an invitation is single-use, expires after :data:`INVITATION_VALIDITY`, and a new one for the
   same person revokes the previous; only the SHA-256 of its token and of its short code are kept;
