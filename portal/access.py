@@ -36,6 +36,8 @@ PUBLIC_ENDPOINTS = frozenset({
     "public.set_language",
     "auth.login",
     "auth.first_login",
+    "auth.invitation",  # authenticated by the secret token in its URL (services/team.py)
+    "auth.invitation_code",
     "calendar_feed.feed",  # authenticated by the secret token in its URL
     "public.verify",
     "public.verify_form",

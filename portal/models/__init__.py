@@ -14,6 +14,7 @@ from portal.models.documents import Document, DocumentCounter
 from portal.models.messages import OutboxMessage
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
 from portal.models.sessions import LoginSession
+from portal.models.team import StaffInvitation
 from portal.models.vouchers import Cheque, ChequeProgramme
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "LoginSession",
     "OutboxMessage",
     "Site",
+    "StaffInvitation",
     "StaffMember",
     "StaffSiteRole",
     "Workshop",

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, errors, me, public
+    from portal.views import account, auth, errors, me, public
     from portal.views.staff import bp as staff_bp
 
     app.register_blueprint(public.bp)
@@ -14,4 +14,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(me.bp)
     app.register_blueprint(me.feed_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(account.bp)
     errors.init_app(app)

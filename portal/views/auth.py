@@ -32,7 +32,7 @@ from portal.forms import (
 )
 from portal.htmx import hx_redirect, is_htmx
 from portal.models.people import Beneficiary
-from portal.services import accounts, login_sessions
+from portal.services import accounts, login_sessions, team
 from portal.services.audit import Actor, record
 from portal.services.errors import ServiceError
 
@@ -210,3 +210,58 @@ def _idle_context() -> dict[str, Any]:
     warning = int(current_app.config["IDLE_WARNING_BEFORE"].total_seconds())
     return {"idle_seconds": row.idle_timeout_seconds, "idle_warning_seconds": warning,
             "idle_minutes": row.idle_timeout_seconds // 60}
+
+
+# --- a colleague's invitation (services/team.py) -------------------------------------------------
+
+
+def _invitation_page(secret: str, *, action: str, via_code: bool) -> Any:
+    """The password form of an invitation, or what is wrong with it in plain French."""
+    try:
+        invitation = team.find_invitation(secret)
+    except ServiceError as failure:
+        status = 404 if failure.code == "invitation_unknown" else 410
+        return render_template("auth/invitation.html", problem=failure.message, form=None,
+                               action=action, code=secret if via_code else "",
+                               via_code=via_code), status
+    form = NewPasswordForm()
+    error = None
+    status = 200
+    if request.method == "POST" and "new_password" in request.form:
+        if form.validate_on_submit():
+            try:
+                staff = team.accept(secret, form.new_password.data or "",
+                                    form.confirmation.data or "", ip=sessions.client_ip())
+            except ServiceError as failure:
+                status = 422
+                if not attach_errors(form, failure):
+                    error = failure.message
+            else:
+                sessions.log_in(staff)
+                flash(_("Bienvenue dans l'équipe ! Votre mot de passe est enregistré."),
+                      "success")
+                return redirect(url_for("staff.today"), 303)
+        else:
+            status = 422
+    return render_template("auth/invitation.html", problem=None, form=form, error=error,
+                           action=action, code=secret if via_code else "", via_code=via_code,
+                           invitation=invitation), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def invitation(token: str) -> Any:
+    return _invitation_page(token[:128], action=url_for("auth.invitation", token=token[:128]),
+                            via_code=False)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def invitation_code() -> Any:
+    """The short code of an invitation, typed: then the same password form."""
+    code = request.form.get("code", "")[:40] if request.method == "POST" else ""
+    if request.method == "POST" and code.strip():
+        return _invitation_page(code, action=url_for("auth.invitation_code"), via_code=True)
+    error = _("Écrivez le code de votre invitation.") if request.method == "POST" else None
+    return render_template("auth/invitation_code.html", code=code,
+                           error=error), 422 if error else 200

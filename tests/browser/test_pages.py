@@ -469,3 +469,14 @@ def test_screen_is_valid_html(screen: Screen,
     if isinstance(messages, str):
         pytest.fail(messages, pytrace=False)
     assert not messages, html_report(screen.name, messages)
+
+# The team (issue 11): what an animateur sees of it, their own account, the public invitation
+# pages; the administrator's screens are checked along tests/browser/test_team_journeys.py.
+SCREENS += [
+    Screen("equipe", STAFF, _go("/equipe/equipe"), "L'équipe"),
+    Screen("mon-compte", STAFF, _go("/equipe/compte/"), "Mon compte", tags=ZOOM),
+    Screen("invitation-code", ANONYMOUS, _go("/invitation"), "Invitation", tags=ZOOM),
+    Screen("invitation-inconnue", ANONYMOUS, _go("/invitation/lien-inconnu"),
+           "Rejoindre l'équipe", 404),
+]
+BY_NAME.update({screen.name: screen for screen in SCREENS})

@@ -40,7 +40,7 @@ from portal.models.vocab import (
     StaffRole,
     Theme,
 )
-from portal.services import accounts, calendar, closing, documents, vouchers
+from portal.services import accounts, calendar, closing, documents, team, vouchers
 from portal.services.audit import Actor
 from tests.conftest import PASSWORD, Factory
 from tests.hostile.discovery import Values
@@ -239,6 +239,11 @@ def _build(f: Factory) -> Scene:
                                      summary="E-mail",
                                      theme_links=[AccompanimentTheme(theme=Theme.EMAIL)]))
     db.session.commit()
+    invited = team.invite(team.InvitationInput(email="nouvelle@example.org",
+                                               full_name="Inès Nouvelle", site=str(a.id),
+                                               role="reception"),
+                          actor=Actor.of(staff["admin_a"]))
+    assert invited.token and invited.code
 
     scene.principals = {"first_login": kevin, "beneficiary_a": odile, "beneficiary_b": karim,
                         **staff}
@@ -252,8 +257,15 @@ def _build(f: Factory) -> Scene:
         "auth.change_password": {"form": {"current_password": [PASSWORD],
                                           "new_password": new_password,
                                           "confirmation": new_password}},
+        "auth.invitation": {"form": {"new_password": new_password,
+                                     "confirmation": new_password}},
+        "auth.invitation_code": {"form": {"code": [invited.code],
+                                          "new_password": new_password,
+                                          "confirmation": new_password}},
     }
     scene.pools = _pools(feed_token, today, odile)
+    scene.pools["token"].append(invited.token)
+    scene.pools["staff_id"] = _ids(StaffMember, staff["reception_a"].id, invited.staff.id)
     scene.ids = {"odile today": odile_today.id, "odile future": odile_future.id}
     scene.pairs = [(str(s), str(bk)) for bk, s in db.session.execute(
         db.select(Booking.id, Booking.session_id).order_by(Booking.session_id != today.id,

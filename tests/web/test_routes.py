@@ -52,6 +52,7 @@ def test_public_allow_list_is_small_and_known(app):
         "static", "public.home", "public.accessibility", "public.privacy", "public.healthz",
         "public.set_language", "auth.login", "auth.first_login", "calendar_feed.feed",
         "public.verify", "public.verify_form",
+        "auth.invitation", "auth.invitation_code",  # a colleague's invitation (its token)
     }
 
 

@@ -25,7 +25,14 @@ from flask import current_app, url_for
 from pypdf import PdfWriter
 
 from portal.extensions import db
-from portal.models import ChequeProgramme, Course, Document, StaffSiteRole, WorkshopSession
+from portal.models import (
+    ChequeProgramme,
+    Course,
+    Document,
+    Site,
+    StaffSiteRole,
+    WorkshopSession,
+)
 from portal.models.bookings import Accompaniment, AccompanimentTheme
 from portal.models.vocab import DocumentKind, StaffRole, Theme
 from portal.services.staff_access import PERMISSIONS, Action
@@ -106,6 +113,16 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.help_edit", "POST"): Action.EDIT_ANY_HELP,
     ("staff.help_remove", "GET"): Action.EDIT_ANY_HELP,
     ("staff.help_remove", "POST"): Action.EDIT_ANY_HELP,
+    ("staff.team_list", "GET"): None,
+    ("staff.team_invite", "GET"): None,
+    ("staff.team_invite", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_member", "GET"): Action.MANAGE_TEAM,
+    ("staff.team_role", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_disable", "POST"): Action.MANAGE_TEAM,
+    ("staff.team_enable", "POST"): Action.MANAGE_TEAM,
+    ("staff.journal", "GET"): None,
+    # last: the colleague has no role left at the site afterwards
+    ("staff.team_role_remove", "POST"): Action.MANAGE_TEAM,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -137,6 +154,7 @@ class Place:
     person_name: str
     document_number: str
     accompaniment_id: int = 0  # individual help of `person`, recorded by a colleague
+    colleague_id: int = 0  # a receptionist of the site (the team's routes)
 
 
 def blank_pdf() -> bytes:
@@ -183,6 +201,10 @@ def places(factory, frozen_now) -> dict[str, Place]:
         db.session.add(accompaniment)
         db.session.commit()
         made[name] = dataclasses.replace(made[name], accompaniment_id=accompaniment.id)
+    for name, place in made.items():
+        colleague = factory.staff(db.session.get(Site, place.site_id), StaffRole.RECEPTION,
+                                  full_name=f"Collègue du lieu {name}")
+        made[name] = dataclasses.replace(place, colleague_id=colleague.id)
     return made
 
 
@@ -212,7 +234,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
                  "person_id": place.person_id, "document_id": place.document_id,
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
-                 "course_id": place.course_id}
+                 "course_id": place.course_id, "staff_id": place.colleague_id}
     arguments["help_id"] = place.accompaniment_id
     if endpoint == "staff.course_remove_session":
         arguments["session_id"] = place.course_session_id
@@ -257,6 +279,11 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.help_new": help_form(place),
         "staff.help_edit": help_form(place),
         "staff.help_cheques": {"numbers": str(next(_numbers))},
+        "staff.team_invite": {"email": f"invitee-{place.site_id}@example.org",
+                              "full_name": "Nina Invitée", "site": str(place.site_id),
+                              "role": "reception"},
+        "staff.team_role": {"site": str(place.site_id), "role": "animateur"},
+        "staff.team_role_remove": {"site": str(place.site_id)},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 
@@ -381,7 +408,8 @@ def _site_of(places: dict[str, Place], arguments: dict[str, int]) -> str | None:
                        ("workshop_id", place.workshop_id): site,
                        ("course_id", place.course_id): site,
                        ("document_id", place.document_id): site,
-                       ("help_id", place.accompaniment_id): site})
+                       ("help_id", place.accompaniment_id): site,
+                       ("staff_id", place.colleague_id): site})
     sites = {owners[(name, value)] for name, value in arguments.items()
              if (name, value) in owners}
     assert len(sites) <= 1, arguments
@@ -406,6 +434,8 @@ def test_screens_offer_only_the_actions_the_role_allows_there(app, factory, plac
         screens += [f"/equipe/accompagnements/{place.accompaniment_id}",
                     f"/equipe/accompagnements/{place.accompaniment_id}/modifier",
                     f"/equipe/accompagnements?site={place.site_id}"]
+        screens += [f"/equipe/equipe/{place.colleague_id}"]
+    screens += ["/equipe/equipe", "/equipe/equipe/inviter", "/equipe/journal"]
     offered = 0
     for screen in screens:
         page = client.get(screen)

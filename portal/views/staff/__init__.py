@@ -31,7 +31,9 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     desk,
     documents,
     help,
+    journal,
     programme,
     sessions,
+    team,
     today,
 )
