@@ -27,10 +27,12 @@ def verify_url() -> str:
 from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     catalogue,
     checkin,
+    cheques,
     closing,
     desk,
     documents,
     programme,
     sessions,
+    sites,
     today,
 )
