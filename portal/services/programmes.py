@@ -69,6 +69,21 @@ _SINGLE = {LITERAL, NOT_LITERAL, IN, ANY}
 _EUROS = re.compile(r"\s*([0-9]{1,4})(?:[,.]([0-9]{1,2}))?\s*(?:€|euros?)?\s*", re.I)
 
 
+def _subpatterns(arg: Any) -> list[Any]:
+    """The parsed sub-patterns inside one item's argument (groups, alternatives…)."""
+    found = []
+    for part in arg if isinstance(arg, tuple | list) else [arg]:
+        for sub in part if isinstance(part, list) else [part]:
+            if isinstance(sub, sre_parse.SubPattern):
+                found.append(sub)
+    return found
+
+
+def _has_repeat(items: Any) -> bool:
+    return any(op in _REPEATS or any(_has_repeat(sub) for sub in _subpatterns(arg))
+               for op, arg in items)
+
+
 def _walk(items: Any, counts: list[int]) -> str | None:
     """Why the parsed pattern is refused, or None."""
     for op, arg in items:
@@ -76,19 +91,20 @@ def _walk(items: Any, counts: list[int]) -> str | None:
             return "forbidden"
         if op in _REPEATS:
             low, high, body = arg
-            if len(body) != 1 or body[0][0] not in _SINGLE:
-                return "nested"  # a quantified group, sequence or alternative
+            single = len(body) == 1 and body[0][0] in _SINGLE
+            if not single and (high > 1 or _has_repeat(body)):
+                return "nested"  # a repeated group, sequence or alternative
             if low != high:
                 counts[0] += 1
+            if not single:  # an optional group, (PN|AP)?: what it holds is checked too
+                reason = _walk(body, counts)
+                if reason:
+                    return reason
             continue
-        parts = arg if isinstance(arg, tuple | list) else [arg]
-        for part in parts:
-            subs = part if isinstance(part, list) else [part]
-            for sub in subs:
-                if isinstance(sub, sre_parse.SubPattern):
-                    reason = _walk(sub, counts)
-                    if reason:
-                        return reason
+        for sub in _subpatterns(arg):
+            reason = _walk(sub, counts)
+            if reason:
+                return reason
     return None
 
 
@@ -281,11 +297,11 @@ def listing(staff: StaffMember) -> list[tuple[ChequeProgramme, int]]:
     """Every programme (newest validity first) with the cheques taken at the sites where the
     staff member sees cheques."""
     require_see(staff)
-    counts = dict(db.session.execute(
+    counts = {programme_id: int(count) for programme_id, count in db.session.execute(
         db.select(Cheque.programme_id, func.count(Cheque.id))
         .where(Cheque.redeemed_at.is_not(None),
                staff_access.at_sites(staff, Action.SEE_CHEQUES, Cheque.site_id))
-        .group_by(Cheque.programme_id)).tuples())
+        .group_by(Cheque.programme_id))}
     programmes = db.session.scalars(db.select(ChequeProgramme).order_by(
         ChequeProgramme.is_active.desc(), ChequeProgramme.validity_end.desc(),
         ChequeProgramme.name))
