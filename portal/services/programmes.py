@@ -52,7 +52,7 @@ from portal.services import audit, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import NotAllowed, NotFound, ValidationFailed
 from portal.services.staff_access import Action
-from portal.services.workshops import changes, check_text
+from portal.services.workshops import changes, check_number, check_text
 
 PATTERN_MAX = 100
 VARIABLE_QUANTIFIERS_MAX = 4
@@ -210,12 +210,9 @@ def _check(data: ProgrammeInput) -> dict[str, Any]:
         values["validity_end"] = date.fromisoformat((data.validity_end or "").strip())
     except ValueError:
         errors["validity_end"] = _("Écrivez la date de fin de validité des chèques.")
-    grace = (data.grace_days or "").strip()
-    if not grace.isdigit() or not 0 <= int(grace) <= GRACE_MAX:
-        errors["grace_days"] = _("Écrivez un délai de grâce en jours, de 0 à %(high)d.",
-                                 high=GRACE_MAX)
-    else:
-        values["grace_days"] = int(grace)
+    values["grace_days"] = check_number(
+        errors, "grace_days", data.grace_days, 0, GRACE_MAX,
+        _("Écrivez un délai de grâce en jours, de 0 à %(high)d.", high=GRACE_MAX))
     values["is_active"] = bool(data.is_active)
     if errors:
         code = "pattern_invalid" if list(errors) == ["number_pattern"] else "programme_invalid"

@@ -103,6 +103,10 @@ def test_other_fields_are_checked(network):
     fields = refused(form(name="", face_value="0", validity_end="31/12/2027",
                           grace_days="400"), network)
     assert set(fields) == {"name", "face_value", "validity_end", "grace_days"}
+    for typed in ("²", "٣", "-1", "3.5"):
+        assert set(refused(form(grace_days=typed), network)) == {"grace_days"}
+    for typed in ("١٠", "10,٥", "１０"):
+        assert set(refused(form(face_value=typed), network)) == {"face_value"}
 
 
 def test_only_a_network_administrator_creates_or_edits(factory, site, network):
