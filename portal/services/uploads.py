@@ -6,7 +6,7 @@ a size limit (bytes and pixels, checked on the header before any pixel is decode
 decompression bomb is refused before it takes the memory). What is kept is a fresh PNG made
 from the pixels alone: text chunks, EXIF (a phone's GPS position), ICC profiles, anything
 appended after the image (a polyglot PNG+HTML) or hidden in metadata is left behind. SVG and
-every other format are refused. See docs/security.md.
+every other format are refused. See docs/security.md#uploads.
 """
 
 from __future__ import annotations
