@@ -155,3 +155,11 @@ def test_the_logo_and_signature_are_printed_on_the_documents_issued_after(factor
     assert {(173, 61), (151, 47)} <= set(images_in(after.pdf))
     sheet = documents.issue_attendance_sheet(session, actor=by_admin)
     assert (173, 61) in images_in(sheet.pdf)
+
+
+def test_a_sample_document_prints_the_sample_logo_and_signature(app, tmp_path):
+    out = tmp_path / "attestation.pdf"
+    result = app.test_cli_runner().invoke(args=["documents", "sample", "certificate",
+                                                "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {(240, 120), (300, 90)} <= set(images_in(out.read_bytes()))
