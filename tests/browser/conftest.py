@@ -130,7 +130,8 @@ class Accounts:
     no_script_narrow_login_id: str
     #: a network administrator (the site settings, the cheque programmes)
     network_admin_email: str = "reseau@example.org"
-    programme_id: int = 0  # a cheque programme, with no cheque taken
+    #: a cheque programme, with no cheque taken (its numbers match no other module's cheques)
+    programme_id: int = 0
 
 
 def seed(factory: Factory) -> Accounts:
@@ -244,7 +245,7 @@ def seed(factory: Factory) -> Accounts:
                                   is_network_admin=True)
     programme = ChequeProgramme(name="Pass Numérique Pas-de-Calais 2027",
                                 issuer="Département du Pas-de-Calais", operator="APTIC",
-                                number_pattern=r"[0-9]{10}", validity_end=date(2027, 12, 31))
+                                number_pattern=r"PN[0-9]{8}", validity_end=date(2027, 12, 31))
     db.session.add(programme)
     db.session.commit()
     return Accounts(
