@@ -180,14 +180,14 @@ def sample_document(kind: str, out: Path) -> None:
     """Render a document KIND from sample objects (no database), through the snapshot
     builders of the real documents: certificate, receipt…"""
     from portal.pdf.documents import pdf_for
-    from portal.pdf.samples import KIND_NAMES, sample
+    from portal.pdf.samples import KIND_NAMES, images, sample
 
     document_kind = KIND_NAMES.get(kind)
     if document_kind is None:
         known = ", ".join(KIND_NAMES)
         click.echo(f"Erreur : type de document inconnu « {kind} ». Types : {known}.", err=True)
         sys.exit(1)
-    out.write_bytes(pdf_for(document_kind, sample(document_kind)))
+    out.write_bytes(pdf_for(document_kind, sample(document_kind), **images()))
     click.echo(f"Document écrit : {out}")
 
 

@@ -36,6 +36,13 @@ def image_data_uri(data: bytes | None, mime: str = "image/png") -> str | None:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def site_images(logo: bytes | None, signature: bytes | None) -> dict[str, str | None]:
+    """What a document prints of its site's images (``logo_data_uri`` in the header,
+    ``signature_data_uri`` above the signatory): PNGs re-encoded at upload
+    (``services/uploads.py``), given to the templates as data URIs."""
+    return {"logo_data_uri": image_data_uri(logo), "signature_data_uri": image_data_uri(signature)}
+
+
 def document_title(snapshot: dict[str, Any]) -> str:
     """The title a PDF viewer shows: ``Reçu de chèques APTIC n° REC-2026-MER-000017``."""
     number = snapshot.get("number")

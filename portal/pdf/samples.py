@@ -289,3 +289,32 @@ def _built(kind: DocumentKind) -> dict[str, Any]:
 def sample(kind: DocumentKind) -> dict[str, Any]:
     """The sample snapshot of a kind (a copy: change it freely)."""
     return copy.deepcopy(_built(kind))
+
+
+@cache
+def images() -> dict[str, str | None]:
+    """The sample centre's logo and signature, drawn here (no file, no database) and passed
+    like a site's own (``portal.pdf.documents.site_images``)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from portal.pdf.documents import site_images
+
+    logo = Image.new("RGBA", (240, 120), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(logo)
+    pen.rounded_rectangle((4, 4, 236, 116), radius=22, fill=(31, 78, 158, 255))
+    pen.ellipse((28, 30, 88, 90), fill=(255, 255, 255, 255))
+    pen.rectangle((110, 40, 210, 52), fill=(255, 255, 255, 255))
+    pen.rectangle((110, 68, 180, 80), fill=(255, 255, 255, 255))
+    signature = Image.new("RGBA", (300, 90), (0, 0, 0, 0))
+    ink = ImageDraw.Draw(signature)
+    ink.line([(10, 70), (50, 20), (80, 60), (120, 25), (160, 65), (200, 30), (280, 55)],
+             fill=(20, 30, 90, 255), width=5, joint="curve")
+
+    def png(image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return out.getvalue()
+
+    return site_images(png(logo), png(signature))

@@ -35,7 +35,7 @@ from portal.extensions import db
 from portal.models.documents import Document, DocumentCounter
 from portal.models.people import Site
 from portal.models.vocab import DOCUMENT_PREFIX, DocumentKind
-from portal.pdf.documents import batch_pdf, image_data_uri, pdf_for
+from portal.pdf.documents import batch_pdf, pdf_for, site_images
 from portal.pdf.render import DEFAULT_TIMEOUT
 from portal.services import snapshots
 from portal.services.audit import Actor, record
@@ -130,7 +130,8 @@ class _Job:
     kind: DocumentKind
     number: str
     snapshot: dict[str, Any]
-    signature: str | None
+    #: the site's logo and signature as data URIs (``site_images``), read at render time.
+    images: dict[str, str | None]
 
 
 def _claim(document: Document, at: datetime) -> bool:
@@ -160,17 +161,18 @@ def complete(documents: Iterable[Document], *, actor: Actor, reserved: Iterable[
     leased = set(reserved)
     at = now()
     jobs: list[_Job] = []
-    signatures: dict[int, str | None] = {}
+    images: dict[int, dict[str, str | None]] = {}
     for document in documents:
         if not document.is_pending:
             continue
         if document.id not in leased and not _claim(document, at):
             continue  # another device is rendering it
         snapshot = (shown or {}).get(document.id) or document.snapshot
-        if document.site_id not in signatures:
-            signatures[document.site_id] = image_data_uri(document.site.signature_image)
+        if document.site_id not in images:
+            images[document.site_id] = site_images(document.site.logo,
+                                                   document.site.signature_image)
         jobs.append(_Job(document.id, document.kind, document.number, dict(snapshot),
-                         signatures[document.site_id]))
+                         images[document.site_id]))
     ids = [document.id for document in documents]
     db.session.commit()  # the numbers, snapshots and leases are kept; nothing stays open
 
@@ -187,9 +189,8 @@ def complete(documents: Iterable[Document], *, actor: Actor, reserved: Iterable[
 def _render(jobs: list[_Job], *, batch: bool) -> list[bytes]:
     """No transaction is open here: this may take up to the renderer's time limit."""
     if batch and len(jobs) > 1:
-        return batch_pdf(jobs[0].kind, [job.snapshot for job in jobs],
-                         signature_data_uri=jobs[0].signature)
-    return [pdf_for(job.kind, job.snapshot, signature_data_uri=job.signature) for job in jobs]
+        return batch_pdf(jobs[0].kind, [job.snapshot for job in jobs], **jobs[0].images)
+    return [pdf_for(job.kind, job.snapshot, **job.images) for job in jobs]
 
 
 def _store(jobs: list[_Job], pdfs: list[bytes], actor: Actor) -> None:

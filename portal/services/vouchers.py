@@ -33,7 +33,7 @@ from portal.models.vocab import BookingStatus
 from portal.models.vouchers import Cheque, ChequeProgramme
 from portal.services import documents
 from portal.services.audit import Actor, record
-from portal.services.errors import Conflict, ValidationFailed
+from portal.services.errors import Conflict
 from portal.services.issuing import IN_PREPARATION, RenderFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action, require_actor
@@ -77,34 +77,14 @@ class Redemption:
 def create_programme(*, name: str, issuer: str, operator: str, number_pattern: str,
                      validity_end: date, actor: Actor, face_value_cents: int = 1000,
                      grace_days: int = 31) -> ChequeProgramme:
-    """A cheque programme (an issuer's booklets of one year, say): data, never hard-coded."""
-    name, issuer, operator = name.strip(), issuer.strip(), operator.strip()
-    if not name or not issuer or not operator or max(map(len, (name, issuer, operator))) > 120:
-        raise ValidationFailed("programme_fields",
-                               _("Indiquez le nom, le financeur et l'opérateur (120 caractères "
-                                 "au plus)."))
-    try:
-        re.compile(number_pattern)
-    except re.error:
-        raise ValidationFailed("pattern_invalid",
-                               _("Le modèle de numéro n'est pas une expression régulière "
-                                 "valable.")) from None
-    if not number_pattern or len(number_pattern) > 200 or re.fullmatch(number_pattern, ""):
-        raise ValidationFailed("pattern_invalid",
-                               _("Le modèle de numéro doit refuser un numéro vide."))
-    if not 1 <= face_value_cents <= 100_000 or not 0 <= grace_days <= 366:
-        raise ValidationFailed("programme_values",
-                               _("Valeur faciale de 0,01 à 1 000 € ; délai de grâce de 0 à 366 "
-                                 "jours."))
-    programme = ChequeProgramme(name=name, issuer=issuer, operator=operator,
-                                number_pattern=number_pattern, validity_end=validity_end,
-                                face_value_cents=face_value_cents, grace_days=grace_days)
-    db.session.add(programme)
-    db.session.flush()
-    record(actor, "programme.created", object_type="cheque_programme", object_id=programme.id,
-           name=name, pattern=number_pattern, validity_end=validity_end.isoformat())
-    db.session.commit()
-    return programme
+    """A cheque programme (an issuer's booklets of one year, say): data, never hard-coded.
+    The rules (and the screen's path) are ``services/programmes.py``."""
+    from portal.services import programmes
+
+    return programmes.create_programme(
+        name=name, issuer=issuer, operator=operator, number_pattern=number_pattern,
+        validity_end=validity_end, actor=actor, face_value_cents=face_value_cents,
+        grace_days=grace_days)
 
 
 def normalise_number(raw: str) -> str:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal import clock, create_app
 from portal.extensions import db
-from portal.models import Course
+from portal.models import ChequeProgramme, Course
 from portal.models.documents import Document, DocumentCounter
 from portal.models.vocab import BookingStatus, CompletionRule, DocumentKind, Level, StaffRole
 from portal.services import accounts, bookings
@@ -128,6 +128,10 @@ class Accounts:
     #: book and cancel without JavaScript (desktop, 320 px): nothing booked at the start
     no_script_login_id: str
     no_script_narrow_login_id: str
+    #: a network administrator (the site settings, the cheque programmes)
+    network_admin_email: str = "reseau@example.org"
+    #: a cheque programme, with no cheque taken (its numbers match no other module's cheques)
+    programme_id: int = 0
 
 
 def seed(factory: Factory) -> Accounts:
@@ -237,7 +241,15 @@ def seed(factory: Factory) -> Accounts:
     video = factory.workshop(title="Appeler ses proches en visio")
     last_seat = factory.session(site, video, starts_in=timedelta(days=6, hours=2), capacity=1,
                                 animator_id=staff.id)
+    network_admin = factory.staff(email="reseau@example.org", full_name="Sophie Lambert",
+                                  is_network_admin=True)
+    programme = ChequeProgramme(name="Pass Numérique Pas-de-Calais 2027",
+                                issuer="Département du Pas-de-Calais", operator="APTIC",
+                                number_pattern=r"PN[0-9]{8}", validity_end=date(2027, 12, 31))
+    db.session.add(programme)
+    db.session.commit()
     return Accounts(
+        network_admin_email=network_admin.email, programme_id=programme.id,
         password=PASSWORD, site_name=site.name,
         beneficiary_login_id=nadia.login_id, beneficiary_card_id=nadia.login_id_display,
         beneficiary_first_name=nadia.first_name,
@@ -472,6 +484,7 @@ BENEFICIARY = "beneficiary"
 EMPTY_BENEFICIARY = "empty-beneficiary"  # nothing booked, no document
 STAFF = "staff"
 FIRST_LOGIN = "first-login"  # the card code was accepted; the password is yet to be chosen
+NETWORK_ADMIN = "network-admin"  # administrator of every site
 
 
 @pytest.fixture(scope="module")
@@ -485,6 +498,7 @@ def storage_state(browser: Browser, live_server: LiveServer
         EMPTY_BENEFICIARY: (seeded.empty_login_id, seeded.password, "/mon-espace/"),
         STAFF: (seeded.staff_email, seeded.password, "/equipe/"),
         FIRST_LOGIN: (seeded.newcomer_login_id, seeded.newcomer_code, "/premiere-connexion"),
+        NETWORK_ADMIN: (seeded.network_admin_email, seeded.password, "/equipe/"),
     }
 
     def _state(role: str) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     EMPTY_BENEFICIARY,
     FIRST_LOGIN,
     NARROW,
+    NETWORK_ADMIN,
     STAFF,
     Accounts,
     LiveServer,
@@ -363,6 +364,48 @@ SCREENS += [
     Screen("accompagnement-supprimer", STAFF, _help_remove_question,
            "Supprimer un accompagnement"),
 ]
+
+
+def _refused_site_settings(page: Page, _seeded: Accounts) -> Response:
+    _follow("/equipe/lieux", "Cyberbase de Méricourt")(page, _seeded)
+    page.get_by_label("Déconnexion après inactivité, en minutes").fill("500")
+    page.get_by_label("Adresse e-mail").fill("pas-une-adresse")
+    return submit(page, "Enregistrer les réglages")
+
+
+def _programme_form(pattern: str, sample: str, button: str) -> Reach:
+    def reach(page: Page, _seeded: Accounts) -> Response:
+        page.goto("/equipe/cheques/nouveau")
+        page.get_by_label("Nom du dispositif").fill("Pass Numérique 2028")
+        page.get_by_label("Financeur (qui achète les chèques)").fill("Région")
+        page.get_by_label("Modèle de numéro (expression régulière)").fill(pattern)
+        page.get_by_label("Essayer un numéro").fill(sample)
+        return submit(page, button)
+
+    return reach
+
+
+SCREENS += [
+    Screen("lieux", NETWORK_ADMIN, _go("/equipe/lieux"), "Lieux"),
+    Screen("lieux-sans-administration", STAFF, _go("/equipe/lieux"), "Lieux"),
+    Screen("reglages-lieu", NETWORK_ADMIN, _follow("/equipe/lieux", "Cyberbase de Méricourt"),
+           "Réglages : Cyberbase de Méricourt", tags=ZOOM),
+    Screen("reglages-lieu-refuses", NETWORK_ADMIN, _refused_site_settings,
+           "Réglages : Cyberbase de Méricourt", 422, tags=ZOOM),
+    Screen("dispositifs-cheques", NETWORK_ADMIN, _go("/equipe/cheques"),
+           "Dispositifs de chèques"),
+    Screen("dispositif-nouveau", NETWORK_ADMIN, _go("/equipe/cheques/nouveau"),
+           "Créer un dispositif", tags=ZOOM),
+    Screen("dispositif-tester-sans-js", NETWORK_ADMIN,
+           _programme_form("[0-9]{10}", "62 072 611 00", "Tester"), "Créer un dispositif"),
+    Screen("dispositif-refuse", NETWORK_ADMIN,
+           _programme_form("(a+)+", "aaa", "Enregistrer le dispositif"),
+           "Créer un dispositif", 422, tags=ZOOM),
+    Screen("dispositif-cheques", NETWORK_ADMIN,
+           _follow("/equipe/cheques", "Pass Numérique Pas-de-Calais 2027"),
+           "Pass Numérique Pas-de-Calais 2027"),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 

@@ -294,6 +294,7 @@ def _pools(feed_token: str, today: WorkshopSession, odile: Beneficiary) -> dict[
         "site_id": _ids(Site),
         "workshop_id": _ids(Workshop),
         "help_id": _ids(Accompaniment),
+        "programme_id": _ids(ChequeProgramme),
         "token": [feed_token],
         "code": [code, f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()],
         "filename": ["css/portal.css", "js/portal.js", "img/logo.svg"],

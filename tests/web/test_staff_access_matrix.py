@@ -22,10 +22,12 @@ from html import unescape as html_unescape
 
 import pytest
 from flask import current_app, url_for
+from PIL import Image
 from pypdf import PdfWriter
 
 from portal.extensions import db
 from portal.models import (
+    Cheque,
     ChequeProgramme,
     Course,
     Document,
@@ -123,7 +125,30 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.journal", "GET"): None,
     # last: the colleague has no role left at the site afterwards
     ("staff.team_role_remove", "POST"): Action.MANAGE_TEAM,
+    ("staff.sites_list", "GET"): None,
+    ("staff.site_settings", "GET"): Action.EDIT_SITE,
+    ("staff.site_settings", "POST"): Action.EDIT_SITE,
+    # uploads before the images are read (an image never set is a 404), removal after
+    ("staff.site_logo", "POST"): Action.EDIT_SITE,
+    ("staff.site_logo", "GET"): Action.EDIT_SITE,
+    ("staff.site_logo_remove", "POST"): Action.EDIT_SITE,
+    ("staff.site_signature", "POST"): Action.EDIT_SITE,
+    ("staff.site_signature", "GET"): Action.EDIT_SITE,
+    ("staff.site_signature_remove", "POST"): Action.EDIT_SITE,
+    ("staff.programmes_list", "GET"): None,
+    ("staff.programme_detail", "GET"): None,
+    ("staff.programme_new", "GET"): None,
+    ("staff.programme_new", "POST"): None,
+    ("staff.programme_edit", "GET"): None,
+    ("staff.programme_edit", "POST"): None,
+    ("staff.programme_try", "POST"): None,
 }
+
+#: routes of what belongs to no site (the cheque programmes): network administrators only
+#: (``require_network_admin``), checked by ``test_programmes_are_written_by_network_admins``.
+NETWORK_ADMIN_ONLY = {("staff.programme_new", "GET"), ("staff.programme_new", "POST"),
+                      ("staff.programme_edit", "GET"), ("staff.programme_edit", "POST"),
+                      ("staff.programme_try", "POST")}
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
 IDENTITIES: dict[str, dict[str, StaffRole]] = {
@@ -284,8 +309,18 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
                               "role": "reception"},
         "staff.team_role": {"site": str(place.site_id), "role": "animateur"},
         "staff.team_role_remove": {"site": str(place.site_id)},
+        "staff.site_settings": {"name": "Lieu réglé", "cancellation_deadline_minutes": "60",
+                                "idle_timeout_minutes": "20", "max_upcoming_bookings": "5"},
+        "staff.site_logo": {"logo": (io.BytesIO(small_png()), "logo.png")},
+        "staff.site_signature": {"signature": (io.BytesIO(small_png()), "signature.jpg")},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
+
+
+def small_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (31, 78, 158)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def workshop_form(place: Place, title: str) -> dict[str, str]:
@@ -467,7 +502,7 @@ def test_htmx_actions_are_answered_in_place_or_with_hx_redirect_never_a_303(app,
     action answers htmx with its fragment (200, refusals too) or ``HX-Redirect`` (204)."""
     client = signed_in(app, staff_with(factory, places, "admin"))
     for (endpoint, method), action in ROUTES.items():
-        if method != "POST":
+        if method != "POST" or (endpoint, method) in NETWORK_ADMIN_ONLY:
             continue
         url, form = request_for(endpoint, method, places["A"])
         response = client.post(url, data=form, headers={"HX-Request": "true",
@@ -478,3 +513,56 @@ def test_htmx_actions_are_answered_in_place_or_with_hx_redirect_never_a_303(app,
         assert "HX-Request" in response.vary or response.mimetype == "application/pdf" \
             or response.status_code == 204, endpoint
         assert action is not None
+
+
+# --- cheque programmes: no site; written by network administrators, cheques seen per site ------
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_programmes_are_written_by_network_admins_and_cheques_listed_per_site(
+        app, factory, places, identity):
+    programme = db.session.scalar(db.select(ChequeProgramme))
+    for n, place in enumerate(places.values()):
+        db.session.add(Cheque(programme_id=programme.id, number=f"987654321{n}",
+                              value_cents=1000, site_id=place.site_id,
+                              booking_id=place.booking_id, redeemed_at=programme.created_at))
+    db.session.commit()
+    client = signed_in(app, staff_with(factory, places, identity))
+    network = identity == "network"
+    before = _snapshot()
+    form = {"name": "Renommé", "issuer": "D", "operator": "APTIC", "face_value": "10",
+            "number_pattern": "[0-9]{10}", "validity_end": "2027-12-31", "grace_days": "31",
+            "sample": "1234567890"}
+    for endpoint, method in sorted(NETWORK_ADMIN_ONLY):
+        with app.test_request_context():
+            url = url_for(endpoint, programme_id=programme.id) \
+                if endpoint == "staff.programme_edit" else url_for(endpoint)
+        if network:
+            continue
+        assert ask(client, method, url, form).status_code == 403, (endpoint, method)
+        if method == "POST":
+            response = client.post(url, data=form, headers={"HX-Request": "true",
+                                                            "X-CSRFToken": client.token})
+            assert response.status_code == 403, endpoint
+    assert _snapshot() == before
+    if network:
+        for htmx in (False, True):
+            response = client.post("/equipe/cheques/essai", data={**form, "csrf_token":
+                                                                  client.token},
+                                   headers={"HX-Request": "true"} if htmx else {})
+            assert response.status_code == 200
+        response = client.post(f"/equipe/cheques/{programme.id}/modifier",
+                               data={**form, "csrf_token": client.token},
+                               headers={"HX-Request": "true"})
+        assert response.status_code == 204 and response.headers["HX-Redirect"]
+    sees = {site for site in SITES if expected(identity, Action.SEE_CHEQUES, site) is None}
+    listing = client.get("/equipe/cheques")
+    detail = client.get(f"/equipe/cheques/{programme.id}")
+    if not sees:
+        assert (listing.status_code, detail.status_code) == (403, 403)
+        return
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    text = detail.get_data(as_text=True)
+    for n, site in enumerate(places):
+        assert (f"987654321{n}" in text) is (site in sees), (identity, site)
+    assert ("/equipe/cheques/nouveau" in listing.get_data(as_text=True)) is network

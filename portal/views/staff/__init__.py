@@ -27,6 +27,7 @@ def verify_url() -> str:
 from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     catalogue,
     checkin,
+    cheques,
     closing,
     desk,
     documents,
@@ -34,6 +35,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     journal,
     programme,
     sessions,
+    sites,
     team,
     today,
 )
