@@ -20,7 +20,7 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
-from portal.services import bookings, people, roster, staff_access
+from portal.services import bookings, people, registration, roster, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import ValidationFailed
 from portal.services.staff_access import Action, at_sites, can, require, staff_of
@@ -99,6 +99,9 @@ class PersonFile:
     bookable: list[WorkshopSession]
     courses: list[Course]
     can_print_card: bool
+    can_edit: bool = False
+    can_reset_access: bool = False
+    can_merge: bool = False
 
 
 def _booked_on(person: Beneficiary) -> Exists:
@@ -153,4 +156,7 @@ def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 10) -> P
         can_print_card=(can(staff, Action.PRINT_CARD, person.home_site_id)
                         if person.home_site_id is not None
                         else staff_access.sites_where(staff, Action.PRINT_CARD) != []),
+        can_edit=registration.may(staff, Action.EDIT_PERSON, person),
+        can_reset_access=registration.may(staff, Action.RESET_ACCESS, person),
+        can_merge=registration.may(staff, Action.MERGE_PEOPLE, person),
     )

@@ -282,8 +282,10 @@ def register(data: PersonInput, *, actor: Actor, not_a_duplicate: bool = False) 
     """A new person, usual site chosen among the staff member's (``LikelyDuplicates`` unless
     ``not_a_duplicate``, when someone like them is already known)."""
     staff = staff_access.staff_of(actor)
+    chosen = parse_id(data.site) if data.site else None
+    if chosen is not None and db.session.get(Site, chosen) is not None:
+        staff_access.require(staff, Action.REGISTER_PERSON, chosen)  # 404 / 403 elsewhere
     values = clean(data, staff)
-    staff_access.require(staff, Action.REGISTER_PERSON, values["home_site_id"])
     if not not_a_duplicate:
         found = duplicates(staff, values)
         if found:

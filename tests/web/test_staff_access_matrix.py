@@ -93,6 +93,11 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.course_edit", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_add_session", "POST"): Action.EDIT_CATALOGUE,
     ("staff.course_remove_session", "POST"): Action.EDIT_CATALOGUE,
+    ("staff.person_new", "GET"): None,
+    ("staff.person_new", "POST"): Action.REGISTER_PERSON,
+    ("staff.person_edit", "GET"): Action.EDIT_PERSON,
+    ("staff.person_edit", "POST"): Action.EDIT_PERSON,
+    ("staff.reset_access", "POST"): Action.RESET_ACCESS,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -233,6 +238,8 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.course_edit": {"title": "Parcours renommé", "site": str(place.site_id),
                               "completion_rule": "all_sessions"},
         "staff.course_add_session": {"session_id": str(place.later_session_id)},
+        "staff.person_new": {"first_name": "Nouvelle", "site": str(place.site_id)},
+        "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import Booking
+from portal.models import Beneficiary, Booking
 from portal.models.vocab import BookingStatus, StaffRole
 from tests.conftest import csrf_from, login
 
@@ -57,3 +57,70 @@ def test_a_small_site_is_offered_its_own_sessions(app, factory, site, frozen_now
         as_text=True)
     assert re.findall(r'<option value="(\d+)">', page.split('id="session_id"')[1]
                       .split("</select>")[0]) == [str(ours.id)]
+
+
+# --- registering, editing, resetting access ------------------------------------------------------
+
+
+def test_register_keeps_the_input_on_a_refusal_then_shows_the_card_first(app, factory, site):
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get("/equipe/beneficiaires/nouveau").get_data(as_text=True)
+    refused = client.post("/equipe/beneficiaires/nouveau", data={
+        "csrf_token": csrf_from(page), "first_name": "Marie", "last_name": "Curie",
+        "postcode": "626", "site": str(site.id)})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'value="Curie"' in body and 'aria-invalid="true"' in body and "5 chiffres" in body
+    saved = client.post("/equipe/beneficiaires/nouveau", data={
+        "csrf_token": csrf_from(page), "first_name": "Marie", "last_name": "Curie",
+        "postcode": "62680", "site": str(site.id)})
+    assert saved.status_code == 303
+    person = db.session.scalar(db.select(Beneficiary).filter_by(last_name="Curie"))
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Imprimer sa carte d'accès maintenant" in shown
+    assert f'action="/equipe/beneficiaires/{person.id}/carte"' in shown
+
+
+def test_register_shows_the_likely_duplicates_then_saves_on_confirmation(app, factory, site):
+    twin = factory.beneficiary(site, first_name="Hélène", last_name="Durand")
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get("/equipe/beneficiaires/nouveau").get_data(as_text=True)
+    fields = {"csrf_token": csrf_from(page), "first_name": "Helene", "last_name": "Durant",
+              "site": str(site.id)}
+    step = client.post("/equipe/beneficiaires/nouveau", data=fields)
+    body = step.get_data(as_text=True)
+    assert step.status_code == 200 and f'href="/equipe/beneficiaires/{twin.id}"' in body
+    assert "Ce n'est pas la même personne : enregistrer" in body
+    assert db.session.scalar(db.select(db.func.count(Beneficiary.id))) == 1
+    saved = client.post("/equipe/beneficiaires/nouveau", data={**fields, "confirmed": "1"})
+    assert saved.status_code == 303
+    assert db.session.scalar(db.select(db.func.count(Beneficiary.id))) == 2
+
+
+def test_edit_keeps_the_input_and_saves(app, factory, site):
+    person = factory.beneficiary(site, first_name="Marie")
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get(f"/equipe/beneficiaires/{person.id}/modifier").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "first_name": "Marie", "email": "marie@",
+            "site": str(site.id), "staff_notes": "Préfère le matin"}
+    refused = client.post(f"/equipe/beneficiaires/{person.id}/modifier", data=data)
+    assert refused.status_code == 422 and "Préfère le matin" in refused.get_data(as_text=True)
+    saved = client.post(f"/equipe/beneficiaires/{person.id}/modifier",
+                        data={**data, "email": "marie@example.org"})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    person = db.session.get(Beneficiary, person.id)
+    assert (person.email, person.staff_notes) == ("marie@example.org", "Préfère le matin")
+
+
+def test_reset_access_answers_with_the_card_button(app, factory, site):
+    person = factory.beneficiary(site)
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    answer = client.post(f"/equipe/beneficiaires/{person.id}/acces",
+                         data={"csrf_token": csrf_from(page)})
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Imprimer sa carte d'accès maintenant" in shown
+    db.session.expire_all()
+    assert db.session.get(Beneficiary, person.id).password_hash is None

@@ -30,6 +30,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     closing,
     desk,
     documents,
+    people_forms,
     programme,
     sessions,
     today,

@@ -14,7 +14,7 @@ from portal.forms import EmptyForm, parse_id
 from portal.htmx import hx_redirect, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.services import desk, people
+from portal.services import desk, people, registration
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -41,8 +41,10 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
 @bp.route("/beneficiaires")
 def people_search() -> Any:
     text = request.args.get("q", "")
+    staff = current_staff()
     return render_page_or_partial("staff/people.html", "staff/_people_results.html",
-                                  text=text, results=people.search(current_staff(), text))
+                                  text=text, results=people.search(staff, text),
+                                  may_register=bool(registration.site_choices(staff)))
 
 
 @bp.route("/beneficiaires/<int:person_id>")
