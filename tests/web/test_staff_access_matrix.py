@@ -98,6 +98,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.person_edit", "GET"): Action.EDIT_PERSON,
     ("staff.person_edit", "POST"): Action.EDIT_PERSON,
     ("staff.reset_access", "POST"): Action.RESET_ACCESS,
+    ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
+    ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -240,6 +242,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.course_add_session": {"session_id": str(place.later_session_id)},
         "staff.person_new": {"first_name": "Nouvelle", "site": str(place.site_id)},
         "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
+        "staff.person_merge": {"other_id": str(place.walk_in_id)},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

@@ -124,3 +124,31 @@ def test_reset_access_answers_with_the_card_button(app, factory, site):
     assert "Imprimer sa carte d'accès maintenant" in shown
     db.session.expire_all()
     assert db.session.get(Beneficiary, person.id).password_hash is None
+
+
+def test_merge_search_compare_confirm_then_the_old_page_leads_to_the_kept_one(app, factory,
+                                                                             site):
+    kept = factory.beneficiary(site, first_name="Hélène", last_name="Durand")
+    other = factory.beneficiary(site, first_name="Helene", last_name="Durant", birth_year=1950)
+    client = signed_in(app, factory.staff(site, StaffRole.ANIMATEUR))
+    url = f"/equipe/beneficiaires/{kept.id}/fusionner"
+    found = client.get(url, query_string={"q": "durant"}).get_data(as_text=True)
+    assert f"autre={other.id}" in found and f"autre={kept.id}" not in found
+    compare = client.get(url, query_string={"autre": other.id}).get_data(as_text=True)
+    assert 'name="keep_birth_year" value="other"' in compare
+    merged = client.post(url, data={"csrf_token": csrf_from(compare), "other_id": other.id,
+                                    "keep_birth_year": "other"})
+    assert merged.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Beneficiary, kept.id).birth_year == 1950
+    old = client.get(f"/equipe/beneficiaires/{other.id}")
+    assert old.status_code == 302 and old.headers["Location"].endswith(
+        f"/equipe/beneficiaires/{kept.id}")
+
+
+def test_reception_is_not_offered_the_merge(app, factory, site):
+    person = factory.beneficiary(site)
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    assert "/fusionner" not in page
+    assert client.get(f"/equipe/beneficiaires/{person.id}/fusionner").status_code == 403

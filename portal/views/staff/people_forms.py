@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from portal.access import staff_person_or_404
+from portal.extensions import db
+from portal.forms import parse_id
 from portal.htmx import answer, hx_redirect
 from portal.models.people import Beneficiary
 from portal.models.vocab import ContactChannel, Gender, Language, SocialStatus
-from portal.services import registration
+from portal.services import merging, registration
 from portal.services.errors import ServiceError, ValidationFailed
 from portal.services.registration import Duplicate, LikelyDuplicates, PersonInput
 from portal.services.staff_access import Action
@@ -108,3 +110,38 @@ def reset_access(person_id: int) -> Response:
             "ouvertes sont fermées. Imprimez la nouvelle carte d'accès.",
             name=person.first_name), "success")
     return hx_redirect(url_for("staff.person", person_id=person.id, nouveau=1))
+
+
+# --- merging two records ------------------------------------------------------------------------
+
+
+def _other_from(raw: str) -> Beneficiary | None:
+    other_id = parse_id(raw)
+    return db.session.get(Beneficiary, other_id) if other_id else None
+
+
+@bp.route("/beneficiaires/<int:person_id>/fusionner", methods=["GET", "POST"])
+def person_merge(person_id: int) -> Response:
+    staff = current_staff()
+    kept = staff_person_or_404(person_id)
+    registration.require(staff, Action.MERGE_PEOPLE, kept)
+    raw_other = (request.form.get("other_id", "") if request.method == "POST"
+                 else request.args.get("autre", ""))[:20]
+    other = _other_from(raw_other)
+    if raw_other and other is None:
+        abort(404)
+    if other is not None:
+        merging.require_pair(staff, kept, other)
+    if request.method == "GET" or other is None:
+        text = request.args.get("q", "")[:80]
+        found = merging.candidates(staff, kept, text) if text and other is None else []
+        return answer("staff/merge.html", "staff/merge.html", person=kept, other=other,
+                      text=text, found=found,
+                      rows=merging.comparison(kept, other) if other else [],
+                      refused=request.method == "POST")
+    take = [name for name in merging.FIELDS
+            if request.form.get(f"keep_{name}") == "other"]
+    merging.merge(kept, other, take_from_other=take, actor=staff_actor())
+    flash(_("Les deux fiches n'en font plus qu'une : tout ce qui était sur l'autre fiche est "
+            "maintenant ici."), "success")
+    return hx_redirect(url_for("staff.person", person_id=kept.id))
