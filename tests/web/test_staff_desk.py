@@ -152,3 +152,22 @@ def test_reception_is_not_offered_the_merge(app, factory, site):
     page = client.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
     assert "/fusionner" not in page
     assert client.get(f"/equipe/beneficiaires/{person.id}/fusionner").status_code == 403
+
+
+def test_the_person_page_shows_attendance_cheques_documents_and_notes(app, factory, site,
+                                                                      frozen_now):
+    from portal.models import Cheque
+    from tests.services.scene import programme
+
+    person = factory.beneficiary(site, staff_notes="Préfère le matin")
+    booking = factory.booking(factory.session(site, factory.workshop(title="Le courriel"),
+                                              starts_in=timedelta(days=-2)),
+                              person, BookingStatus.PRESENT)
+    aptic = programme()
+    db.session.add(Cheque(programme_id=aptic.id, number="2026600001", value_cents=1000,
+                          redeemed_at=frozen_now, booking_id=booking.id, site_id=site.id))
+    db.session.commit()
+    page = signed_in(app, factory.staff(site, StaffRole.RECEPTION)).get(
+        f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    assert "Présent(e) : 1" in page and "Le courriel" in page
+    assert "2026600001" in page and "Préfère le matin" in page
