@@ -100,6 +100,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.reset_access", "POST"): Action.RESET_ACCESS,
     ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
     ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
+    ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
 }
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
@@ -243,6 +244,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.person_new": {"first_name": "Nouvelle", "site": str(place.site_id)},
         "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
         "staff.person_merge": {"other_id": str(place.walk_in_id)},
+        "staff.walk_in_new": {"first_name": "Inconnue", "last_name": "À la porte"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

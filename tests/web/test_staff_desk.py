@@ -171,3 +171,40 @@ def test_the_person_page_shows_attendance_cheques_documents_and_notes(app, facto
         f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
     assert "Présent(e) : 1" in page and "Le courriel" in page
     assert "2026600001" in page and "Préfère le matin" in page
+
+
+# --- at the door ---------------------------------------------------------------------------------
+
+
+def test_a_stranger_at_the_door_is_registered_and_checked_in_without_javascript(
+        app, factory, site, frozen_now):
+    session = factory.session(site, starts_in=timedelta(minutes=-10))
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get(f"/equipe/seances/{session.id}/pointage").get_data(as_text=True)
+    nobody = client.post(f"/equipe/seances/{session.id}/pointage/scan",
+                         data={"csrf_token": csrf_from(page), "code": "Zoé Nouvelle"})
+    body = nobody.get_data(as_text=True)
+    url = f"/equipe/seances/{session.id}/pointage/nouvelle-personne"
+    assert f'action="{url}"' in body and 'value="Zoé"' in body and 'value="Nouvelle"' in body
+    refused = client.post(url, data={"csrf_token": csrf_from(page), "first_name": "",
+                                     "last_name": "Nouvelle", "phone": "abc"})
+    assert refused.status_code == 422 and 'value="Nouvelle"' in refused.get_data(as_text=True)
+    done = client.post(url, data={"csrf_token": csrf_from(page), "first_name": "Zoé",
+                                  "last_name": "Nouvelle"})
+    assert done.status_code == 200
+    person = db.session.scalar(db.select(Beneficiary).filter_by(last_name="Nouvelle"))
+    assert person.home_site_id == site.id
+    booking = db.session.scalar(db.select(Booking).filter_by(beneficiary_id=person.id))
+    assert (booking.session_id, booking.status) == (session.id, BookingStatus.PRESENT)
+
+
+def test_at_the_door_a_likely_duplicate_is_offered_first(app, factory, site, frozen_now):
+    session = factory.session(site, starts_in=timedelta(minutes=-10))
+    known = factory.beneficiary(site, first_name="Hélène", last_name="Durand")
+    client = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
+    page = client.get(f"/equipe/seances/{session.id}/pointage").get_data(as_text=True)
+    url = f"/equipe/seances/{session.id}/pointage/nouvelle-personne"
+    step = client.post(url, data={"csrf_token": csrf_from(page), "first_name": "Helene",
+                                  "last_name": "Durant"}).get_data(as_text=True)
+    assert f'name="person_id" value="{known.id}"' in step and 'name="confirmed"' in step
+    assert db.session.scalar(db.select(db.func.count(Beneficiary.id))) == 1
