@@ -437,7 +437,7 @@ def walk_in_new(session_id: int) -> Response:
                                        not_a_duplicate=request.form.get("confirmed") == "1")
     except LikelyDuplicates as found:
         return _respond(session, Result(
-            "warn", _("Déjà venue ?"), found.message, found.code, new_person=data,
+            "warn", _("Déjà venu(e) ?"), found.message, found.code, new_person=data,
             duplicates=found.found, focus="duplicates-title"))
     except ServiceError as error:
         errors, message = field_errors(error)
