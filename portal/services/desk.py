@@ -23,7 +23,7 @@ from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
 from portal.models.vouchers import Cheque
-from portal.services import bookings, people, registration, roster, staff_access
+from portal.services import bookings, merging, people, registration, roster, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import ValidationFailed
 from portal.services.staff_access import Action, at_sites, can, require, staff_of
@@ -118,6 +118,8 @@ class PersonFile:
     document_sites: frozenset[int] = frozenset()
     #: how many past sessions the person attended, was excused from, missed.
     attendance: dict[str, int] = field(default_factory=dict)
+    #: the records merged into this one (their history is now the person's).
+    merged: list[Beneficiary] = field(default_factory=list)
     can_edit: bool = False
     can_reset_access: bool = False
     can_merge: bool = False
@@ -204,6 +206,9 @@ def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 100) -> 
         attendance={status.value: sum(1 for b in done if b.status is status)
                     for status in (BookingStatus.PRESENT, BookingStatus.EXCUSED,
                                    BookingStatus.ABSENT)},
+        merged=list(db.session.scalars(
+            db.select(Beneficiary).where(Beneficiary.id.in_(merging.record_ids(person)[1:]))
+            .order_by(Beneficiary.id))),
         can_edit=registration.may(staff, Action.EDIT_PERSON, person),
         can_reset_access=registration.may(staff, Action.RESET_ACCESS, person),
         can_merge=registration.may(staff, Action.MERGE_PEOPLE, person),

@@ -144,6 +144,8 @@ def test_merge_search_compare_confirm_then_the_old_page_leads_to_the_kept_one(ap
     old = client.get(f"/equipe/beneficiaires/{other.id}")
     assert old.status_code == 302 and old.headers["Location"].endswith(
         f"/equipe/beneficiaires/{kept.id}")
+    page = client.get(old.headers["Location"]).get_data(as_text=True)
+    assert "Fiches fusionnées ici" in page and other.login_id_display in page
 
 
 def test_reception_is_not_offered_the_merge(app, factory, site):
