@@ -44,3 +44,31 @@ def test_existing_workshops_and_courses_become_searchable(database):
         assert course == " parcours demarches en ligne "
         db.session.remove()
         db.engine.dispose()
+
+
+def test_existing_people_become_searchable_by_migration_0006(database):
+    from portal.models import Beneficiary
+
+    app = create_app(base_config(database))
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO beneficiary (first_name, last_name, phone, has_no_phone, email, "
+                "gender, social_status, login_id, staff_notes, is_active, preferred_language, "
+                "commune, postcode, "
+                "created_at) VALUES ('Hélène', 'Durand', '+33 6 12 34 56 78', false, "
+                "'H.Durand@example.org', 'female', 'retired', 'ABCDEF', '', true, 'fr', '', '', "
+                "CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT search_text, search_key FROM beneficiary")).one()
+        assert row.search_text == " helene durand h durand example org 0612345678 "
+        assert row.search_key == " elan duran "
+        person = db.session.scalar(db.select(Beneficiary))
+        person.last_name = "Durant"
+        db.session.commit()
+        assert person.search_key == " elan duran " and " durant " in person.search_text
+        db.session.remove()
+        db.engine.dispose()

@@ -13,13 +13,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
 from portal.extensions import db
+from portal.folding import person_search_key, person_search_text
 from portal.models.types import UTCDateTime, enum_type
-from portal.models.vocab import Gender, Language, SocialStatus, StaffRole
+from portal.models.vocab import ContactChannel, Gender, Language, SocialStatus, StaffRole
 
 
 class Site(db.Model):
@@ -182,6 +184,16 @@ class Beneficiary(CredentialsMixin, db.Model):
     calendar_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: how the person wants to be told; None: automatic (e-mail, else SMS, else in person).
+    preferred_channel: Mapped[ContactChannel | None] = mapped_column(
+        enum_type(ContactChannel, "contact_channel"))
+    #: folded names, e-mail and phone digits (``folding.person_search_text``), for the desk.
+    search_text: Mapped[str] = mapped_column(Text, default=" ", deferred=True)
+    #: how the names sound (``folding.person_search_key``): "Durant" finds "Durand".
+    search_key: Mapped[str] = mapped_column(String(200), default=" ", index=True)
+    #: the record this one was merged into (a tombstone: inactive, hidden from search).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True)
 
     home_site: Mapped[Site | None] = relationship()
     created_by: Mapped[StaffMember | None] = relationship()
@@ -211,3 +223,12 @@ class Beneficiary(CredentialsMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Beneficiary {self.id}>"
+
+
+@event.listens_for(Beneficiary, "before_insert")
+@event.listens_for(Beneficiary, "before_update")
+def _fold_for_search(_mapper: object, _connection: object, target: Beneficiary) -> None:
+    """Whoever writes a person (the desk, the demo, an import), the search columns follow."""
+    target.search_text = person_search_text(target.first_name or "", target.last_name or "",
+                                            target.email or "", target.phone or "")
+    target.search_key = person_search_key(target.first_name or "", target.last_name or "")

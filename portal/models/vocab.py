@@ -158,6 +158,14 @@ class MessageChannel(LabelledEnum):
     EMAIL = "email", _l("E-mail")
 
 
+class ContactChannel(LabelledEnum):
+    """How a person prefers to be told (no choice: e-mail, else SMS, else in person)."""
+
+    EMAIL = "email", _l("E-mail")
+    SMS = "sms", _l("SMS")
+    PAPER = "paper", _l("Papier, en personne")
+
+
 class ActorKind(LabelledEnum):
     STAFF = "staff", _l("Équipe")
     BENEFICIARY = "beneficiary", _l("Bénéficiaire")

@@ -9,18 +9,21 @@ person's file says what may be done with each line, so the screen offers only th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import Exists, exists
 
 from portal.clock import now
 from portal.extensions import db
-from portal.models.bookings import Booking
+from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Course, WorkshopSession
+from portal.models.documents import Document
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
-from portal.services import bookings, people, roster, staff_access
+from portal.models.vouchers import Cheque
+from portal.services import bookings, merging, people, registration, roster, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import ValidationFailed
 from portal.services.staff_access import Action, at_sites, can, require, staff_of
@@ -90,6 +93,14 @@ class Line:
 
 
 @dataclass(frozen=True)
+class PaidCheque:
+    cheque: Cheque
+    #: what it paid: a workshop's title, or None for individual help.
+    paid_for: str | None
+    day: datetime | None
+
+
+@dataclass(frozen=True)
 class PersonFile:
     person: Beneficiary
     upcoming: list[Line]
@@ -99,6 +110,19 @@ class PersonFile:
     bookable: list[WorkshopSession]
     courses: list[Course]
     can_print_card: bool
+    #: the cheques the person paid with (for sessions or individual help), latest first.
+    cheques: list[PaidCheque] = field(default_factory=list)
+    #: the documents issued to the person, latest first.
+    documents: list[Document] = field(default_factory=list)
+    #: the sites whose documents the staff member may open.
+    document_sites: frozenset[int] = frozenset()
+    #: how many past sessions the person attended, was excused from, missed.
+    attendance: dict[str, int] = field(default_factory=dict)
+    #: the records merged into this one (their history is now the person's).
+    merged: list[Beneficiary] = field(default_factory=list)
+    can_edit: bool = False
+    can_reset_access: bool = False
+    can_merge: bool = False
 
 
 def _booked_on(person: Beneficiary) -> Exists:
@@ -132,12 +156,34 @@ def bookable_courses(staff: StaffMember, person: Beneficiary) -> list[Course]:
         .order_by(Course.title)))
 
 
-def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 10) -> PersonFile:
+def paid_cheques(person: Beneficiary) -> list[PaidCheque]:
+    """Every cheque the person paid with, through their bookings or individual help."""
+    by_booking = db.session.execute(
+        db.select(Cheque, Booking).join(Booking, Booking.id == Cheque.booking_id)
+        .where(Booking.beneficiary_id == person.id)).all()
+    by_help = db.session.execute(
+        db.select(Cheque, Accompaniment)
+        .join(Accompaniment, Accompaniment.id == Cheque.accompaniment_id)
+        .where(Accompaniment.beneficiary_id == person.id)).all()
+    lines = [PaidCheque(c, b.session.workshop.title, b.session.starts_at) for c, b in by_booking]
+    lines += [PaidCheque(c, None, a.started_at) for c, a in by_help]
+    return sorted(lines, key=lambda line: (line.day or line.cheque.registered_at,
+                                           line.cheque.id), reverse=True)
+
+
+def documents_of(person: Beneficiary) -> list[Document]:
+    return list(db.session.scalars(
+        db.select(Document).where(Document.beneficiary_id == person.id)
+        .order_by(Document.issued_at.desc(), Document.id.desc())))
+
+
+def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 100) -> PersonFile:
     """What the desk shows of a person the staff member may see, and may do for them."""
     people.require_visible(staff, person)
     upcoming, done = bookings.bookings_of(person)
     ranks = bookings.waitlist_ranks(upcoming)
     at = now()
+    documents = documents_of(person)
     return PersonFile(
         person=person,
         upcoming=[Line(b, ranks.get(b.id),
@@ -153,4 +199,17 @@ def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 10) -> P
         can_print_card=(can(staff, Action.PRINT_CARD, person.home_site_id)
                         if person.home_site_id is not None
                         else staff_access.sites_where(staff, Action.PRINT_CARD) != []),
+        cheques=paid_cheques(person),
+        documents=documents,
+        document_sites=frozenset(d.site_id for d in documents
+                                 if can(staff, Action.SEE_DOCUMENTS, d.site_id)),
+        attendance={status.value: sum(1 for b in done if b.status is status)
+                    for status in (BookingStatus.PRESENT, BookingStatus.EXCUSED,
+                                   BookingStatus.ABSENT)},
+        merged=list(db.session.scalars(
+            db.select(Beneficiary).where(Beneficiary.id.in_(merging.record_ids(person)[1:]))
+            .order_by(Beneficiary.id))),
+        can_edit=registration.may(staff, Action.EDIT_PERSON, person),
+        can_reset_access=registration.may(staff, Action.RESET_ACCESS, person),
+        can_merge=registration.may(staff, Action.MERGE_PEOPLE, person),
     )

@@ -28,7 +28,7 @@ from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.messages import OutboxMessage
 from portal.models.people import Beneficiary, Site
-from portal.models.vocab import BookingStatus, MessageChannel, SessionStatus
+from portal.models.vocab import BookingStatus, ContactChannel, MessageChannel, SessionStatus
 from portal.services.gsm7 import segments
 
 # Topics (stored in OutboxMessage.topic and at the start of each dedupe key).
@@ -46,10 +46,16 @@ SMS_MAX_SEGMENTS = 2
 # --- whom and how ----------------------------------------------------------------------
 
 def channel_for(person: Beneficiary) -> tuple[MessageChannel, str] | None:
-    """E-mail if the person has one, else SMS to a mobile; None: staff tell them in person."""
-    if person.is_anonymised:
+    """The channel the person chose (``preferred_channel``) when it can reach them, else
+    e-mail if they have one, else SMS to a mobile; None (and always for "paper"): staff tell
+    them in person, with a convocation."""
+    if person.is_anonymised or person.preferred_channel is ContactChannel.PAPER:
         return None
     email = person.email.strip()
+    if person.preferred_channel is ContactChannel.SMS and not person.has_no_phone:
+        number = sms_number(person.phone)
+        if number:
+            return MessageChannel.SMS, number
     if email:
         return MessageChannel.EMAIL, email
     if person.has_no_phone:

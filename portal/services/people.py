@@ -11,9 +11,11 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 
+from portal import folding
 from portal.extensions import db
+from portal.folding import phone_digits
 from portal.models.bookings import Booking
 from portal.models.catalogue import WorkshopSession
 from portal.models.people import Beneficiary, StaffMember
@@ -60,20 +62,32 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def _like(text: str) -> str:
+    return text.replace("\\", "").replace("%", "").replace("_", "")
+
+
 def search(staff: StaffMember, text: str) -> list[Beneficiary]:
-    """People the staff member may see whose name, identifier or phone matches."""
+    """People the staff member may see whose name, identifier, phone or e-mail matches, at
+    most ``MAX_RESULTS``, in one query.
+
+    Every word typed must start a word of the person's names or e-mail (folded: no case, no
+    accents) or sound like one (``folding.sound``: "Helene Durant" finds "Hélène Durand");
+    four digits or more are looked for in the phone number, whatever its formatting. Merged
+    records are not found (their pages lead to the record kept)."""
     text = (text or "").strip()[:80]
-    query = db.select(Beneficiary).where(visible(staff))
+    query = db.select(Beneficiary).where(visible(staff), Beneficiary.merged_into_id.is_(None))
     if text:
-        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
-        digits = "".join(ch for ch in text if ch.isdigit())
-        conditions = [
-            db.func.lower(Beneficiary.first_name + " " + Beneficiary.last_name).like(like),
-            db.func.lower(Beneficiary.last_name + " " + Beneficiary.first_name).like(like),
-            Beneficiary.login_id == normalise_code(text),
-        ]
-        if len(digits) >= 4:
-            conditions.append(Beneficiary.phone.like(f"%{digits}%"))
+        digits = phone_digits(text)
+        words = folding.fold(text).split()[:8]
+        by_words = and_(*(or_(Beneficiary.search_text.like(f"% {_like(word)}%"),
+                              Beneficiary.search_key.like(f"% {_like(folding.sound(word))}%"))
+                          for word in words)) if words else false()
+        conditions = [by_words, Beneficiary.login_id == normalise_code(text)]
+        if len(digits) >= 4 and not any(ch.isalpha() for ch in text):
+            conditions.append(Beneficiary.search_text.like(f"%{digits}%"))
+            if digits.startswith("0"):  # typed without its leading 0 too
+                conditions.append(Beneficiary.search_text.like(f"%{digits[1:]}%"))
         query = query.where(or_(*conditions))
-    query = query.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(MAX_RESULTS)
+    query = query.order_by(Beneficiary.last_name, Beneficiary.first_name,
+                           Beneficiary.id).limit(MAX_RESULTS)
     return list(db.session.scalars(query))

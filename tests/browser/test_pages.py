@@ -179,6 +179,32 @@ def _refused_workshop(page: Page, _seeded: Accounts) -> Response:
     return submit(page, "Enregistrer l'atelier")
 
 
+def _refused_person(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/equipe/beneficiaires/nouveau")
+    page.get_by_label("Prénom (obligatoire)").fill("Léa")
+    page.get_by_label("Code postal").fill("626")
+    page.get_by_label("Année de naissance").fill("1850")
+    return submit(page, "Enregistrer la personne")
+
+
+def _person_duplicates(page: Page, _seeded: Accounts) -> Response:
+    """A seeded person typed again, misspelt: the duplicate step (nothing saved)."""
+    page.goto("/equipe/beneficiaires/nouveau")
+    page.get_by_label("Prénom (obligatoire)").fill("Nadia")
+    page.get_by_label("Nom", exact=True).fill("Benaly")
+    return submit(page, "Enregistrer la personne")
+
+
+def _person_screen(tail: str) -> Reach:
+    return lambda page, seeded: page.goto(
+        f"/equipe/beneficiaires/{seeded.beneficiary_id}/{tail}")
+
+
+def _merge_compare(page: Page, seeded: Accounts) -> Response | None:
+    return _follow(f"/equipe/beneficiaires/{seeded.beneficiary_id}/fusionner?q=Durand",
+                   re.compile("^Comparer"))(page, seeded)
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -406,6 +432,29 @@ SCREENS += [
            "Pass Numérique Pas-de-Calais 2027"),
 ]
 
+SCREENS += [
+    Screen("personne-nouvelle", STAFF, _go("/equipe/beneficiaires/nouveau"),
+           "Nouvelle personne", tags=ZOOM),
+    Screen("personne-refusee", STAFF, _refused_person, "Nouvelle personne", 422, tags=ZOOM),
+    Screen("personne-doublons", STAFF, _person_duplicates, "Nouvelle personne", tags=ZOOM),
+    Screen("personne-modifier", STAFF, _person_screen("modifier"),
+           "Modifier la fiche de Nadia Benali", tags=ZOOM),
+    Screen("personne-fusion-recherche", STAFF, _person_screen("fusionner?q=Durand"),
+           "Fusionner avec une autre fiche"),
+    Screen("personne-fusion-comparer", STAFF, _merge_compare, "Fusionner avec une autre fiche",
+           tags=ZOOM),
+]
+
+# The team (issue 11): what an animateur sees of it, their own account, the public invitation
+# pages; the administrator's screens are checked along tests/browser/test_team_journeys.py.
+SCREENS += [
+    Screen("equipe", STAFF, _go("/equipe/equipe"), "L'équipe"),
+    Screen("mon-compte", STAFF, _go("/equipe/compte/"), "Mon compte", tags=ZOOM),
+    Screen("invitation-code", ANONYMOUS, _go("/invitation"), "Invitation", tags=ZOOM),
+    Screen("invitation-inconnue", ANONYMOUS, _go("/invitation/lien-inconnu"),
+           "Rejoindre l'équipe", 404),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 
@@ -512,14 +561,3 @@ def test_screen_is_valid_html(screen: Screen,
     if isinstance(messages, str):
         pytest.fail(messages, pytrace=False)
     assert not messages, html_report(screen.name, messages)
-
-# The team (issue 11): what an animateur sees of it, their own account, the public invitation
-# pages; the administrator's screens are checked along tests/browser/test_team_journeys.py.
-SCREENS += [
-    Screen("equipe", STAFF, _go("/equipe/equipe"), "L'équipe"),
-    Screen("mon-compte", STAFF, _go("/equipe/compte/"), "Mon compte", tags=ZOOM),
-    Screen("invitation-code", ANONYMOUS, _go("/invitation"), "Invitation", tags=ZOOM),
-    Screen("invitation-inconnue", ANONYMOUS, _go("/invitation/lien-inconnu"),
-           "Rejoindre l'équipe", 404),
-]
-BY_NAME.update({screen.name: screen for screen in SCREENS})

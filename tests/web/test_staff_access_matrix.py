@@ -142,6 +142,14 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.programme_edit", "GET"): None,
     ("staff.programme_edit", "POST"): None,
     ("staff.programme_try", "POST"): None,
+    ("staff.person_new", "GET"): None,
+    ("staff.person_new", "POST"): Action.REGISTER_PERSON,
+    ("staff.person_edit", "GET"): Action.EDIT_PERSON,
+    ("staff.person_edit", "POST"): Action.EDIT_PERSON,
+    ("staff.reset_access", "POST"): Action.RESET_ACCESS,
+    ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
+    ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
+    ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
 }
 
 #: routes of what belongs to no site (the cheque programmes): network administrators only
@@ -313,6 +321,10 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
                                 "idle_timeout_minutes": "20", "max_upcoming_bookings": "5"},
         "staff.site_logo": {"logo": (io.BytesIO(small_png()), "logo.png")},
         "staff.site_signature": {"signature": (io.BytesIO(small_png()), "signature.jpg")},
+        "staff.person_new": {"first_name": "Nouvelle", "site": str(place.site_id)},
+        "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
+        "staff.person_merge": {"other_id": str(place.walk_in_id)},
+        "staff.walk_in_new": {"first_name": "Inconnue", "last_name": "À la porte"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

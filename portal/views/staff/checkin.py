@@ -25,10 +25,20 @@ from portal.models.catalogue import WorkshopSession
 from portal.models.documents import Document
 from portal.models.people import Beneficiary
 from portal.models.vocab import BookingStatus, SessionStatus
-from portal.services import bookings, checkin, people, roster, staff_access, vouchers
+from portal.services import (
+    bookings,
+    checkin,
+    people,
+    registration,
+    roster,
+    staff_access,
+    vouchers,
+)
 from portal.services.errors import ServiceError
+from portal.services.registration import Duplicate, LikelyDuplicates, PersonInput
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
+from portal.views.staff.people_forms import field_errors, person_input, vocabularies
 
 #: how often an open check-in screen asks whether the roster changed.
 POLL_SECONDS = 4
@@ -55,6 +65,11 @@ class Result:
     notes: list[str] = field(default_factory=list)
     #: the session is full: offer one more seat (``offer``) or ask to confirm it (``confirm``).
     extra_seat: str = ""
+    #: nobody found: the short form to register the person at the door, as typed so far.
+    new_person: PersonInput | None = None
+    new_errors: dict[str, str] = field(default_factory=dict)
+    #: people the one being registered may be (choose one, or register anyway).
+    duplicates: list[Duplicate] = field(default_factory=list)
 
 
 # --- messages for staff ----------------------------------------------------------------------
@@ -206,7 +221,7 @@ def _panel_context(session: WorkshopSession, result: Result | None,
 def _page_context(session: WorkshopSession, result: Result | None = None,
                   booking: Booking | None = None, text: str = "",
                   cheque_input: str = "") -> dict[str, Any]:
-    return {"session": session, "result": result, "form": EmptyForm(),
+    return {"session": session, "result": result, "form": EmptyForm(), **vocabularies(),
             "is_today": checkin.is_today(session), "cheque_input": cheque_input,
             **_roster_context(session, text), **_panel_context(session, result, booking)}
 
@@ -217,6 +232,18 @@ def _respond(session: WorkshopSession, result: Result, booking: Booking | None =
     context = _page_context(session, result, booking, text, cheque_input)
     return answer("staff/checkin.html", "staff/_checkin_answer.html",
                   refused=result.tone == "error", **context)
+
+
+def _new_person_from(session: WorkshopSession, typed: str) -> PersonInput | None:
+    """What was typed, as a new person's first and last names (when it is a name and the
+    staff member may register people at the session's site)."""
+    if not staff_access.can(current_staff(), Action.REGISTER_PERSON, session.site_id):
+        return None
+    words = " ".join(typed.split())[:120]
+    if not any(ch.isalpha() for ch in words):
+        return PersonInput(site=str(session.site_id))
+    first, _sep, last = words.partition(" ")
+    return PersonInput(first_name=first[:80], last_name=last[:80], site=str(session.site_id))
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -272,7 +299,10 @@ def scan(session_id: int) -> Response:
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
     except ServiceError as error:
-        return _respond(session, _refused(error))
+        result = _refused(error)
+        if error.code == "unknown_code":
+            result.new_person = _new_person_from(session, raw)
+        return _respond(session, result)
     if outcome.code in ("walk_in_possible", "session_full"):
         return _respond(session, _without_seat(session, outcome, raw.strip()[:120]))
     if outcome.code == "choose_person":
@@ -393,3 +423,32 @@ def checkin_state(session: WorkshopSession) -> str:
 
 
 bp.add_app_template_global(poll_url, "roster_poll_url")
+
+
+@bp.route("/seances/<int:session_id>/pointage/nouvelle-personne", methods=["POST"])
+def walk_in_new(session_id: int) -> Response:
+    """Someone the centre has never met, at the door: registered (the desk's service, with
+    its duplicate check) and added as a walk-in, in one step."""
+    session = staff_session_or_404(session_id, Action.REGISTER_PERSON)
+    data = person_input()
+    data.site = str(session.site_id)
+    try:
+        person = registration.register(data, actor=staff_actor(),
+                                       not_a_duplicate=request.form.get("confirmed") == "1")
+    except LikelyDuplicates as found:
+        return _respond(session, Result(
+            "warn", _("Déjà venu(e) ?"), found.message, found.code, new_person=data,
+            duplicates=found.found, focus="duplicates-title"))
+    except ServiceError as error:
+        errors, message = field_errors(error)
+        return _respond(session, Result(
+            "error", _("Refusé"), message or _("Corrigez ce qui est indiqué."), error.code,
+            new_person=data, new_errors=errors, focus=next(iter(errors), "scan")))
+    try:
+        marked = checkin.add_walk_in(session, person, actor=staff_actor())
+    except ServiceError as error:
+        if error.code == "session_full":
+            full = checkin.ScanOutcome("session_full", person=person, booking=None)
+            return _respond(session, _without_seat(session, full, ""))
+        return _respond(session, _refused(error))
+    return _respond(session, _marked_result(marked), marked.booking)

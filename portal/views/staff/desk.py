@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -14,7 +14,7 @@ from portal.forms import EmptyForm, parse_id
 from portal.htmx import hx_redirect, render_page_or_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Beneficiary
-from portal.services import accompaniments, desk, people
+from portal.services import accompaniments, desk, merging, people, registration
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -41,13 +41,17 @@ def _for_staff(error: ServiceError, person: Beneficiary) -> str:
 @bp.route("/beneficiaires")
 def people_search() -> Any:
     text = request.args.get("q", "")
+    staff = current_staff()
     return render_page_or_partial("staff/people.html", "staff/_people_results.html",
-                                  text=text, results=people.search(current_staff(), text))
+                                  text=text, results=people.search(staff, text),
+                                  may_register=bool(registration.site_choices(staff)))
 
 
 @bp.route("/beneficiaires/<int:person_id>")
-def person(person_id: int) -> str:
+def person(person_id: int) -> Any:
     person = staff_person_or_404(person_id)
+    if person.merged_into_id is not None:  # a merged record leads to the one kept
+        return redirect(url_for("staff.person", person_id=merging.kept_record(person).id))
     return render_template("staff/person.html", file=desk.person_file(current_staff(), person),
                            person=person, form=EmptyForm(),
                            help_history=accompaniments.history(current_staff(), person))
