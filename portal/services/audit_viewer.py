@@ -23,7 +23,7 @@ from portal.forms import parse_id
 from portal.models.audit import AuditEvent
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
 from portal.models.vocab import ActorKind
-from portal.services import people, staff_access
+from portal.services import merging, people, staff_access
 from portal.services.errors import NotAllowed
 from portal.services.staff_access import Action
 
@@ -185,6 +185,7 @@ def _person_condition(viewer: StaffMember, filters: Filters) -> tuple[ColumnElem
             return false(), 0
     else:
         return true(), None
+    ids = merging.records_under(ids)  # a merged record's history is the kept person's
     as_object = and_(AuditEvent.object_type == "beneficiary",
                      AuditEvent.object_id.in_([str(i) for i in ids]))
     as_actor = and_(AuditEvent.actor_kind == ActorKind.BENEFICIARY,

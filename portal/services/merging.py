@@ -217,7 +217,13 @@ def kept_record(person: Beneficiary) -> Beneficiary:
 def record_ids(person: Beneficiary) -> list[int]:
     """Every id the person's history is recorded under: theirs and those of the records
     merged into it, at any depth (for reading the audit trail)."""
-    ids, frontier = [person.id], [person.id]
+    return records_under([person.id])
+
+
+def records_under(person_ids: Iterable[int]) -> list[int]:
+    """:func:`record_ids` for several people at once (one query per level of merging)."""
+    ids = list(dict.fromkeys(person_ids))
+    frontier = ids
     while frontier:
         frontier = list(db.session.scalars(
             db.select(Beneficiary.id).where(Beneficiary.merged_into_id.in_(frontier),

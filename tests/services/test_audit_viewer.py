@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from portal import clock
 from portal.extensions import db
 from portal.models.vocab import StaffRole
-from portal.services import audit_viewer
+from portal.services import audit_viewer, merging
 from portal.services.audit import Actor, record
 from portal.services.audit_viewer import PAGE_SIZE, Filters
 from portal.services.errors import NotAllowed
@@ -131,3 +131,16 @@ def test_a_page_costs_a_fixed_number_of_queries(scene, count_queries):
                object_id=scene["colleague"].id, site_id=scene["site"].id)
     db.session.commit()
     assert cost() == few <= 10
+
+
+def test_a_merged_record_s_history_is_found_under_the_person_kept(scene, factory, site):
+    nadia = scene["nadia"]
+    twin = factory.beneficiary(site, first_name="Nadia", last_name="Benali")
+    record(Actor.of(scene["colleague"]), "person.updated", object_type="beneficiary",
+           object_id=twin.id, site_id=site.id)
+    db.session.commit()
+    assert f"person.updated:{twin.id}" not in shown(scene["network"], personne=str(nadia.id))
+    merging.merge(nadia, twin, take_from_other=[], actor=Actor.of(scene["admin"]))
+    db.session.commit()
+    assert f"person.updated:{twin.id}" in shown(scene["network"], personne=str(nadia.id))
+    assert f"person.updated:{twin.id}" in shown(scene["admin"], personne="benali")
