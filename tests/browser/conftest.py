@@ -648,6 +648,8 @@ _OVERFLOW_SCRIPT = """
     if (style.display === "none" || style.visibility === "hidden") continue;
     // Text for screen readers only (.visually-hidden: a 1 px box) is hidden on purpose.
     if (element.clientWidth <= 1 && element.clientHeight <= 1) continue;
+    // A text field scrolls its own value under the caret: a long value is not cut off.
+    if (element.tagName === "INPUT" || element.tagName === "TEXTAREA") continue;
     const hides = (v) => v === "hidden" || v === "clip";
     const cut = (hides(style.overflowX) && element.scrollWidth > element.clientWidth + 1) ||
                 (hides(style.overflowY) && element.scrollHeight > element.clientHeight + 1);

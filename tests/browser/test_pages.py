@@ -455,6 +455,45 @@ SCREENS += [
            "Rejoindre l'équipe", 404),
 ]
 
+
+def _invitation_ready(page: Page, _seeded: Accounts) -> Response:
+    page.goto("/equipe/equipe/inviter")
+    page.get_by_label("Prénom et nom").fill("Inès Nouvelle")
+    page.get_by_label("Adresse e-mail").fill("ines.nouvelle@example.org")
+    page.get_by_label("Lieu", exact=True).select_option(label="Cyberbase de Méricourt")
+    page.get_by_label("Accueil", exact=True).check()
+    return submit(page, "Créer l'invitation")
+
+
+def _then(first: Reach, link: str) -> Reach:
+    """The page a link of the page ``first`` reaches leads to."""
+
+    def reach(page: Page, seeded: Accounts) -> Response | None:
+        first(page, seeded)
+        href = page.get_by_role("link", name=link, exact=True).first.get_attribute("href")
+        assert href, f"no link {link!r}"
+        return page.goto(href)
+
+    return reach
+
+
+# The administrators' screens of issue 11 (team, journal, editing forms), at 320 px and desktop.
+SCREENS += [
+    Screen("equipe-administration", NETWORK_ADMIN, _go("/equipe/equipe"), "L'équipe",
+           tags=ZOOM),
+    Screen("equipe-inviter", NETWORK_ADMIN, _go("/equipe/equipe/inviter"),
+           "Inviter un ou une collègue", tags=ZOOM),
+    Screen("equipe-invitation-prete", NETWORK_ADMIN, _invitation_ready, "Invitation prête"),
+    Screen("equipe-collegue", NETWORK_ADMIN, _follow("/equipe/equipe", "Camille Martin"),
+           "Camille Martin", tags=ZOOM),
+    Screen("journal", NETWORK_ADMIN, _go("/equipe/journal"), "Journal des actions", tags=ZOOM),
+    Screen("accompagnement-modifier", STAFF, _then(_recorded_help, "Modifier"),
+           "Modifier un accompagnement"),
+    Screen("dispositif-modifier", NETWORK_ADMIN,
+           _then(_follow("/equipe/cheques", "Pass Numérique Pas-de-Calais 2027"),
+                 "Modifier le dispositif"), "Modifier le dispositif"),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 
