@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, update
 
@@ -241,17 +242,19 @@ def _new_invitation(staff: StaffMember, site_id: int, role: StaffRole, inviter: 
 
 def _queue_email(staff: StaffMember, site_name: str, link: str, code: str,
                  invitation: StaffInvitation) -> None:
-    """The link by e-mail, in the outbox (staff are no beneficiaries: ``beneficiary_id`` None)."""
-    subject = _("Invitation à rejoindre l'équipe : %(site)s", site=site_name)
-    body = "\n\n".join((
-        _("Bonjour %(name)s,", name=staff.full_name),
-        _("Vous êtes invité ou invitée à rejoindre l'équipe de %(site)s sur le portail.",
-          site=site_name),
-        _("Pour choisir votre mot de passe, ouvrez ce lien :") + "\n" + link,
-        _("Vous pouvez aussi écrire ce code sur la page « Invitation » du portail : %(code)s",
-          code=group(code, 5)),
-        _("Ce lien ne sert qu'une fois. Il expire dans 7 jours."),
-    )) + "\n"
+    """The link by e-mail, in the outbox (staff are no beneficiaries: ``beneficiary_id`` None),
+    in the colleague's language whatever the language of the administrator's screen."""
+    with force_locale(staff.preferred_language.value):
+        subject = _("Invitation à rejoindre l'équipe : %(site)s", site=site_name)
+        body = "\n\n".join((
+            _("Bonjour %(name)s,", name=staff.full_name),
+            _("Vous êtes invité ou invitée à rejoindre l'équipe de %(site)s sur le portail.",
+              site=site_name),
+            _("Pour choisir votre mot de passe, ouvrez ce lien :") + "\n" + link,
+            _("Vous pouvez aussi écrire ce code sur la page « Invitation » du portail : "
+              "%(code)s", code=group(code, 5)),
+            _("Ce lien ne sert qu'une fois. Il expire dans 7 jours."),
+        )) + "\n"
     at = now()
     db.session.add(OutboxMessage(channel=MessageChannel.EMAIL, recipient=staff.email,
                                  subject=subject[:200], body=body, topic=INVITATION_TOPIC,

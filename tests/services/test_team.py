@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from portal import clock
 from portal.extensions import db
@@ -64,6 +65,15 @@ def test_an_invitation_creates_the_account_without_password_and_keeps_only_hashe
     assert issued.token in message.body
     event = actions("team.invited")[0]
     assert event.site_id == site.id and issued.token not in str(event.details)
+
+
+def test_the_invitation_e_mail_is_in_the_colleague_s_language_not_the_screen_s(
+        site, admin_actor):
+    with force_locale("en"):
+        invite(site, admin_actor, link_for=lambda token: f"https://portail.test/i/{token}")
+    message = db.session.scalar(db.select(OutboxMessage))
+    assert message.subject.startswith("Invitation à rejoindre l'équipe")
+    assert "Ce lien ne sert qu'une fois" in message.body
 
 
 def test_the_invitation_is_accepted_once_with_the_link_or_the_code(site, admin_actor):
