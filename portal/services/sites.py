@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models.people import Site, StaffMember
 from portal.services import audit, staff_access, uploads
+from portal.services.accounts import create_site
 from portal.services.audit import Actor
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.staff_access import Action
@@ -192,3 +193,10 @@ def remove_image(site: Site, which: str, *, actor: Actor) -> bool:
 
 def image_of(site: Site, which: str) -> bytes | None:
     return getattr(site, IMAGES[which])
+
+
+def create(staff: StaffMember, *, code: str, name: str, actor: Actor) -> Site:
+    """A new site of the network (network administrators only): its code, printed in document
+    numbers and never changed, and its name; the rest is set on its settings page."""
+    staff_access.require_network_admin(staff)
+    return create_site(code=code, name=(name or "")[:200], actor=actor)

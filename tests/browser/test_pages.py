@@ -487,6 +487,8 @@ SCREENS += [
     Screen("equipe-collegue", NETWORK_ADMIN, _follow("/equipe/equipe", "Camille Martin"),
            "Camille Martin", tags=ZOOM),
     Screen("journal", NETWORK_ADMIN, _go("/equipe/journal"), "Journal des actions", tags=ZOOM),
+    Screen("lieu-nouveau", NETWORK_ADMIN, _go("/equipe/lieux/nouveau"), "Créer un lieu",
+           tags=ZOOM),
     Screen("accompagnement-modifier", STAFF, _then(_recorded_help, "Modifier"),
            "Modifier un accompagnement"),
     Screen("dispositif-modifier", NETWORK_ADMIN,

@@ -126,6 +126,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     # last: the colleague has no role left at the site afterwards
     ("staff.team_role_remove", "POST"): Action.MANAGE_TEAM,
     ("staff.sites_list", "GET"): None,
+    ("staff.site_new", "GET"): None,
+    ("staff.site_new", "POST"): None,
     ("staff.site_settings", "GET"): Action.EDIT_SITE,
     ("staff.site_settings", "POST"): Action.EDIT_SITE,
     # uploads before the images are read (an image never set is a 404), removal after
@@ -152,9 +154,10 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
 }
 
-#: routes of what belongs to no site (the cheque programmes): network administrators only
+#: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
 #: (``require_network_admin``), checked by ``test_programmes_are_written_by_network_admins``.
-NETWORK_ADMIN_ONLY = {("staff.programme_new", "GET"), ("staff.programme_new", "POST"),
+NETWORK_ADMIN_ONLY = {("staff.site_new", "GET"), ("staff.site_new", "POST"),
+                      ("staff.programme_new", "GET"), ("staff.programme_new", "POST"),
                       ("staff.programme_edit", "GET"), ("staff.programme_edit", "POST"),
                       ("staff.programme_try", "POST")}
 

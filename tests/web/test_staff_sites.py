@@ -147,6 +147,41 @@ def test_an_animateur_may_not_open_the_settings(app, factory, site):
         content_type="multipart/form-data").status_code == 403
 
 
+# --- a new site ----------------------------------------------------------------------------------
+
+
+def test_a_network_admin_creates_a_site_then_completes_its_settings(network):
+    assert "Créer un lieu" in network.get("/equipe/lieux").get_data(as_text=True)
+    response = network.post("/equipe/lieux/nouveau", data={
+        "name": "Cyberbase de Liévin", "code": "lie", "csrf_token": network.token})
+    assert response.status_code == 303
+    created = db.session.scalar(db.select(Site).filter_by(code="LIE"))
+    assert created.name == "Cyberbase de Liévin"
+    assert response.headers["Location"].endswith(f"/equipe/lieux/{created.id}/reglages")
+    assert db.session.scalar(db.select(AuditEvent).filter_by(
+        action="site.created", object_id=str(created.id))) is not None
+
+
+@pytest.mark.parametrize(("code", "field"), [("MER", "code"), ("L1", "code"), ("", "code")])
+def test_a_refused_site_comes_back_422_with_what_was_typed(network, site, code, field):
+    sites_before = db.session.scalar(db.select(db.func.count(Site.id)))
+    response = network.post("/equipe/lieux/nouveau", data={
+        "name": "Cyberbase de Liévin", "code": code, "csrf_token": network.token})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'value="Cyberbase de Liévin"' in text and f'href="#{field}"' in text
+    assert db.session.scalar(db.select(db.func.count(Site.id))) == sites_before
+
+
+def test_only_a_network_admin_creates_a_site(admin):
+    assert "Créer un lieu" not in admin.get("/equipe/lieux").get_data(as_text=True)
+    assert admin.get("/equipe/lieux/nouveau").status_code == 403
+    response = admin.post("/equipe/lieux/nouveau", data={
+        "name": "Cyberbase de Liévin", "code": "LIE", "csrf_token": admin.token})
+    assert response.status_code == 403
+    assert db.session.scalar(db.select(Site).filter_by(code="LIE")) is None
+
+
 # --- cheque programmes ------------------------------------------------------------------------
 
 

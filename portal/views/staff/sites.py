@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from portal.htmx import answer, hx_redirect
 from portal.models.people import Site
 from portal.services import sites, staff_access, uploads
-from portal.services.errors import ServiceError, ValidationFailed
+from portal.services.errors import Conflict, ServiceError, ValidationFailed
 from portal.services.sites import SiteInput
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
@@ -29,9 +29,31 @@ def _input() -> SiteInput:
 def sites_list() -> str:
     staff = current_staff()
     return render_template("staff/sites/list.html", sites=sites.editable_sites(staff),
+                           may_create=staff.is_network_admin,
                            may_see_cheques=bool(staff.is_network_admin or
                                                 staff_access.sites_where(staff,
                                                                          Action.SEE_CHEQUES)))
+
+
+@bp.route("/lieux/nouveau", methods=["GET", "POST"])
+def site_new() -> Response:
+    """A new site (network administrators): its code and name, then its settings page."""
+    staff = current_staff()
+    staff_access.require_network_admin(staff)
+    values = {"code": request.form.get("code", "")[:20], "name": request.form.get("name", "")[:200]}
+    if request.method == "GET":
+        return answer("staff/sites/new.html", "staff/sites/new.html", values=values, errors={},
+                      message="")
+    try:
+        site = sites.create(staff, code=values["code"], name=values["name"], actor=staff_actor())
+    except (ValidationFailed, Conflict) as error:
+        field = error.details.get("field") or ""
+        return answer("staff/sites/new.html", "staff/sites/new.html", refused=True,
+                      values=values, errors={field: error.message} if field else {},
+                      message="" if field else error.message)
+    flash(_("Le lieu « %(site)s » est créé. Complétez ses réglages, puis invitez son équipe.",
+            site=site.name), "success")
+    return hx_redirect(url_for("staff.site_settings", site_id=site.id))
 
 
 def _form(site: Site, data: SiteInput, *, errors: dict[str, str] | None = None,
