@@ -40,7 +40,7 @@ from portal.services import audit, people, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.services.staff_access import Action
-from portal.services.workshops import _member, _members, changes, check_text
+from portal.services.workshops import changes, check_text, enum_member, enum_members
 
 #: the national model's duration presets (minutes); any other value in range is accepted.
 DURATION_PRESETS = (15, 30, 45, 60, 90, 120)
@@ -212,7 +212,7 @@ def _anonymous(data: HelpInput, errors: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {"gender": None, "age_bracket": None, "social_status": None,
                               "commune": None, "postcode": None}
     if data.gender:
-        values["gender"] = _member(Gender, data.gender)
+        values["gender"] = enum_member(Gender, data.gender)
         if values["gender"] is None:
             errors["gender"] = _("Choisissez un genre de la liste.")
     if data.age_bracket:
@@ -221,7 +221,7 @@ def _anonymous(data: HelpInput, errors: dict[str, str]) -> dict[str, Any]:
         else:
             errors["age_bracket"] = _("Choisissez une tranche d'âge de la liste.")
     if data.social_status:
-        values["social_status"] = _member(SocialStatus, data.social_status)
+        values["social_status"] = enum_member(SocialStatus, data.social_status)
         if values["social_status"] is None:
             errors["social_status"] = _("Choisissez une situation de la liste.")
     commune = check_text(errors, "commune", data.commune, maximum=COMMUNE_MAX)
@@ -244,12 +244,12 @@ def _check(staff: StaffMember, data: HelpInput, *, help_: Accompaniment | None) 
             staff_access.require(staff, Action.RECORD_HELP, site.id)
     else:
         site_id = help_.site_id
-    themes = _members(Theme, data.themes)
+    themes = enum_members(Theme, data.themes)
     if themes is None:
         errors["themes"] = _("Ce thème n'existe pas dans la liste nationale.")
     elif not themes:
         errors["themes"] = _("Choisissez au moins un thème.")
-    subthemes = _members(AdminSubtheme, data.subthemes)
+    subthemes = enum_members(AdminSubtheme, data.subthemes)
     if subthemes is None:
         errors["subthemes"] = _("Ce sous-thème n'existe pas dans la liste nationale.")
     elif subthemes and Theme.ADMIN_PROCEDURES not in (themes or []):
@@ -259,13 +259,13 @@ def _check(staff: StaffMember, data: HelpInput, *, help_: Accompaniment | None) 
     person = _person(staff, data, errors, help_.beneficiary_id if help_ else None)
     started_at = _started_at(data, errors)
     duration = _duration(data, errors)
-    equipment = _member(Equipment, data.equipment)
+    equipment = enum_member(Equipment, data.equipment)
     if equipment is None:
         errors["equipment"] = _("Choisissez un matériel de la liste.")
-    place = _member(PlaceType, data.place)
+    place = enum_member(PlaceType, data.place)
     if place is None:
         errors["place"] = _("Choisissez un lieu de la liste.")
-    autonomy = _member(Autonomy, data.autonomy) if data.autonomy else None
+    autonomy = enum_member(Autonomy, data.autonomy) if data.autonomy else None
     if data.autonomy and autonomy is None:
         errors["autonomy"] = _("Choisissez une autonomie de la liste.")
     if data.referred not in ("0", "1"):
@@ -429,9 +429,9 @@ class Filters:
         page = parse_id(args.get("page")) or 1
         return cls(site_id=parse_id(args.get("site")), start=day("du"), end=day("au"),
                    staff_id=parse_id(args.get("auteur")),
-                   theme=_member(Theme, args.get("theme") or ""),
+                   theme=enum_member(Theme, args.get("theme") or ""),
                    person_id=parse_id(args.get("personne")),
-                   place=_member(PlaceType, args.get("lieu") or ""),
+                   place=enum_member(PlaceType, args.get("lieu") or ""),
                    page=min(page, 10_000))
 
 

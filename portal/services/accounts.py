@@ -156,7 +156,7 @@ def complete_first_login(person: Beneficiary, new_password: str, confirmation: s
         raise NotAllowed("first_login_not_pending",
                          str(_l("Ce code a déjà été utilisé. Connectez-vous avec votre "
                                 "mot de passe.")))
-    _refuse_all(_new_password_problems(person, new_password, confirmation))
+    refuse_all(new_password_problems(person, new_password, confirmation))
     person.password_hash = passwords.hash_password(new_password)
     person.password_changed_at = now()
     person.first_login_code_hash = None
@@ -185,8 +185,8 @@ def change_password(principal: Principal, current: str, new_password: str, confi
         problems.append(ValidationFailed("current_password_wrong",
                                          str(_l("Le mot de passe actuel n'est pas le bon.")),
                                          field="current_password"))
-    problems.extend(_new_password_problems(principal, new_password, confirmation))
-    _refuse_all(problems)
+    problems.extend(new_password_problems(principal, new_password, confirmation))
+    refuse_all(problems)
     if passwords.verify_password(principal.password_hash, new_password):
         raise ValidationFailed("password_unchanged",
                                str(_l("Choisissez un mot de passe différent de l'actuel.")),
@@ -199,7 +199,7 @@ def change_password(principal: Principal, current: str, new_password: str, confi
     db.session.commit()
 
 
-def _new_password_problems(principal: Principal, new_password: str,
+def new_password_problems(principal: Principal, new_password: str,
                            confirmation: str) -> list[ValidationFailed]:
     """What is wrong with a new password and its confirmation, field by field."""
     problems: list[ValidationFailed] = []
@@ -225,7 +225,7 @@ def _new_password_problems(principal: Principal, new_password: str,
     return problems
 
 
-def _refuse_all(problems: list[ValidationFailed]) -> None:
+def refuse_all(problems: list[ValidationFailed]) -> None:
     """Raise the first problem, carrying every one of them by field."""
     if problems:
         first = problems[0]

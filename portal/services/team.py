@@ -34,7 +34,7 @@ from portal.models.sessions import LoginSession
 from portal.models.team import StaffInvitation
 from portal.models.vocab import MessageChannel, StaffRole
 from portal.services import login_sessions, passwords, staff_access
-from portal.services.accounts import _new_password_problems, _refuse_all, normalise_email
+from portal.services.accounts import new_password_problems, normalise_email, refuse_all
 from portal.services.audit import Actor, record
 from portal.services.codes import group, normalise_code, random_code
 from portal.services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
@@ -171,7 +171,7 @@ def invite(data: InvitationInput, *, actor: Actor, link_for: object = None) -> I
     if role is None:
         problems.append(ValidationFailed("role_required", _("Choisissez le rôle."),
                                          field="role"))
-    _refuse_all(problems)
+    refuse_all(problems)
     assert site is not None and role is not None
 
     staff = db.session.scalar(db.select(StaffMember).filter_by(email=email))
@@ -304,7 +304,7 @@ def accept(secret: str, new_password: str, confirmation: str, *, ip: str = "") -
     """Choose a password with an invitation, which can then never be used again."""
     invitation = find_invitation(secret)
     staff = invitation.staff
-    _refuse_all(_new_password_problems(staff, new_password, confirmation))
+    refuse_all(new_password_problems(staff, new_password, confirmation))
     at = now()
     claimed = db.session.execute(
         update(StaffInvitation)

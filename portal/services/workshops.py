@@ -226,22 +226,22 @@ def _check(staff: StaffMember, data: WorkshopInput) -> _Checked:
                             multiline=True)
     what_to_bring = check_text(errors, "what_to_bring", data.what_to_bring,
                                maximum=WHAT_TO_BRING_MAX, multiline=True)
-    themes = _members(Theme, data.themes)
+    themes = enum_members(Theme, data.themes)
     if themes is None:
         errors["themes"] = _("Ce thème n'existe pas dans la liste nationale.")
     elif not themes:
         errors["themes"] = _("Choisissez au moins un thème.")
-    subthemes = _members(AdminSubtheme, data.subthemes)
+    subthemes = enum_members(AdminSubtheme, data.subthemes)
     if subthemes is None:
         errors["subthemes"] = _("Ce sous-thème n'existe pas dans la liste nationale.")
     elif subthemes and Theme.ADMIN_PROCEDURES not in (themes or []):
         errors["subthemes"] = _("Les sous-thèmes vont avec le thème « %(theme)s » : "
                                 "cochez-le ou décochez les sous-thèmes.",
                                 theme=Theme.ADMIN_PROCEDURES.label)
-    level = _member(Level, data.level)
+    level = enum_member(Level, data.level)
     if level is None:
         errors["level"] = _("Choisissez un niveau de la liste.")
-    equipment = _member(Equipment, data.equipment)
+    equipment = enum_member(Equipment, data.equipment)
     if equipment is None:
         errors["equipment"] = _("Choisissez un matériel de la liste.")
     duration = check_number(errors, "duration_minutes", data.duration_minutes, DURATION_MIN,
@@ -279,14 +279,14 @@ def _site(staff: StaffMember, raw: str, errors: dict[str, str]) -> int | None:
     return site_id
 
 
-def _member(enum: type[E], raw: str) -> E | None:
+def enum_member(enum: type[E], raw: str) -> E | None:
     try:
         return enum(raw)
     except ValueError:
         return None
 
 
-def _members(enum: type[E], raw: Iterable[str]) -> list[E] | None:
+def enum_members(enum: type[E], raw: Iterable[str]) -> list[E] | None:
     """The members named (each once, in the list's order), None if one is unknown."""
     chosen = set()
     for value in raw:
