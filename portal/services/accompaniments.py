@@ -40,7 +40,7 @@ from portal.services import audit, people, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.services.staff_access import Action
-from portal.services.workshops import changes, check_text, enum_member, enum_members
+from portal.services.workshops import changes, check_text, check_themes, enum_member
 
 #: the national model's duration presets (minutes); any other value in range is accepted.
 DURATION_PRESETS = (15, 30, 45, 60, 90, 120)
@@ -244,18 +244,7 @@ def _check(staff: StaffMember, data: HelpInput, *, help_: Accompaniment | None) 
             staff_access.require(staff, Action.RECORD_HELP, site.id)
     else:
         site_id = help_.site_id
-    themes = enum_members(Theme, data.themes)
-    if themes is None:
-        errors["themes"] = _("Ce thème n'existe pas dans la liste nationale.")
-    elif not themes:
-        errors["themes"] = _("Choisissez au moins un thème.")
-    subthemes = enum_members(AdminSubtheme, data.subthemes)
-    if subthemes is None:
-        errors["subthemes"] = _("Ce sous-thème n'existe pas dans la liste nationale.")
-    elif subthemes and Theme.ADMIN_PROCEDURES not in (themes or []):
-        errors["subthemes"] = _("Les sous-thèmes vont avec le thème « %(theme)s » : "
-                                "cochez-le ou décochez les sous-thèmes.",
-                                theme=Theme.ADMIN_PROCEDURES.label)
+    themes, subthemes = check_themes(errors, data.themes, data.subthemes)
     person = _person(staff, data, errors, help_.beneficiary_id if help_ else None)
     started_at = _started_at(data, errors)
     duration = _duration(data, errors)

@@ -226,18 +226,7 @@ def _check(staff: StaffMember, data: WorkshopInput) -> _Checked:
                             multiline=True)
     what_to_bring = check_text(errors, "what_to_bring", data.what_to_bring,
                                maximum=WHAT_TO_BRING_MAX, multiline=True)
-    themes = enum_members(Theme, data.themes)
-    if themes is None:
-        errors["themes"] = _("Ce thème n'existe pas dans la liste nationale.")
-    elif not themes:
-        errors["themes"] = _("Choisissez au moins un thème.")
-    subthemes = enum_members(AdminSubtheme, data.subthemes)
-    if subthemes is None:
-        errors["subthemes"] = _("Ce sous-thème n'existe pas dans la liste nationale.")
-    elif subthemes and Theme.ADMIN_PROCEDURES not in (themes or []):
-        errors["subthemes"] = _("Les sous-thèmes vont avec le thème « %(theme)s » : "
-                                "cochez-le ou décochez les sous-thèmes.",
-                                theme=Theme.ADMIN_PROCEDURES.label)
+    themes, subthemes = check_themes(errors, data.themes, data.subthemes)
     level = enum_member(Level, data.level)
     if level is None:
         errors["level"] = _("Choisissez un niveau de la liste.")
@@ -295,6 +284,25 @@ def enum_members(enum: type[E], raw: Iterable[str]) -> list[E] | None:
         except ValueError:
             return None
     return [member for member in enum if member in chosen]
+
+
+def check_themes(errors: dict[str, str], raw_themes: Iterable[str], raw_subthemes: Iterable[str]
+                 ) -> tuple[list[Theme] | None, list[AdminSubtheme] | None]:
+    """At least one theme of the national list; administrative sub-themes only with the theme
+    they belong to (the national activity model, for workshops and individual help alike)."""
+    themes = enum_members(Theme, raw_themes)
+    if themes is None:
+        errors["themes"] = _("Ce thème n'existe pas dans la liste nationale.")
+    elif not themes:
+        errors["themes"] = _("Choisissez au moins un thème.")
+    subthemes = enum_members(AdminSubtheme, raw_subthemes)
+    if subthemes is None:
+        errors["subthemes"] = _("Ce sous-thème n'existe pas dans la liste nationale.")
+    elif subthemes and Theme.ADMIN_PROCEDURES not in (themes or []):
+        errors["subthemes"] = _("Les sous-thèmes vont avec le thème « %(theme)s » : "
+                                "cochez-le ou décochez les sous-thèmes.",
+                                theme=Theme.ADMIN_PROCEDURES.label)
+    return themes, subthemes
 
 
 def _title_taken(title: str, site_id: int | None, *, besides: int | None) -> bool:
