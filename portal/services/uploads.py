@@ -12,11 +12,14 @@ every other format are refused. See docs/security.md#uploads.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from portal.services.errors import ValidationFailed
 
@@ -41,6 +44,23 @@ class CleanImage:
     mime: str = MIME
 
 
+_STRICT = threading.Lock()
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Pillow pads a truncated image with grey when ``ImageFile.LOAD_TRUNCATED_IMAGES`` is set,
+    and WeasyPrint sets it for the whole process as it is imported: an upload must decode
+    whole, so the flag is off while one is checked (uploads are rare: one at a time)."""
+    with _STRICT:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _refuse(code: str, message: str, field: str) -> ValidationFailed:
     return ValidationFailed(code, message, fields={field: message})
 
@@ -58,7 +78,7 @@ def clean_image(raw: bytes | None, *, field: str = "image") -> CleanImage:
                       _("Ce fichier n'est pas une image PNG ou JPEG (les autres formats, "
                         "dont le SVG, ne sont pas acceptés)."), field)
     try:
-        with warnings.catch_warnings():
+        with _whole_images_only(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw), formats=[declared])
             width, height = image.size

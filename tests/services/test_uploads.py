@@ -113,6 +113,17 @@ def test_an_image_just_too_large_is_refused(app):
         refused(png(2001, 10), "upload_too_many_pixels")
 
 
+def test_a_truncated_image_is_refused_even_once_weasyprint_is_imported(app):
+    """WeasyPrint makes Pillow pad truncated images for the whole process."""
+    import weasyprint  # noqa: F401  (its import sets ImageFile.LOAD_TRUNCATED_IMAGES)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    with app.test_request_context():
+        refused(png()[:60], "upload_unreadable")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it
+
+
 def test_nothing_sent_and_a_truncated_image_are_refused(app):
     with app.test_request_context():
         refused(b"", "upload_missing")
