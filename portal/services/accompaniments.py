@@ -40,7 +40,7 @@ from portal.services import audit, people, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.services.staff_access import Action
-from portal.services.workshops import changes, check_text, check_themes, enum_member
+from portal.services.workshops import changes, check_text, check_themes, enum_member, sync_links
 
 #: the national model's duration presets (minutes); any other value in range is accepted.
 DURATION_PRESETS = (15, 30, 45, 60, 90, 120)
@@ -310,14 +310,8 @@ def _summary(themes: list[Theme]) -> str:
 def _apply(help_: Accompaniment, checked: _Checked) -> None:
     for name, value in checked.values.items():
         setattr(help_, name, value)
-    for link in [x for x in help_.theme_links if x.theme not in checked.themes]:
-        help_.theme_links.remove(link)
-    for theme in [t for t in checked.themes if t not in help_.themes]:
-        help_.theme_links.append(AccompanimentTheme(theme=theme))
-    for sublink in [x for x in help_.subtheme_links if x.subtheme not in checked.subthemes]:
-        help_.subtheme_links.remove(sublink)
-    for subtheme in [s for s in checked.subthemes if s not in help_.subthemes]:
-        help_.subtheme_links.append(AccompanimentSubtheme(subtheme=subtheme))
+    sync_links(help_.theme_links, checked.themes, "theme", AccompanimentTheme)
+    sync_links(help_.subtheme_links, checked.subthemes, "subtheme", AccompanimentSubtheme)
     help_.summary = _summary([t for t in Theme if t in checked.themes])
 
 

@@ -9,7 +9,7 @@ docs/architecture.md#the-catalogue.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
@@ -354,16 +354,22 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
 def _apply(workshop: Workshop, checked: _Checked) -> None:
     for name, value in checked.values.items():
         setattr(workshop, name, value)
-    # Links kept, dropped or added one by one: replacing the lists would insert a theme
-    # again before its old row is deleted (one row per workshop and theme).
-    for link in [x for x in workshop.theme_links if x.theme not in checked.themes]:
-        workshop.theme_links.remove(link)
-    for theme in [t for t in checked.themes if t not in workshop.themes]:
-        workshop.theme_links.append(WorkshopTheme(theme=theme))
-    for sublink in [x for x in workshop.subtheme_links if x.subtheme not in checked.subthemes]:
-        workshop.subtheme_links.remove(sublink)
-    for subtheme in [s for s in checked.subthemes if s not in workshop.subthemes]:
-        workshop.subtheme_links.append(WorkshopSubtheme(subtheme=subtheme))
+    sync_links(workshop.theme_links, checked.themes, "theme", WorkshopTheme)
+    sync_links(workshop.subtheme_links, checked.subthemes, "subtheme", WorkshopSubtheme)
+
+
+def sync_links(links: list[Any], wanted: Iterable[Any], key: str,
+               make: Callable[..., Any]) -> None:
+    """Make a list of theme (or sub-theme) link rows name exactly ``wanted``. Links are kept,
+    dropped or added one by one: replacing the list would insert a theme again before its old
+    row is deleted (one row per owner and theme)."""
+    wanted = list(wanted)
+    for link in [x for x in links if getattr(x, key) not in wanted]:
+        links.remove(link)
+    present = {getattr(x, key) for x in links}
+    for value in wanted:
+        if value not in present:
+            links.append(make(**{key: value}))
 
 
 def create(data: WorkshopInput, *, actor: Actor) -> Workshop:
