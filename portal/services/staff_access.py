@@ -67,6 +67,10 @@ class Action(StrEnum):
     MANAGE_TEAM = "manage_team"  # invite colleagues, give and take roles at the site, disable
     EDIT_SITE = "edit_site"  # the site's settings, logo and signature
     SEE_AUDIT = "see_audit"  # the site's audit trail (read-only)
+    SEE_REPORTS = "see_reports"  # the site's activity figures and their printable report
+    EXPORT_DATA = "export_data"  # attendance, activity log and cheques as CSV or XLSX files
+    EXPORT_PERSON = "export_person"  # everything held on one person (PDF and JSON), on request
+    ANONYMISE_PERSON = "anonymise_person"  # erase a person's identity on request (no undo)
 
 
 _RECEPTION = frozenset({
@@ -74,12 +78,13 @@ _RECEPTION = frozenset({
     Action.PRINT_ATTENDANCE, Action.ISSUE_CERTIFICATES, Action.SEE_PEOPLE, Action.BOOK_FOR,
     Action.PRINT_CARD, Action.SEE_DOCUMENTS, Action.PRINT_PROGRAMME, Action.PRINT_CONVOCATIONS,
     Action.REGISTER_PERSON, Action.EDIT_PERSON, Action.RESET_ACCESS, Action.RECORD_HELP,
+    Action.EXPORT_PERSON,
 })
 #: the animateur builds the programme; reception sees and prints it but does not change it.
 _ANIMATEUR = _RECEPTION | {
     Action.ADD_SEAT, Action.REVOKE_DOCUMENT, Action.DEPOSIT_SLIP, Action.EDIT_CATALOGUE,
     Action.SCHEDULE_SESSIONS, Action.CANCEL_SESSION, Action.EDIT_CLOSURES, Action.MERGE_PEOPLE,
-    Action.SEE_CHEQUES,
+    Action.SEE_CHEQUES, Action.SEE_REPORTS, Action.EXPORT_DATA,
 }
 
 #: role → what it may do at the site where it is held.
@@ -88,7 +93,7 @@ PERMISSIONS: dict[StaffRole, frozenset[Action]] = {
     StaffRole.ANIMATEUR: _ANIMATEUR,
     StaffRole.ADMIN: _ANIMATEUR | {
         Action.REOPEN_SESSION, Action.EDIT_ANY_HELP, Action.MANAGE_TEAM, Action.EDIT_SITE,
-        Action.SEE_AUDIT,
+        Action.SEE_AUDIT, Action.ANONYMISE_PERSON,
     },
 }
 
