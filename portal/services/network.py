@@ -124,6 +124,11 @@ class NetworkView:
     cheque_rows: list[ChequeRow]
 
     @property
+    def past_last(self) -> date:
+        """The Sunday before this week."""
+        return self.week_days[0] - timedelta(days=1)
+
+    @property
     def week_sessions_per_day(self) -> list[int]:
         return [sum(row.sessions_per_day[index] for row in self.week_rows)
                 for index in range(len(self.week_days))]

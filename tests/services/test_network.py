@@ -119,7 +119,7 @@ def test_the_week_per_day_and_per_site_with_fill_rates(scene, reseau):
     assert rows["ARR"].sessions_per_day == [1, 0, 0, 1, 0, 0, 1]
     assert rows["ARR"].week == network.Fill(taken=4 + 5 + 2, offered=10 + 8 + 4)
     assert rows["ARR"].week.percent == 50
-    assert view.past_first == date(2026, 10, 26)
+    assert (view.past_first, view.past_last) == (date(2026, 10, 26), date(2026, 11, 22))
     assert rows["ARR"].past_weeks == network.Fill(taken=5 + 2, offered=10 + 6)
     assert rows["ARR"].past_weeks.percent == 44
     assert rows["BET"].sessions_per_day == [0] * 7
