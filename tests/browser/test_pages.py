@@ -496,6 +496,11 @@ SCREENS += [
                  "Modifier le dispositif"), "Modifier le dispositif"),
 ]
 
+# The network view of issue 12 (network administrators only).
+SCREENS += [
+    Screen("reseau", NETWORK_ADMIN, _go("/equipe/reseau"), "Vue du réseau", tags=ZOOM),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 

@@ -152,6 +152,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
     ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
     ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
+    ("staff.network", "GET"): None,
 }
 
 #: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
@@ -159,7 +160,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
 NETWORK_ADMIN_ONLY = {("staff.site_new", "GET"), ("staff.site_new", "POST"),
                       ("staff.programme_new", "GET"), ("staff.programme_new", "POST"),
                       ("staff.programme_edit", "GET"), ("staff.programme_edit", "POST"),
-                      ("staff.programme_try", "POST")}
+                      ("staff.programme_try", "POST"), ("staff.network", "GET")}
 
 #: who asks: the role held at each site (a network administrator is an administrator at all).
 IDENTITIES: dict[str, dict[str, StaffRole]] = {

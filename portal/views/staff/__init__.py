@@ -33,6 +33,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     documents,
     help,
     journal,
+    network,
     people_forms,
     programme,
     sessions,
