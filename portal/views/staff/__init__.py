@@ -35,6 +35,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     journal,
     people_forms,
     programme,
+    reports,
     sessions,
     sites,
     team,
