@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 WIDTH = 640
 ROW = 44  # one horizontal bar: its label line, then the bar
+#: bars are filled by an SVG attribute too (a PDF applies no page CSS inside an SVG).
 LABEL_SIZE = 15
 
 
@@ -46,7 +47,8 @@ def bars(items: Sequence[Item], values: Sequence[str], title_id: str) -> Markup:
         length = max(round(room * item.count / top), 2 if item.count else 0)
         parts.append(Markup(
             '<text class="chart-label" x="0" y="{label_y}" font-size="{size}">{label}</text>'
-            '<rect class="chart-bar" x="0" y="{bar_y}" width="{length}" height="16" rx="2"/>'
+            '<rect class="chart-bar" x="0" y="{bar_y}" width="{length}" height="16" rx="2" '
+            'fill="#1f4e9e"/>'
             '<text class="chart-value" x="{value_x}" y="{value_y}" font-size="{size}">'
             "{value}</text>"
         ).format(label_y=y + 15, size=LABEL_SIZE, label=item.label, bar_y=y + 21,
@@ -60,14 +62,16 @@ def columns(items: Sequence[Item], values: Sequence[str], title_id: str) -> Mark
     width = (WIDTH - gap) / max(len(items), 1)
     top = max((item.count for item in items), default=0) or 1
     size = 13 if len(items) <= 6 else 11
-    parts = [Markup('<line class="chart-axis" x1="0" y1="{base}" x2="{width}" y2="{base}"/>'
+    parts = [Markup('<line class="chart-axis" x1="0" y1="{base}" x2="{width}" y2="{base}" '
+                    'stroke="#767680"/>'
                     ).format(base=base, width=WIDTH)]
     for index, (item, value) in enumerate(zip(items, values, strict=True)):
         x = gap + index * width
         bar = round(160 * item.count / top)
         middle = round(x + (width - gap) / 2, 1)
         parts.append(Markup(
-            '<rect class="chart-bar" x="{x}" y="{top}" width="{width}" height="{bar}" rx="2"/>'
+            '<rect class="chart-bar" x="{x}" y="{top}" width="{width}" height="{bar}" rx="2" '
+            'fill="#1f4e9e"/>'
             '<text class="chart-value" x="{middle}" y="{value_y}" text-anchor="middle" '
             'font-size="{size}">{value}</text>'
             '<text class="chart-label" x="{middle}" y="{label_y}" text-anchor="middle" '

@@ -50,7 +50,7 @@ def _cheques(number: int) -> str:
 def _breakdown(name: str, title: str, rows: list[Row]) -> Block:
     block_id = f"graphique-{name}"
     if not rows:
-        return Block(block_id, title, _("Aucun accompagnement sur la période."), None, [], [])
+        return Block(block_id, title, _("Rien à compter sur la période."), None, [], [])
     values = [f"{row.count} ({percent(row.share)})" for row in rows]
     top = max(rows, key=lambda r: r.count)
     summary = _("En tête : « %(label)s », %(count)s, soit %(share)s des accompagnements.",
