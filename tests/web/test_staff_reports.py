@@ -17,7 +17,7 @@ from portal.models.audit import AuditEvent
 from portal.models.catalogue import WorkshopTheme
 from portal.models.vocab import BookingStatus, Gender, StaffRole, Theme
 from tests.conftest import login
-from tests.pdf.helpers import flat, pdf_text
+from tests.pdf.helpers import accessibility_problems, flat, pdf_text
 
 OCTOBER = "/equipe/rapports?site={site}&periode=mois&mois=2026-10"
 
@@ -119,6 +119,7 @@ def test_the_printed_report_holds_the_figures_and_is_audited(app, factory, scene
     assert "Accompagnements collectifs 2" in text
     assert "E-mail 2 100 %" in text
     assert "Comment ces chiffres sont comptés" in text
+    assert accessibility_problems(response.data) == []
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "report.pdf"))
     assert event.actor_id == staff.id and event.site_id == site.id
     assert event.details["period"] == {"periode": "mois", "mois": "2026-10"}
