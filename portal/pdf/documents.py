@@ -84,6 +84,7 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
 SHEETS = {
     "programme": "pdf/programme.html",
     "convocations": "pdf/convocations.html",
+    "report": "pdf/report.html",
 }
 
 
@@ -98,3 +99,8 @@ def programme_pdf(data: dict[str, Any]) -> bytes:
 
 def convocations_pdf(data: dict[str, Any]) -> bytes:
     return sheet_pdf("convocations", data)
+
+
+def report_pdf(data: dict[str, Any]) -> bytes:
+    """The activity report for a funder (``services/report_layout.py``)."""
+    return sheet_pdf("report", data)

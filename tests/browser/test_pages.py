@@ -607,3 +607,15 @@ def test_screen_is_valid_html(screen: Screen,
     if isinstance(messages, str):
         pytest.fail(messages, pytrace=False)
     assert not messages, html_report(screen.name, messages)
+
+
+# --- reports: the dashboard of figures, its charts and data tables ----------------------------
+
+SCREENS += [
+    Screen("rapports", STAFF, _go("/equipe/rapports"), "Rapports d'activité", tags=ZOOM),
+    Screen("rapports-reseau-annee", NETWORK_ADMIN,
+           _go("/equipe/rapports?site=reseau&periode=annee&annee=2026"), "Rapports d'activité"),
+    Screen("rapports-periode-refusee", STAFF,
+           _go("/equipe/rapports?periode=trimestre&trimestre=2026-9"), "Rapports d'activité",
+           422),
+]

@@ -69,3 +69,11 @@ def test_the_database_puts_each_moment_in_its_paris_month(app, factory):
     found = db.session.scalars(select(index).where(AuditEvent.action == "test.period")
                                .order_by(AuditEvent.at)).all()
     assert found == [0, 1, 2]
+
+
+def test_a_superscript_digit_is_not_a_number():
+    """``"²".isdigit()`` is true but ``int("²")`` fails: refused as any other bad input."""
+    for args in ({"mois": "2026-²"}, {"periode": "trimestre", "trimestre": "2026-²"},
+                 {"periode": "annee", "annee": "²"}, {"mois": "²"}):
+        with pytest.raises(ValidationFailed):
+            periods.parse(args)

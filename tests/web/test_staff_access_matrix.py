@@ -78,6 +78,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.programme_month", "GET"): Action.SEE_SESSIONS,
     ("staff.programme_print", "GET"): Action.PRINT_PROGRAMME,
     ("staff.convocations_page", "GET"): Action.PRINT_CONVOCATIONS,
+    ("staff.reports", "GET"): Action.SEE_REPORTS,
+    ("staff.reports_pdf", "GET"): Action.SEE_REPORTS,
     ("staff.convocations_print", "POST"): Action.PRINT_CONVOCATIONS,
     ("staff.session_new", "GET"): None,
     ("staff.session_new", "POST"): Action.SCHEDULE_SESSIONS,
@@ -283,6 +285,8 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.programme_month": {"site": place.site_id},
         "staff.programme_print": {"site": place.site_id, "mois": "2027-06", "format": "A4"},
         "staff.convocations_page": {"site": place.site_id},
+        "staff.reports": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
+        "staff.reports_pdf": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
     }.get(endpoint, {}) if method == "GET" else {}
     with current_app.test_request_context():
         url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments},

@@ -36,6 +36,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     network,
     people_forms,
     programme,
+    reports,
     sessions,
     sites,
     team,
