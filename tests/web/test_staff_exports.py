@@ -136,6 +136,11 @@ def test_who_may_export_what_where(app, factory, site, other, animateur):
     assert client.get("/equipe/rapports/exports/personnes.csv",
                       query_string={"lieu": site.id}).status_code == 200
     network = signed_in(app, factory.staff(is_network_admin=True))
+    page = network.get("/equipe/rapports/exports", query_string={
+        "quoi": "activites", "lieu": "reseau", "format": "xlsx", **NOVEMBER})
+    assert page.status_code == 200
+    assert '<option value="reseau" selected>Tout le réseau</option>' in page.get_data(
+        as_text=True)
     response = network.get("/equipe/rapports/exports/personnes.xlsx",
                            query_string={"lieu": "reseau"})
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 
 from portal.services import exports, periods
 from portal.services.errors import ValidationFailed
@@ -35,10 +36,11 @@ def _values() -> dict[str, str]:
 def _page(values: dict[str, str], *, errors: dict[str, str] | None = None, status: int = 200,
           **context: Any) -> tuple[str, int]:
     staff = current_staff()
+    places = [(NETWORK, _("Tout le réseau"))] if staff.is_network_admin else []
+    places += [(str(site.id), site.name) for site in exports.sites_for(staff)]
     return render_template("staff/reports/exports.html", values=values, errors=errors or {},
-                           kinds=list(Kind), formats=list(Format),
-                           sites=exports.sites_for(staff), network=staff.is_network_admin,
-                           network_value=NETWORK, large=exports.LARGE, **context), status
+                           kinds=list(Kind), places=places, large=exports.LARGE,
+                           **context), status
 
 
 def _read(kind_text: str | None, format_text: str | None) -> tuple[Kind, Scope, Period, Format]:
