@@ -152,6 +152,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
     ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
     ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
+    ("staff.exports", "GET"): Action.EXPORT_DATA,
+    ("staff.export_download", "GET"): Action.EXPORT_DATA,
 }
 
 #: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
@@ -282,6 +284,8 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.programme_month": {"site": place.site_id},
         "staff.programme_print": {"site": place.site_id, "mois": "2027-06", "format": "A4"},
         "staff.convocations_page": {"site": place.site_id},
+        "staff.exports": {"lieu": place.site_id, "quoi": "presences", "format": "csv"},
+        "staff.export_download": {"lieu": place.site_id, "kind": "presences", "fmt": "csv"},
     }.get(endpoint, {}) if method == "GET" else {}
     with current_app.test_request_context():
         url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments},

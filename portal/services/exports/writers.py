@@ -54,11 +54,15 @@ def csv_cell(value: Any) -> str:
 
 
 def csv_chunks(table: Table) -> Iterator[bytes]:
-    """The CSV file as byte chunks, the BOM and the header first, as the rows come."""
+    """The CSV file as byte chunks, as the rows come: the BOM and the header alone first (no
+    query is run before they go out)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([neutralise(header) for header in table.headers])
+    yield buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
     pending = 0
     for row in table.rows:
         writer.writerow([csv_cell(value) for value in row])

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import Response, render_template, request, url_for
+from flask.globals import app_ctx, request_ctx
 from flask_babel import gettext as _
 
 from portal.services import exports, periods
@@ -87,6 +88,25 @@ def exports_page() -> Any:
                                 "filename": exports.filename(kind, scope, period, fmt)})
 
 
+def _in_request(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
+    """``chunks`` read in this request's contexts (the database session, the language) after
+    the response has left the view. The first chunk (the header) is taken now and sent
+    without them, so that a response dropped unread leaves no context pushed — unlike
+    ``stream_with_context``, whose contexts stay pushed once the server has read one chunk."""
+    contexts = (app_ctx._get_current_object(), request_ctx._get_current_object())
+    first = next(chunks)
+
+    def generate() -> Iterator[bytes]:
+        yield first
+        with contexts[0], contexts[1]:
+            try:
+                yield from chunks
+            finally:
+                chunks.close()
+
+    return generate()
+
+
 def _file_chunks(path: str) -> Iterator[bytes]:
     try:
         with open(path, "rb") as handle:
@@ -108,8 +128,7 @@ def export_download(kind: str, fmt: str) -> Any:
     exports.record(staff_actor(), export_kind, scope, period, export_format, rows)
     table = exports.table(export_kind, scope, period)
     if export_format is Format.CSV:
-        response = Response(stream_with_context(csv_chunks(table)),
-                            mimetype=_MIME[export_format])
+        response = Response(_in_request(csv_chunks(table)), mimetype=_MIME[export_format])
     else:
         handle, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
         os.close(handle)
