@@ -136,7 +136,7 @@ def read_csv(table: Table) -> tuple[bytes, list[list[str]]]:
 # --- each export's rows -------------------------------------------------------------------
 
 def test_attendance_has_one_row_per_booking_of_the_periods_sessions(app, scene):
-    table = exports.table(Kind.ATTENDANCE, Scope(scene.site), NOVEMBER)
+    table = exports.table(Kind.ATTENDANCE, Scope.of(scene.site), NOVEMBER)
     assert table.headers[:4] == ["Date", "Heure", "Lieu", "Atelier"]
     rows = [list(row) for row in table.rows]
     assert rows == [
@@ -147,13 +147,13 @@ def test_attendance_has_one_row_per_booking_of_the_periods_sessions(app, scene):
         [date(2026, 11, 10), "14:00", "Cyberbase de Méricourt", "Envoyer un e-mail", "Jean",
          "-1+1", "Absent", "", 0, Decimal("0.00")],
     ]
-    assert exports.count(Kind.ATTENDANCE, Scope(scene.site), NOVEMBER) == 3
-    assert exports.count(Kind.ATTENDANCE, Scope(None), NOVEMBER) == 4
+    assert exports.count(Kind.ATTENDANCE, Scope.of(scene.site), NOVEMBER) == 3
+    assert exports.count(Kind.ATTENDANCE, Scope.of(None), NOVEMBER) == 4
 
 
 def test_the_activity_log_has_one_row_per_accompaniment_in_the_national_models_fields(
         app, scene):
-    table = exports.table(Kind.ACTIVITIES, Scope(scene.site), NOVEMBER)
+    table = exports.table(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER)
     assert "Thématique(s) d'accompagnement" in table.headers
     rows = [dict(zip(table.headers, row, strict=True)) for row in table.rows]
     # two people present at workshops (the 1st and the 10th), one individual help
@@ -181,11 +181,11 @@ def test_the_activity_log_has_one_row_per_accompaniment_in_the_national_models_f
         "Oui", "CAF")
     assert (helped["Bénéficiaire"], helped["Commune de résidence"], helped["Genre"],
             helped["Tranche d'âge"]) == ("", "Liévin", "Masculin", "60-69")
-    assert exports.count(Kind.ACTIVITIES, Scope(scene.site), NOVEMBER) == 3
+    assert exports.count(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER) == 3
 
 
 def test_cheques_of_the_month_with_their_service_and_receipt(app, scene):
-    rows = rows_of(Kind.CHEQUES, Scope(scene.site))
+    rows = rows_of(Kind.CHEQUES, Scope.of(scene.site))
     assert rows == [
         ["6207261100", "APTIC Pas-de-Calais 2026", Decimal("10.00"), date(2026, 11, 10),
          "14:10", "Cyberbase de Méricourt", "Envoyer un e-mail", "Claire Martin",
@@ -194,16 +194,16 @@ def test_cheques_of_the_month_with_their_service_and_receipt(app, scene):
          "10:30", "Cyberbase de Méricourt", "Aide individuelle : @SUM(A1) impôts",
          "Claire Martin", ""],
     ]
-    assert len(rows_of(Kind.CHEQUES, Scope(None))) == 3
+    assert len(rows_of(Kind.CHEQUES, Scope.of(None))) == 3
 
 
 def test_people_of_a_site_leave_out_anonymised_and_merged_records(app, factory, scene):
     factory.beneficiary(scene.site, first_name="Effacée", anonymised_at=utc(2026, 1, 1))
     factory.beneficiary(scene.site, first_name="Doublon", merged_into_id=scene.absent.id)
-    rows = rows_of(Kind.PEOPLE, Scope(scene.site))
+    rows = rows_of(Kind.PEOPLE, Scope.of(scene.site))
     assert [row[1] for row in rows] == ["Jean", PAYLOADS[0]]
     assert rows[1][5:10] == [1960, "Lens", "62300", "Féminin", "Retraité"]
-    assert exports.count(Kind.PEOPLE, Scope(scene.site), NOVEMBER) == 2
+    assert exports.count(Kind.PEOPLE, Scope.of(scene.site), NOVEMBER) == 2
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_csv_opens_in_french_excel_and_neutralises_formulas(app):
 
 
 def test_csv_of_an_export_neutralises_names_typed_at_the_desk(app, scene):
-    _data, rows = read_csv(exports.table(Kind.ATTENDANCE, Scope(scene.site), NOVEMBER))
+    _data, rows = read_csv(exports.table(Kind.ATTENDANCE, Scope.of(scene.site), NOVEMBER))
     assert rows[2][:6] == ["10/11/2026", "14:00", "Cyberbase de Méricourt",
                            "Envoyer un e-mail", "'" + PAYLOADS[0], AWKWARD]
     assert rows[1][5] == "'-1+1"
@@ -258,7 +258,7 @@ def test_xlsx_reads_back_typed_with_formulas_left_as_text(app, tmp_path):
 
 def test_xlsx_of_the_activity_log(app, scene, tmp_path):
     path = tmp_path / "activites.xlsx"
-    write_xlsx(exports.table(Kind.ACTIVITIES, Scope(scene.site), NOVEMBER), str(path))
+    write_xlsx(exports.table(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER), str(path))
     sheet = openpyxl.load_workbook(path).active
     assert sheet.max_row == 4
     assert sheet["A3"].value.date() == date(2026, 11, 10)
@@ -271,8 +271,8 @@ def test_xlsx_of_the_activity_log(app, scene, tmp_path):
 
 def test_scope_needs_export_data_there_and_see_people_for_people(app, factory, scene):
     animateur = scene.staff
-    assert exports.scope_for(animateur, Kind.CHEQUES, "").site.id == scene.site.id
-    assert exports.scope_for(animateur, Kind.PEOPLE, str(scene.site.id)).site.id == \
+    assert exports.scope_for(animateur, Kind.CHEQUES, "").site_id == scene.site.id
+    assert exports.scope_for(animateur, Kind.PEOPLE, str(scene.site.id)).site_id == \
         scene.site.id
     with pytest.raises(NotFound):
         exports.scope_for(animateur, Kind.ATTENDANCE, str(scene.other.id))
@@ -282,8 +282,8 @@ def test_scope_needs_export_data_there_and_see_people_for_people(app, factory, s
     with pytest.raises(NotAllowed):
         exports.scope_for(reception, Kind.ATTENDANCE, str(scene.site.id))
     network = factory.staff(is_network_admin=True)
-    assert exports.scope_for(network, Kind.PEOPLE, exports.NETWORK).site is None
-    assert exports.scope_for(network, Kind.PEOPLE, str(scene.other.id)).site.id == \
+    assert exports.scope_for(network, Kind.PEOPLE, exports.NETWORK).is_network
+    assert exports.scope_for(network, Kind.PEOPLE, str(scene.other.id)).site_id == \
         scene.other.id
     with pytest.raises(ValidationFailed):
         exports.scope_for(network, Kind.PEOPLE, "")
@@ -292,7 +292,7 @@ def test_scope_needs_export_data_there_and_see_people_for_people(app, factory, s
 
 
 def test_an_export_is_audited_without_personal_data(app, scene, actor):
-    exports.record(actor, Kind.ATTENDANCE, Scope(scene.site), NOVEMBER, exports.Format.CSV, 3)
+    exports.record(actor, Kind.ATTENDANCE, Scope.of(scene.site), NOVEMBER, exports.Format.CSV, 3)
     event = db.session.scalars(db.select(AuditEvent).where(
         AuditEvent.action == "export.attendance")).one()
     assert event.site_id == scene.site.id
@@ -336,16 +336,16 @@ def _peak(consume) -> int:
 
 
 def test_memory_stays_flat_while_a_large_export_streams(app, site, large_period):
-    assert exports.count(Kind.ATTENDANCE, Scope(site), NOVEMBER) == large_period
+    assert exports.count(Kind.ATTENDANCE, Scope.of(site), NOVEMBER) == large_period
 
     def stream() -> None:
         seen = 0
-        for chunk in csv_chunks(exports.table(Kind.ATTENDANCE, Scope(site), NOVEMBER)):
+        for chunk in csv_chunks(exports.table(Kind.ATTENDANCE, Scope.of(site), NOVEMBER)):
             seen += chunk.count(b"\r\n")
         assert seen == large_period + 1
 
     def as_list() -> None:
-        rows = list(exports.table(Kind.ATTENDANCE, Scope(site), NOVEMBER).rows)
+        rows = list(exports.table(Kind.ATTENDANCE, Scope.of(site), NOVEMBER).rows)
         assert len(rows) == large_period
 
     streamed, listed = _peak(stream), _peak(as_list)
@@ -355,7 +355,7 @@ def test_memory_stays_flat_while_a_large_export_streams(app, site, large_period)
 
 
 def test_the_first_rows_come_before_the_query_is_read_to_the_end(app, site, large_period):
-    rows = exports.table(Kind.ATTENDANCE, Scope(site), NOVEMBER).rows
+    rows = exports.table(Kind.ATTENDANCE, Scope.of(site), NOVEMBER).rows
     tracemalloc.start()
     try:
         first = next(iter(rows))

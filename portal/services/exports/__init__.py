@@ -92,16 +92,23 @@ class Format(StrEnum):
 
 @dataclass(frozen=True)
 class Scope:
-    """One site, or the whole network (``site`` is None)."""
+    """One site, or the whole network (``site_id`` is None). Plain values, no ORM row: the
+    rows are read after the request's session has ended (a streamed response)."""
 
-    site: Site | None
+    site_id: int | None
+    code: str = "RESEAU"
+    name: str = ""
+
+    @classmethod
+    def of(cls, site: Site | None) -> Scope:
+        return cls(None) if site is None else cls(site.id, site.code, site.name)
 
     @property
-    def code(self) -> str:
-        return self.site.code if self.site else "RESEAU"
+    def is_network(self) -> bool:
+        return self.site_id is None
 
     def where(self, column: Any) -> Any:
-        return True if self.site is None else column == self.site.id
+        return True if self.site_id is None else column == self.site_id
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,7 @@ def scope_for(staff: Any, kind: Kind, site_text: str | None) -> Scope:
     text = (site_text or "").strip()
     if text == NETWORK:
         staff_access.require_network_admin(staff)
-        return Scope(None)
+        return Scope.of(None)
     if not text:
         sites = sites_for(staff)
         if len(sites) != 1:
@@ -159,7 +166,7 @@ def scope_for(staff: Any, kind: Kind, site_text: str | None) -> Scope:
         raise NotFound("not_found", _("Cette page n'existe pas ou n'existe plus."))
     for action in actions_for(kind):
         staff_access.require(staff, action, site.id)
-    return Scope(site)
+    return Scope.of(site)
 
 
 # --- cells ------------------------------------------------------------------------------
@@ -484,9 +491,8 @@ def record(actor: Actor, kind: Kind, scope: Scope, period: Period, fmt: Format,
     details: dict[str, Any] = {"format": fmt.value, "rows": rows}
     if kind is not Kind.PEOPLE:
         details.update(first=period.first.isoformat(), last=period.last.isoformat())
-    if scope.site is None:
+    if scope.is_network:
         details["network"] = True
-    audit.record(actor, f"export.{kind.audit_name}",
-                 site_id=scope.site.id if scope.site else None, **details)
+    audit.record(actor, f"export.{kind.audit_name}", site_id=scope.site_id, **details)
     db.session.commit()
 

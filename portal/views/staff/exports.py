@@ -81,7 +81,7 @@ def exports_page() -> Any:
     except ValidationFailed as error:
         return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     rows = exports.count(kind, scope, period)
-    args = {"lieu": str(scope.site.id) if scope.site else NETWORK, **period.as_args()}
+    args = {"lieu": NETWORK if scope.is_network else str(scope.site_id), **period.as_args()}
     download = url_for("staff.export_download", kind=kind.value, fmt=fmt.value, **args)
     return _page(values, ready={"kind": kind, "scope": scope, "period": period, "format": fmt,
                                 "rows": rows, "download": download,
