@@ -206,7 +206,10 @@ def _stream(statement: Select[Any]) -> Iterator[Sequence[Any]]:
     """Row batches of a query read as a server-side cursor (PostgreSQL) or lazily (SQLite)."""
     result = db.session.execute(statement.execution_options(stream_results=True,
                                                             yield_per=BATCH))
-    yield from result.partitions(BATCH)
+    try:
+        yield from result.partitions(BATCH)
+    finally:  # a download stopped half-way closes its server-side cursor
+        result.close()
 
 
 def _links(model: Any, key: Any, value: Any, ids: list[int]) -> dict[int, list[Any]]:
