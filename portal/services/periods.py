@@ -137,7 +137,7 @@ def current_month() -> Period:
 
 
 def _year(text: str) -> int | None:
-    return int(text) if text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR else None
+    return int(text) if text.isdecimal() and FIRST_YEAR <= int(text) <= LAST_YEAR else None
 
 
 def _day(args: Mapping[str, str], name: str) -> date:
@@ -161,14 +161,14 @@ def parse(args: Mapping[str, str]) -> Period:
         if not text:
             return current_month()
         parts = text.split("-")
-        number = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
+        number = int(parts[1]) if len(parts) == 2 and parts[1].isdecimal() else 0
         if (found := _year(parts[0])) is None or not 1 <= number <= 12:
             message = _("Choisissez un mois, par exemple 2026-11.")
             raise ValidationFailed("period_month", message, fields={"mois": message})
         return month(date(found, number, 1))
     if kind == PeriodKind.QUARTER.value:
         parts = (args.get("trimestre") or "").strip().split("-")
-        number = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
+        number = int(parts[1]) if len(parts) == 2 and parts[1].isdecimal() else 0
         if (found := _year(parts[0])) is None or not 1 <= number <= 4:
             message = _("Choisissez un trimestre, par exemple 2026-4.")
             raise ValidationFailed("period_quarter", message, fields={"trimestre": message})

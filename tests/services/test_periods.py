@@ -69,3 +69,11 @@ def test_the_database_puts_each_moment_in_its_paris_month(app, factory):
     found = db.session.scalars(select(index).where(AuditEvent.action == "test.period")
                                .order_by(AuditEvent.at)).all()
     assert found == [0, 1, 2]
+
+
+@pytest.mark.parametrize("args", [{"periode": "annee", "annee": "²"},
+                                  {"periode": "mois", "mois": "2026-²"},
+                                  {"periode": "trimestre", "trimestre": "2026-³"}])
+def test_digits_that_are_not_decimal_are_refused_in_words(app, args):
+    with pytest.raises(ValidationFailed):
+        periods.parse(args)
