@@ -118,6 +118,7 @@ def test_a_form_that_cannot_be_read_is_shown_again_with_what_was_chosen(app, ani
 
 def test_a_download_with_a_bad_period_is_a_422_page(app, animateur, site):
     client = signed_in(app, animateur)
+    assert client.get("/equipe/rapports/exports/tout.pdf").status_code == 422
     response = client.get("/equipe/rapports/exports/cheques.xlsx",
                           query_string={"lieu": site.id, "periode": "annee", "annee": "1900"})
     assert response.status_code == 422

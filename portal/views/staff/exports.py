@@ -116,10 +116,10 @@ def _file_chunks(path: str) -> Iterator[bytes]:
         os.unlink(path)
 
 
-@bp.route("/rapports/exports/<any(presences, activites, cheques, personnes):kind>"
-          ".<any(csv, xlsx):fmt>")
+@bp.route("/rapports/exports/<kind>.<fmt>")
 def export_download(kind: str, fmt: str) -> Any:
-    values = {**_values(), "quoi": kind, "format": fmt}
+    """``presences.csv``, ``activites.xlsx``…: an unknown kind or format is the form again."""
+    values = {**_values(), "quoi": kind[:40], "format": fmt[:40]}
     try:
         export_kind, scope, period, export_format = _read(kind, fmt)
     except ValidationFailed as error:
