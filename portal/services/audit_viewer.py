@@ -71,6 +71,10 @@ ACTIONS: dict[str, Any] = {
     "workshop.updated": _l("Atelier modifié"),
     "workshop.archived": _l("Atelier archivé"),
     "site.created": _l("Lieu créé"),
+    "export.attendance": _l("Export des présences"),
+    "export.activities": _l("Export du journal des accompagnements"),
+    "export.cheques": _l("Export des chèques pris"),
+    "export.people": _l("Export des personnes du lieu"),
 }
 
 OBJECT_TYPES: dict[str, Any] = {

@@ -501,6 +501,20 @@ SCREENS += [
     Screen("reseau", NETWORK_ADMIN, _go("/equipe/reseau"), "Vue du réseau", tags=ZOOM),
 ]
 
+# Exports (issue 12): the form, a file ready to download, a refused period; the network's.
+SCREENS += [
+    Screen("exports", STAFF, _go("/equipe/rapports/exports"), "Exports", tags=ZOOM),
+    Screen("exports-pret", STAFF,
+           _go("/equipe/rapports/exports?quoi=presences&format=xlsx&periode=annee&annee=2026"),
+           "Exports", tags=ZOOM),
+    Screen("exports-refuse", STAFF,
+           _go("/equipe/rapports/exports?quoi=presences&periode=mois&mois=2026-13"),
+           "Exports", 422, tags=ZOOM),
+    Screen("exports-reseau", NETWORK_ADMIN,
+           _go("/equipe/rapports/exports?quoi=activites&lieu=reseau&periode=trimestre"
+               "&trimestre=2026-4"), "Exports"),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 

@@ -298,4 +298,6 @@ def _pools(feed_token: str, today: WorkshopSession, odile: Beneficiary) -> dict[
         "token": [feed_token],
         "code": [code, f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()],
         "filename": ["css/portal.css", "js/portal.js", "img/logo.svg"],
+        "kind": ["presences", "activites", "cheques", "personnes"],
+        "fmt": ["csv", "xlsx"],
     }

@@ -155,6 +155,8 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
     ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
     ("staff.network", "GET"): None,
+    ("staff.exports", "GET"): Action.EXPORT_DATA,
+    ("staff.export_download", "GET"): Action.EXPORT_DATA,
 }
 
 #: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
@@ -287,6 +289,8 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.convocations_page": {"site": place.site_id},
         "staff.reports": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
         "staff.reports_pdf": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
+        "staff.exports": {"lieu": place.site_id, "quoi": "presences", "format": "csv"},
+        "staff.export_download": {"lieu": place.site_id, "kind": "presences", "fmt": "csv"},
     }.get(endpoint, {}) if method == "GET" else {}
     with current_app.test_request_context():
         url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments},

@@ -31,6 +31,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     closing,
     desk,
     documents,
+    exports,
     help,
     journal,
     network,
