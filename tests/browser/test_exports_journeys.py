@@ -29,8 +29,8 @@ def _prepare(page: Page, what: str, fmt: str) -> int:
     page.goto("/equipe/rapports/exports")
     expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
     page.get_by_label(what, exact=True).check()
-    if page.locator("select#lieu").count():
-        page.locator("select#lieu").select_option(index=1)
+    if page.locator("select#site").count():
+        page.locator("select#site").select_option(index=1)
     page.get_by_label("Type de période").select_option("annee")
     page.get_by_label(re.compile("^Année")).fill(str(clock.today_local().year))
     page.get_by_label(re.compile(f"^{fmt.upper()} ")).check()

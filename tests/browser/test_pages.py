@@ -511,7 +511,7 @@ SCREENS += [
            _go("/equipe/rapports/exports?quoi=presences&periode=mois&mois=2026-13"),
            "Exports", 422, tags=ZOOM),
     Screen("exports-reseau", NETWORK_ADMIN,
-           _go("/equipe/rapports/exports?quoi=activites&lieu=reseau&periode=trimestre"
+           _go("/equipe/rapports/exports?quoi=activites&site=reseau&periode=trimestre"
                "&trimestre=2026-4"), "Exports"),
 ]
 

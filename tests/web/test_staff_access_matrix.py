@@ -289,8 +289,8 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.convocations_page": {"site": place.site_id},
         "staff.reports": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
         "staff.reports_pdf": {"site": place.site_id, "periode": "mois", "mois": "2026-10"},
-        "staff.exports": {"lieu": place.site_id, "quoi": "presences", "format": "csv"},
-        "staff.export_download": {"lieu": place.site_id, "kind": "presences", "fmt": "csv"},
+        "staff.exports": {"site": place.site_id, "quoi": "presences", "format": "csv"},
+        "staff.export_download": {"site": place.site_id, "kind": "presences", "fmt": "csv"},
     }.get(endpoint, {}) if method == "GET" else {}
     with current_app.test_request_context():
         url = url_for(endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments},

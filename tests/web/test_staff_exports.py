@@ -60,14 +60,14 @@ def test_the_screen_counts_the_rows_then_links_to_the_download(app, animateur, s
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Le fichier aura 1 ligne." in text
-    assert f"/equipe/rapports/exports/presences.csv?lieu={site.id}" in text
+    assert f"/equipe/rapports/exports/presences.csv?site={site.id}" in text
     assert "presences-MER-2026-11-01-2026-11-30.csv" in text
 
 
 def test_csv_download_is_an_attachment_not_cached_and_audited(app, animateur, site, booked):
     client = signed_in(app, animateur)
     response = client.get("/equipe/rapports/exports/presences.csv",
-                          query_string={"lieu": site.id, **NOVEMBER})
+                          query_string={"site": site.id, **NOVEMBER})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
@@ -88,7 +88,7 @@ def test_csv_download_is_an_attachment_not_cached_and_audited(app, animateur, si
 def test_xlsx_download_reads_back(app, animateur, site, booked):
     client = signed_in(app, animateur)
     response = client.get("/equipe/rapports/exports/activites.xlsx",
-                          query_string={"lieu": site.id, **NOVEMBER})
+                          query_string={"site": site.id, **NOVEMBER})
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -120,7 +120,7 @@ def test_a_download_with_a_bad_period_is_a_422_page(app, animateur, site):
     client = signed_in(app, animateur)
     assert client.get("/equipe/rapports/exports/tout.pdf").status_code == 422
     response = client.get("/equipe/rapports/exports/cheques.xlsx",
-                          query_string={"lieu": site.id, "periode": "annee", "annee": "1900"})
+                          query_string={"site": site.id, "periode": "annee", "annee": "1900"})
     assert response.status_code == 422
     assert 'id="error-summary"' in response.get_data(as_text=True)
 
@@ -129,23 +129,23 @@ def test_who_may_export_what_where(app, factory, site, other, animateur):
     reception = signed_in(app, factory.staff(site, StaffRole.RECEPTION))
     assert reception.get("/equipe/rapports/exports").status_code == 403
     assert reception.get("/equipe/rapports/exports/presences.csv",
-                         query_string={"lieu": site.id}).status_code == 403
+                         query_string={"site": site.id}).status_code == 403
     client = signed_in(app, animateur)
     assert client.get("/equipe/rapports/exports/presences.csv",
-                      query_string={"lieu": other.id}).status_code == 404
+                      query_string={"site": other.id}).status_code == 404
     assert client.get("/equipe/rapports/exports/presences.csv",
-                      query_string={"lieu": "reseau"}).status_code == 403
+                      query_string={"site": "reseau"}).status_code == 403
     assert client.get("/equipe/rapports/exports/personnes.csv",
-                      query_string={"lieu": site.id}).status_code == 200
+                      query_string={"site": site.id}).status_code == 200
     network = signed_in(app, factory.staff(is_network_admin=True))
     page = network.get("/equipe/rapports/exports", query_string={
-        "quoi": "activites", "lieu": "reseau", "format": "xlsx", **NOVEMBER})
+        "quoi": "activites", "site": "reseau", "format": "xlsx", **NOVEMBER})
     assert page.status_code == 200
     assert '<option value="reseau" selected>Tout le réseau</option>' in page.get_data(
         as_text=True)
     response = network.get("/equipe/rapports/exports/personnes.xlsx",
-                           query_string={"lieu": "reseau"})
+                           query_string={"site": "reseau"})
     assert response.status_code == 200
     assert "personnes-RESEAU-" in response.headers["Content-Disposition"]
     assert network.get("/equipe/rapports/exports/presences.csv",
-                       query_string={"lieu": other.id}).status_code == 200
+                       query_string={"site": other.id}).status_code == 200
