@@ -84,6 +84,7 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
 SHEETS = {
     "programme": "pdf/programme.html",
     "convocations": "pdf/convocations.html",
+    "personal_data": "pdf/personal_data.html",
 }
 
 

@@ -48,10 +48,10 @@ from portal.models import (
     StaffMember,
     WorkshopSession,
 )
-from portal.services import audit, staff_access
+from portal.services import audit, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
-from portal.services.errors import NotAllowed, NotFound, ValidationFailed
+from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action
 
@@ -76,18 +76,6 @@ def known_sites(person: Beneficiary) -> set[int]:
     sites.update(db.session.scalars(
         select(Accompaniment.site_id).where(Accompaniment.beneficiary_id == person.id)))
     return sites
-
-
-def require_allowed(staff: StaffMember, action: Action, person: Beneficiary) -> None:
-    """A person known at none of the staff member's sites is a 404; known at some of them but
-    none where the role allows ``action``, a 403."""
-    sites = known_sites(person)
-    allowed = staff_access.sites_where(staff, action)
-    if allowed is None or sites.intersection(allowed):
-        return
-    if not sites.intersection(staff.site_ids):
-        raise NotFound("unknown_person", _l("Cette personne n'est pas connue."))
-    staff_access.require(staff, action, min(sites.intersection(staff.site_ids)))
 
 
 # --- the export -------------------------------------------------------------------------------
@@ -177,13 +165,34 @@ def as_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def export(person: Beneficiary, *, actor: Actor, form: str) -> dict[str, Any]:
-    """The data of the export, audited ``person.data_export`` (no value, only the form)."""
+def export(person: Beneficiary, *, actor: Actor, form: str,
+           staff: StaffMember | None = None) -> dict[str, Any]:
+    """The data of the export, audited ``person.data_export`` (no value, only the form:
+    ``json`` or ``pdf``). Staff need ``EXPORT_PERSON`` at one of the person's sites; without
+    ``staff``, the person asks for their own (the caller checked it is them)."""
+    if staff is not None:
+        registration.require(staff, Action.EXPORT_PERSON, person)
     data = gather(person)
     audit.record(actor, "person.data_export", object_type="beneficiary", object_id=person.id,
                  site_id=person.home_site_id, form=form)
     db.session.commit()
     return data
+
+
+def as_pdf(data: dict[str, Any]) -> bytes:
+    """The readable PDF of the export: laid out on demand, never stored nor numbered."""
+    from portal.formatting import euros, when
+    from portal.pdf.documents import sheet_pdf
+
+    def at(iso: str | None) -> str:
+        return when(datetime.fromisoformat(iso), "fr") if iso else "–"
+
+    title = "Données personnelles"
+    return sheet_pdf("personal_data", {
+        "data": data, "generated": when(now(), "fr"), "at": at,
+        "money": lambda cents: euros(cents, "fr"), "doc_title": title,
+        "pdf_title": f"{title} – {data['identity']['first_name']}", "lang": "fr",
+        "site": {"name": data["identity"]["home_site"] or "Portail"}})
 
 
 # --- anonymisation ----------------------------------------------------------------------------
@@ -324,7 +333,7 @@ def anonymise_on_request(staff: StaffMember, person: Beneficiary, *, typed: str,
     """An administrator of a site where the person is known anonymises them on request."""
     if person.is_anonymised:
         raise NotAllowed("already_anonymised", _l("Cette personne est déjà anonymisée."))
-    require_allowed(staff, Action.ANONYMISE_PERSON, person)
+    registration.require(staff, Action.ANONYMISE_PERSON, person)
     confirm(person, typed, ticked)
     anonymise(person, actor, "request")
 

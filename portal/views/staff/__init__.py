@@ -34,6 +34,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     help,
     journal,
     people_forms,
+    personal_data,
     programme,
     sessions,
     sites,
