@@ -152,6 +152,9 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.person_merge", "GET"): Action.MERGE_PEOPLE,
     ("staff.person_merge", "POST"): Action.MERGE_PEOPLE,
     ("staff.walk_in_new", "POST"): Action.REGISTER_PERSON,
+    ("staff.person_data_export", "POST"): Action.EXPORT_PERSON,
+    ("staff.person_anonymise", "GET"): Action.ANONYMISE_PERSON,
+    ("staff.person_anonymise", "POST"): Action.ANONYMISE_PERSON,  # last: the person is gone
 }
 
 #: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
@@ -272,6 +275,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
                  "course_id": place.course_id, "staff_id": place.colleague_id}
     arguments["help_id"] = place.accompaniment_id
+    arguments["form"] = "json"
     if endpoint == "staff.course_remove_session":
         arguments["session_id"] = place.course_session_id
     when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}
@@ -328,6 +332,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
         "staff.person_merge": {"other_id": str(place.walk_in_id)},
         "staff.walk_in_new": {"first_name": "Inconnue", "last_name": "À la porte"},
+        "staff.person_anonymise": {"confirm": "1"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

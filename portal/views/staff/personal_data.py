@@ -21,6 +21,7 @@ def download(body: bytes, mime: str, filename: str) -> Response:
     response.headers["Content-Type"] = mime
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")  # the same file, asked by htmx or not
     return response
 
 
