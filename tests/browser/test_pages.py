@@ -496,6 +496,19 @@ SCREENS += [
                  "Modifier le dispositif"), "Modifier le dispositif"),
 ]
 
+# Personal data (issue 12): the anonymisation confirmation, and sent without confirmation.
+def _refused_anonymise(page: Page, seeded: Accounts) -> Response:
+    page.goto(f"/equipe/beneficiaires/{seeded.beneficiary_id}/anonymiser")
+    return submit(page, "Anonymiser définitivement")
+
+
+SCREENS += [
+    Screen("personne-anonymiser", NETWORK_ADMIN, _person_screen("anonymiser"),
+           "Anonymiser la fiche de Nadia Benali", tags=ZOOM),
+    Screen("personne-anonymiser-refuse", NETWORK_ADMIN, _refused_anonymise,
+           "Anonymiser la fiche de Nadia Benali", 422, tags=ZOOM),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 
@@ -602,3 +615,4 @@ def test_screen_is_valid_html(screen: Screen,
     if isinstance(messages, str):
         pytest.fail(messages, pytrace=False)
     assert not messages, html_report(screen.name, messages)
+
