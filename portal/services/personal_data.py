@@ -51,6 +51,7 @@ from portal.models import (
 from portal.services import audit, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
+from portal.services.codes import UNAMBIGUOUS_ALPHABET
 from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action
@@ -59,7 +60,6 @@ from portal.services.staff_access import Action
 DEFAULT_RETENTION_MONTHS = 12
 RETENTION_RANGE = (6, 60)
 PSEUDONYM = "Personne anonymisée"
-_PSEUDONYM_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 #: snapshot keys that hold the person's name (services/snapshots.py).
 _NAME_KEYS = ("person_name", "person_first_name", "person_public_name")
 
@@ -199,7 +199,7 @@ def as_pdf(data: dict[str, Any]) -> bytes:
 
 
 def pseudonym() -> str:
-    return f"{PSEUDONYM} " + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(4))
+    return f"{PSEUDONYM} " + "".join(secrets.choice(UNAMBIGUOUS_ALPHABET) for _ in range(4))
 
 
 def _personal_values(person: Beneficiary, *, strong_only: bool = False) -> list[str]:
