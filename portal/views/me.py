@@ -387,7 +387,8 @@ def revoke_feed() -> Any:
     return redirect(url_for("me.profile"), 303)
 
 
-@bp.route("/profil/mes-donnees.<any(json, pdf):form>", methods=["POST"])
+@bp.route("/profil/mes-donnees.pdf", methods=["POST"], defaults={"form": "pdf"})
+@bp.route("/profil/mes-donnees.json", methods=["POST"], defaults={"form": "json"})
 def my_data(form: str) -> Any:
     """Everything the portal holds on the person (their own only), as PDF or JSON; audited."""
     if not EmptyForm().validate_on_submit():

@@ -275,7 +275,6 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
                  "course_id": place.course_id, "staff_id": place.colleague_id}
     arguments["help_id"] = place.accompaniment_id
-    arguments["form"] = "json"
     if endpoint == "staff.course_remove_session":
         arguments["session_id"] = place.course_session_id
     when = {"room": "Salle de la matrice", "start": "14:00", "end": "16:00", "capacity": "6"}

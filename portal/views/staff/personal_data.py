@@ -32,7 +32,10 @@ def export_response(person: Beneficiary, form: str, data: dict) -> Response:
     return download(personal_data.as_json(data), "application/json", f"{name}.json")
 
 
-@bp.route("/beneficiaires/<int:person_id>/donnees.<any(json, pdf):form>", methods=["POST"])
+@bp.route("/beneficiaires/<int:person_id>/donnees.pdf", methods=["POST"],
+          defaults={"form": "pdf"})
+@bp.route("/beneficiaires/<int:person_id>/donnees.json", methods=["POST"],
+          defaults={"form": "json"})
 def person_data_export(person_id: int, form: str) -> Response:
     person = staff_person_or_404(person_id)
     data = personal_data.export(person, actor=staff_actor(), form=form, staff=current_staff())
