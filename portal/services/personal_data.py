@@ -2,7 +2,7 @@
 
 docs/domain.md#personal-data: the legal basis is a public-interest mission; people inactive
 longer than the retention of every site where they are known are anonymised; financial and
-statistical records stay under a pseudonym (SECURITY.md item 32).
+statistical records stay under a pseudonym.
 
 What anonymisation erases and what it keeps:
 
