@@ -223,3 +223,20 @@ def test_retention_shown_is_the_sites_or_the_default(factory, site):
     assert personal_data.retention_months_shown() == 18
     factory.site()
     assert personal_data.retention_months_shown() == personal_data.DEFAULT_RETENTION_MONTHS
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("5", None), ("61", None), ("douze", None),
+                                              ("6", 6), ("60", 60)])
+def test_the_retention_setting_is_checked(site, admin, typed, saved):
+    from portal.services import sites
+    from portal.services.sites import SiteInput
+
+    data = SiteInput.of(site)
+    data.retention_months = typed
+    if saved is None:
+        with pytest.raises(ValidationFailed) as refused:
+            sites.update(site, data, actor=Actor.of(admin))
+        assert "retention_months" in refused.value.details["fields"]
+        return
+    assert "retention_months" in sites.update(site, data, actor=Actor.of(admin))
+    assert db.session.get(type(site), site.id).retention_months == saved
