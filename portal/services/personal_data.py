@@ -48,7 +48,7 @@ from portal.models import (
     StaffMember,
     WorkshopSession,
 )
-from portal.services import audit, registration
+from portal.services import audit, merging, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
 from portal.services.codes import UNAMBIGUOUS_ALPHABET
@@ -279,14 +279,25 @@ def _pseudonymise_documents(person: Beneficiary, personal: list[str]) -> int:
 
 
 def anonymise(person: Beneficiary, actor: Actor, reason: str = "") -> bool:
-    """Erase the person's identity (see the module's docstring); ``False`` when it was done
-    already. Audited ``person.anonymise``; cannot be undone. The caller checks the access."""
+    """Erase the person's identity (see the module's docstring), and that of the records merged
+    into theirs (the same person); ``False`` when it was done already. One transaction, the
+    person's row locked first. Audited ``person.anonymise``; cannot be undone. The caller
+    checks the access."""
     reason = (reason or "").strip()[:40]
     lock_row(Beneficiary, person.id, "has_no_phone")
     db.session.refresh(person)
     if person.is_anonymised:
         db.session.rollback()
         return False
+    for record_id in merging.record_ids(person):
+        record = db.session.get(Beneficiary, record_id)
+        if record is not None and not record.is_anonymised:
+            _erase(record, actor, reason)
+    db.session.commit()
+    return True
+
+
+def _erase(person: Beneficiary, actor: Actor, reason: str) -> None:
     personal = _personal_values(person)
     documents = _pseudonymise_documents(person, personal)
     db.session.execute(update(OutboxMessage).where(OutboxMessage.beneficiary_id == person.id)
@@ -314,8 +325,6 @@ def anonymise(person: Beneficiary, actor: Actor, reason: str = "") -> bool:
     audit.record(actor, "person.anonymise", object_type="beneficiary", object_id=person.id,
                  site_id=person.home_site_id, reason=reason or None, documents=documents,
                  audit_events_redacted=redacted)
-    db.session.commit()
-    return True
 
 
 def confirm(person: Beneficiary, typed: str, ticked: bool) -> None:
