@@ -58,7 +58,6 @@ from portal.services.staff_access import Action
 
 #: the default retention of a site (months), used when no site is known either.
 DEFAULT_RETENTION_MONTHS = 12
-RETENTION_RANGE = (6, 60)
 PSEUDONYM = "Personne anonymisée"
 #: snapshot keys that hold the person's name (services/snapshots.py).
 _NAME_KEYS = ("person_name", "person_first_name", "person_public_name")
@@ -68,7 +67,7 @@ _NAME_KEYS = ("person_name", "person_first_name", "person_public_name")
 
 
 def known_sites(person: Beneficiary) -> set[int]:
-    """The sites where the person is known: usual site, sessions booked, help, cheques."""
+    """The sites where the person is known: usual site, sessions booked, individual help."""
     sites = {person.home_site_id} if person.home_site_id else set()
     sites.update(db.session.scalars(
         select(WorkshopSession.site_id).join(Booking, Booking.session_id == WorkshopSession.id)
@@ -156,7 +155,7 @@ def gather(person: Beneficiary) -> dict[str, Any]:
             "started_at": _at(s.created_at), "last_seen_at": _at(s.last_seen_at),
             "ended_at": _at(s.revoked_at), "ip": s.ip, "browser": s.user_agent}
             for s in logins],
-        "merged_records": [{"id": m.id, "merged_at": None} for m in merged],
+        "merged_records": [{"id": m.id, "login_id": m.login_id_display} for m in merged],
         "audit_events": [{"at": _at(e.at), "action": e.action} for e in events],
     }
 
@@ -361,11 +360,9 @@ def _months_ago(at: datetime, months: int) -> datetime:
 
 
 def last_activity(person: Beneficiary) -> datetime:
-    """The latest of registration, edit, login, booking, attendance and individual help."""
+    """The latest of registration, edit, login, booking or its change (attendance is one),
+    the end of a session booked, and individual help."""
     dates = [person.created_at, person.last_activity_at, person.last_login_at]
-    dates.append(db.session.scalar(select(func.max(func.coalesce(
-        Booking.checked_in_at, Booking.status_changed_at))).where(
-        Booking.beneficiary_id == person.id)))
     dates.append(db.session.scalar(select(func.max(Booking.status_changed_at)).where(
         Booking.beneficiary_id == person.id)))
     dates.append(db.session.scalar(select(func.max(WorkshopSession.ends_at)).join(
