@@ -213,7 +213,8 @@ def _personal_values(person: Beneficiary, *, strong_only: bool = False) -> list[
 def _mentions(column: Any, values: list[str]) -> Any:
     """SQL: the JSON column's text holds one of the values (as JSON writes it, or plain)."""
     text = cast(column, String)
-    return or_(*(text.contains(n) for v in values for n in {json.dumps(v)[1:-1], v}))
+    return or_(*(text.contains(n, autoescape=True)
+                 for v in values for n in {json.dumps(v)[1:-1], v}))
 
 
 def _scrub(value: Any, personal: list[str]) -> tuple[Any, bool]:

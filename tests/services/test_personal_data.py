@@ -69,12 +69,12 @@ def admin(factory, site):
 def known(factory, site, admin, actor) -> dict[str, Any]:
     """Hélène with one record of every kind: booking with attendance and a certificate, a
     cheque, individual help, messages, a login session, a merged record, an edit audited."""
-    person = factory.beneficiary(site, first_name=FIRST, last_name=LAST, phone="06 00 00 00 00",
+    person = factory.beneficiary(site, first_name=FIRST, last_name="D", phone="06 00 00 00 00",
                                  email=EMAIL, birth_year=1954, gender=Gender.FEMALE,
                                  commune="Méricourt", postcode="62680",
                                  staff_notes="Préfère le matin", calendar_token_hash="c" * 64)
     data = registration.PersonInput.of(person)
-    data.phone = PHONE
+    data.phone, data.last_name = PHONE, LAST  # the audit trail holds the new values
     registration.update(person, data, actor=Actor.of(admin))
     workshop = factory.workshop(title="Créer son adresse e-mail", grants_attestation=True)
     past = factory.session(site, workshop, starts_in=timedelta(days=-3))
