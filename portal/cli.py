@@ -143,6 +143,24 @@ def purge_sessions(days: int) -> None:
     click.echo(ngettext("%(num)d session supprimée.", "%(num)d sessions supprimées.", count))
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Montrer qui serait anonymisé, sans rien changer.")
+def purge(dry_run: bool) -> None:
+    """Anonymise the people inactive longer than the retention of every site where they are
+    known (from cron, daily; idempotent). Prints ids and counts only, never a name."""
+    from portal.services import personal_data
+
+    report = personal_data.purge(dry_run=dry_run)
+    if dry_run:
+        click.echo(ngettext("%(num)d personne serait anonymisée.",
+                            "%(num)d personnes seraient anonymisées.", len(report.due)))
+        for person_id in report.due:
+            click.echo(str(person_id))
+        return
+    click.echo(ngettext("%(num)d personne anonymisée.", "%(num)d personnes anonymisées.",
+                        len(report.anonymised)))
+
+
 @click.command("send-messages")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000),
               help="Nombre maximum de messages envoyés par ce passage.")
@@ -236,6 +254,6 @@ def create_cheque_programme(name: str, issuer: str, operator: str, number_patter
 
 def init_app(app: Flask) -> None:
     for command in (create_site, create_staff, create_cheque_programme, demo, backup, restore,
-                    purge_sessions, send_messages, send_reminders):
+                    purge_sessions, purge, send_messages, send_reminders):
         app.cli.add_command(command)
     app.cli.add_command(documents_cli)

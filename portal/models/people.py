@@ -34,6 +34,7 @@ class Site(db.Model):
                         name="cancellation_deadline_range"),
         CheckConstraint("idle_timeout_minutes BETWEEN 5 AND 120", name="idle_timeout_range"),
         CheckConstraint("max_upcoming_bookings BETWEEN 1 AND 50", name="max_bookings_range"),
+        CheckConstraint("retention_months BETWEEN 6 AND 60", name="retention_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +67,8 @@ class Site(db.Model):
     cancellation_deadline_minutes: Mapped[int] = mapped_column(Integer, default=120)
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=20)
     max_upcoming_bookings: Mapped[int] = mapped_column(Integer, default=5)
+    #: people inactive longer than this everywhere they are known are anonymised (``purge``).
+    retention_months: Mapped[int] = mapped_column(Integer, default=12)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

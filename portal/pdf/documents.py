@@ -85,6 +85,7 @@ SHEETS = {
     "programme": "pdf/programme.html",
     "convocations": "pdf/convocations.html",
     "report": "pdf/report.html",
+    "personal_data": "pdf/personal_data.html",
 }
 
 

@@ -123,6 +123,8 @@ class PersonFile:
     can_edit: bool = False
     can_reset_access: bool = False
     can_merge: bool = False
+    can_export_data: bool = False
+    can_anonymise: bool = False
 
 
 def _booked_on(person: Beneficiary) -> Exists:
@@ -212,4 +214,6 @@ def person_file(staff: StaffMember, person: Beneficiary, *, past: int = 100) -> 
         can_edit=registration.may(staff, Action.EDIT_PERSON, person),
         can_reset_access=registration.may(staff, Action.RESET_ACCESS, person),
         can_merge=registration.may(staff, Action.MERGE_PEOPLE, person),
+        can_export_data=registration.may(staff, Action.EXPORT_PERSON, person),
+        can_anonymise=registration.may(staff, Action.ANONYMISE_PERSON, person),
     )

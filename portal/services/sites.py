@@ -29,6 +29,8 @@ from portal.services.workshops import changes, check_number, check_text
 DEADLINE_RANGE = (0, 10080)
 IDLE_RANGE = (5, 120)
 BOOKINGS_RANGE = (1, 50)
+#: months without activity before a person is anonymised (services/personal_data.py purge).
+RETENTION_RANGE = (6, 60)
 TEXT_MAX = 2000  # opening hours, the régie's wording
 
 #: text fields → their longest value (the columns' lengths), and whether lines are kept.
@@ -42,7 +44,8 @@ TEXTS: dict[str, tuple[int, bool]] = {
     "receipt_signatory_role": (120, False),
 }
 NUMBERS = {"cancellation_deadline_minutes": DEADLINE_RANGE,
-           "idle_timeout_minutes": IDLE_RANGE, "max_upcoming_bookings": BOOKINGS_RANGE}
+           "idle_timeout_minutes": IDLE_RANGE, "max_upcoming_bookings": BOOKINGS_RANGE,
+           "retention_months": RETENTION_RANGE}
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _POSTCODE = re.compile(r"[0-9]{5}")
@@ -71,6 +74,7 @@ class SiteInput:
     cancellation_deadline_minutes: str = "120"
     idle_timeout_minutes: str = "20"
     max_upcoming_bookings: str = "5"
+    retention_months: str = "12"
 
     @classmethod
     def of(cls, site: Site) -> SiteInput:
@@ -121,6 +125,10 @@ def _check(data: SiteInput) -> dict[str, Any]:
         errors, "max_upcoming_bookings", data.max_upcoming_bookings, *BOOKINGS_RANGE,
         _("Écrivez un nombre de réservations entre %(low)d et %(high)d.",
           low=BOOKINGS_RANGE[0], high=BOOKINGS_RANGE[1]))
+    values["retention_months"] = check_number(
+        errors, "retention_months", data.retention_months, *RETENTION_RANGE,
+        _("Écrivez une durée en mois, entre %(low)d et %(high)d.",
+          low=RETENTION_RANGE[0], high=RETENTION_RANGE[1]))
     if errors:
         raise ValidationFailed("site_invalid", next(iter(errors.values())), fields=errors)
     return values

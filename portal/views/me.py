@@ -387,6 +387,20 @@ def revoke_feed() -> Any:
     return redirect(url_for("me.profile"), 303)
 
 
+@bp.route("/profil/mes-donnees.pdf", methods=["POST"], defaults={"form": "pdf"})
+@bp.route("/profil/mes-donnees.json", methods=["POST"], defaults={"form": "json"})
+def my_data(form: str) -> Any:
+    """Everything the portal holds on the person (their own only), as PDF or JSON; audited."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    from portal.services import personal_data
+    from portal.views.staff.personal_data import export_response
+
+    person = _me()
+    data = personal_data.export(person, actor=_actor(), form=form)
+    return export_response(person, form, data)
+
+
 # --- the personal calendar feed (public, authenticated by its token) ------------------------
 
 feed_bp = Blueprint("calendar_feed", __name__)

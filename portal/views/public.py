@@ -27,7 +27,7 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
 from portal.services import accessibility as accessibility_service
-from portal.services import accounts, catalogue, documents
+from portal.services import accounts, catalogue, documents, personal_data
 from portal.services.audit import Actor
 from portal.services.codes import normalise_code
 from portal.services.errors import ServiceError
@@ -59,7 +59,8 @@ def _accessibility_compliance() -> dict[str, Any]:
 @bp.route("/donnees-personnelles")
 def privacy() -> str:
     sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
-    return render_template("public/privacy.html", sites=sites)
+    return render_template("public/privacy.html", sites=sites,
+                           retention_months=personal_data.retention_months_shown())
 
 
 @bp.route("/langue", methods=["POST"])

@@ -515,6 +515,20 @@ SCREENS += [
                "&trimestre=2026-4"), "Exports"),
 ]
 
+
+# Personal data (issue 12): the anonymisation confirmation, and sent without confirmation.
+def _refused_anonymise(page: Page, seeded: Accounts) -> Response:
+    page.goto(f"/equipe/beneficiaires/{seeded.beneficiary_id}/anonymiser")
+    return submit(page, "Anonymiser définitivement")
+
+
+SCREENS += [
+    Screen("personne-anonymiser", NETWORK_ADMIN, _person_screen("anonymiser"),
+           "Anonymiser la fiche de Nadia Benali", tags=ZOOM),
+    Screen("personne-anonymiser-refuse", NETWORK_ADMIN, _refused_anonymise,
+           "Anonymiser la fiche de Nadia Benali", 422, tags=ZOOM),
+]
+
 BY_NAME = {screen.name: screen for screen in SCREENS}
 
 

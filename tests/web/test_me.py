@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -539,3 +540,13 @@ def test_the_desk_is_asked_the_same(app, factory, site):
                            data={"csrf_token": csrf_from(page), "course_id": course.id,
                                  "incomplet": "1"})
     assert bookings_count(person) == 2
+
+
+def test_my_data_is_mine_only_and_the_staff_export_is_refused(client, factory, site, person):
+    other = factory.beneficiary(site, email="autre.personne@example.org")
+    token = csrf_from(client.get("/mon-espace/profil").get_data(as_text=True))
+    mine = client.post("/mon-espace/profil/mes-donnees.json", data={"csrf_token": token})
+    assert mine.status_code == 200 and json.loads(mine.data)["identity"]["id"] == person.id
+    assert b"autre.personne@example.org" not in mine.data
+    assert client.post(f"/equipe/beneficiaires/{other.id}/donnees.json",
+                       data={"csrf_token": token}).status_code == 403

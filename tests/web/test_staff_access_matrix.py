@@ -157,6 +157,9 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("staff.network", "GET"): None,
     ("staff.exports", "GET"): Action.EXPORT_DATA,
     ("staff.export_download", "GET"): Action.EXPORT_DATA,
+    ("staff.person_data_export", "POST"): Action.EXPORT_PERSON,
+    ("staff.person_anonymise", "GET"): Action.ANONYMISE_PERSON,
+    ("staff.person_anonymise", "POST"): Action.ANONYMISE_PERSON,  # last: the person is gone
 }
 
 #: routes of what belongs to no site (new sites, the cheque programmes): network administrators only
@@ -337,6 +340,7 @@ def request_for(endpoint: str, method: str, place: Place) -> tuple[str, dict[str
         "staff.person_edit": {"first_name": "Renommée", "site": str(place.site_id)},
         "staff.person_merge": {"other_id": str(place.walk_in_id)},
         "staff.walk_in_new": {"first_name": "Inconnue", "last_name": "À la porte"},
+        "staff.person_anonymise": {"confirm": "1"},
     }.get(endpoint, {}) if method == "POST" else {}
     return url, form
 

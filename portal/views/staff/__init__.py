@@ -36,6 +36,7 @@ from portal.views.staff import (  # noqa: E402,F401  (routes register on bp)
     journal,
     network,
     people_forms,
+    personal_data,
     programme,
     reports,
     sessions,

@@ -20,9 +20,15 @@ from portal.views.staff import bp, current_staff, staff_actor
 _FORM_MAX = 8000
 
 
-def _input() -> SiteInput:
-    return SiteInput(**{name: request.form.get(name, "")[:_FORM_MAX]
-                        for name in asdict(SiteInput())})
+#: settings added after the form's first version: absent from a submission, they stay as they are.
+KEPT = ("retention_months",)
+
+
+def _input(site: Site) -> SiteInput:
+    """The form as typed; a setting the form did not send keeps the site's value."""
+    current = asdict(SiteInput.of(site))
+    return SiteInput(**{name: request.form.get(name, current[name] if name in KEPT else "")
+                        [:_FORM_MAX] for name in current})
 
 
 @bp.route("/lieux")
@@ -66,7 +72,7 @@ def _form(site: Site, data: SiteInput, *, errors: dict[str, str] | None = None,
         "closures": staff_access.can(staff, Action.EDIT_CLOSURES, site.id),
         "max_kb": uploads.MAX_BYTES // 1024, "max_side": uploads.MAX_SIDE,
         "ranges": {"deadline": sites.DEADLINE_RANGE, "idle": sites.IDLE_RANGE,
-                   "bookings": sites.BOOKINGS_RANGE}}
+                   "bookings": sites.BOOKINGS_RANGE, "retention": sites.RETENTION_RANGE}}
     return answer("staff/sites/settings.html", "staff/sites/settings.html", refused=refused,
                   **context)
 
@@ -83,7 +89,7 @@ def site_settings(site_id: int) -> Response:
     site = sites.site_for(current_staff(), site_id)
     if request.method == "GET":
         return _form(site, SiteInput.of(site))
-    data = _input()
+    data = _input(site)
     try:
         changed = sites.update(site, data, actor=staff_actor())
     except ServiceError as error:
