@@ -158,7 +158,7 @@ def scope_for(staff: Any, kind: Kind, site_text: str | None) -> Scope:
             message = _("Choisissez un lieu.")
             if not sites:
                 raise NotAllowed("role_required", _("Votre rôle ne permet pas d'exporter."))
-            raise ValidationFailed("export_site", message, fields={"lieu": message})
+            raise ValidationFailed("export_site", message, fields={"site": message})
         text = str(sites[0].id)
     site_id = parse_id(text)
     site = db.session.get(Site, site_id) if site_id else None

@@ -27,7 +27,7 @@ from portal.views.staff import bp, current_staff, staff_actor
 CHUNK = 64 * 1024
 _MIME = {Format.CSV: "text/csv; charset=utf-8",
          Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_FIELDS = ("quoi", "lieu", "format", "periode", "mois", "trimestre", "annee", "du", "au")
+_FIELDS = ("quoi", "site", "format", "periode", "mois", "trimestre", "annee", "du", "au")
 
 
 def _values() -> dict[str, str]:
@@ -59,7 +59,7 @@ def _read(kind_text: str | None, format_text: str | None) -> tuple[Kind, Scope, 
     kind = parsed.get("kind")
     try:
         scope = exports.scope_for(current_staff(), kind or Kind.ATTENDANCE,
-                                  request.args.get("lieu"))
+                                  request.args.get("site"))
     except ValidationFailed as error:
         errors.update(error.details.get("fields") or {})
     if errors:
@@ -71,8 +71,8 @@ def _read(kind_text: str | None, format_text: str | None) -> tuple[Kind, Scope, 
 def exports_page() -> Any:
     values = _values()
     if not values["quoi"]:
-        if values["lieu"]:  # a link naming a site: only where exports are allowed
-            exports.scope_for(current_staff(), Kind.ATTENDANCE, values["lieu"])
+        if values["site"]:  # a link naming a site: only where exports are allowed
+            exports.scope_for(current_staff(), Kind.ATTENDANCE, values["site"])
         elif not exports.sites_for(current_staff()) and not current_staff().is_network_admin:
             exports.scope_for(current_staff(), Kind.ATTENDANCE, "")
         return _page(values)
@@ -81,7 +81,7 @@ def exports_page() -> Any:
     except ValidationFailed as error:
         return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     rows = exports.count(kind, scope, period)
-    args = {"lieu": NETWORK if scope.is_network else str(scope.site_id), **period.as_args()}
+    args = {"site": NETWORK if scope.is_network else str(scope.site_id), **period.as_args()}
     download = url_for("staff.export_download", kind=kind.value, fmt=fmt.value, **args)
     return _page(values, ready={"kind": kind, "scope": scope, "period": period, "format": fmt,
                                 "rows": rows, "download": download,
