@@ -17,14 +17,19 @@ What anonymisation erases and what it keeps:
   and dates, the year of birth (age brackets), gender, social status and commune (anonymous
   statistics), and the audit trail's events themselves.
 
-The stored PDF bytes of documents already issued are kept as they were printed: attestations
-are kept three years and receipts are financial records (docs/domain.md#personal-data); they are
-binary and can no longer be found from a name, since every searchable column is cleared.
+Documents already issued keep their number, date and verification code (attestations are kept
+three years, receipts are financial records: docs/domain.md#personal-data), but no stored PDF
+keeps the name: every document whose snapshot named the person is set back to *pending* in the
+anonymising transaction, then rendered again from its pseudonymised snapshot by the one
+issuing path (``issuing.complete``), outside the transaction. A render that fails leaves the
+document pending, without bytes, for ``flask documents complete-pending``: never with the name.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,16 +53,19 @@ from portal.models import (
     StaffMember,
     WorkshopSession,
 )
-from portal.services import audit, merging, registration
+from portal.services import audit, issuing, merging, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
 from portal.services.codes import UNAMBIGUOUS_ALPHABET
 from portal.services.errors import NotAllowed, ValidationFailed
+from portal.services.issuing import RenderFailed
 from portal.services.locking import lock_row
 from portal.services.staff_access import Action
 
 #: the default retention of a site (months), used when no site is known either.
 DEFAULT_RETENTION_MONTHS = 12
+log = logging.getLogger(__name__)
+
 PSEUDONYM = "Personne anonymisée"
 #: snapshot keys that hold the person's name (services/snapshots.py).
 _NAME_KEYS = ("person_name", "person_first_name", "person_public_name")
@@ -259,23 +267,53 @@ def _redact_audit_trail(person: Beneficiary, personal: list[str], actor: Actor) 
     return len(redacted)
 
 
-def _pseudonymise_documents(person: Beneficiary, personal: list[str]) -> int:
-    """The pseudonym in the snapshots of the person's documents (what the verification page
-    shows); any other snapshot naming them (an attendance sheet) has the value erased."""
+def _pseudonymise_documents(person: Beneficiary, personal: list[str]) -> list[int]:
+    """The pseudonym in the snapshots and titles of the person's documents (what the
+    verification page shows); any other snapshot naming them (an attendance sheet) has the
+    value erased. Each changed document that had bytes is pending again (its PDF dropped) until
+    :func:`_render_again` renders it from the cleaned snapshot; their ids."""
     strong = _personal_values(person, strong_only=True)
-    count = 0
+    changed: list[int] = []
     naming = _mentions(Document.snapshot, strong) if strong else false()
+    titled = or_(*(Document.title.contains(v, autoescape=True) for v in strong)) \
+        if strong else false()
     for document in db.session.scalars(select(Document).where(or_(
-            Document.beneficiary_id == person.id, naming))):
+            Document.beneficiary_id == person.id, naming, titled))):
+        own = document.beneficiary_id == person.id
         snapshot = dict(document.snapshot or {})
-        if document.beneficiary_id == person.id:
+        if own:
             snapshot.update({key: PSEUDONYM for key in _NAME_KEYS if key in snapshot})
-        cleaned, hit = _scrub(snapshot, personal if document.beneficiary_id == person.id
-                              else strong)
-        if cleaned != document.snapshot or hit:
+        cleaned, hit = _scrub(snapshot, personal if own else strong)
+        title = _without(document.title, personal if own else strong)
+        if cleaned != document.snapshot or hit or title != document.title:
             document.snapshot = cleaned
-            count += 1
-    return count
+            document.title = title
+            if not document.is_pending:
+                document.pdf = document.sha256 = document.rendered_at = None
+                document.rendering_until = None
+            changed.append(document.id)
+    return changed
+
+
+def _without(text: str, personal: list[str]) -> str:
+    """``text`` with each personal value replaced by the pseudonym's words."""
+    for value in personal:
+        text = re.sub(re.escape(value), PSEUDONYM, text, flags=re.IGNORECASE)
+    return text
+
+
+def _render_again(document_ids: list[int], actor: Actor) -> None:
+    """The documents :func:`_pseudonymise_documents` set back to pending, rendered from their
+    cleaned snapshots (outside any transaction, by the issuing path); one that fails stays
+    pending for ``flask documents complete-pending``."""
+    for document_id in document_ids:
+        document = db.session.get(Document, document_id)
+        if document is None or not document.is_pending:
+            continue
+        try:
+            issuing.complete([document], actor=actor)
+        except RenderFailed:
+            log.warning("document %s left pending after anonymisation", document_id)
 
 
 def anonymise(person: Beneficiary, actor: Actor, reason: str = "") -> bool:
@@ -289,15 +327,18 @@ def anonymise(person: Beneficiary, actor: Actor, reason: str = "") -> bool:
     if person.is_anonymised:
         db.session.rollback()
         return False
+    documents: list[int] = []
     for record_id in merging.record_ids(person):
         record = db.session.get(Beneficiary, record_id)
         if record is not None and not record.is_anonymised:
-            _erase(record, actor, reason)
+            documents += _erase(record, actor, reason)
     db.session.commit()
+    _render_again(documents, actor)
     return True
 
 
-def _erase(person: Beneficiary, actor: Actor, reason: str) -> None:
+def _erase(person: Beneficiary, actor: Actor, reason: str) -> list[int]:
+    """Erase one record (see the module's docstring); the documents to render again."""
     personal = _personal_values(person)
     documents = _pseudonymise_documents(person, personal)
     db.session.execute(update(OutboxMessage).where(OutboxMessage.beneficiary_id == person.id)
@@ -323,8 +364,9 @@ def _erase(person: Beneficiary, actor: Actor, reason: str) -> None:
     person.is_active = False
     person.anonymised_at = now()
     audit.record(actor, "person.anonymise", object_type="beneficiary", object_id=person.id,
-                 site_id=person.home_site_id, reason=reason or None, documents=documents,
+                 site_id=person.home_site_id, reason=reason or None, documents=len(documents),
                  audit_events_redacted=redacted)
+    return documents
 
 
 def confirm(person: Beneficiary, typed: str, ticked: bool) -> None:

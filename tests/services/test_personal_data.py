@@ -29,6 +29,7 @@ from portal.models.vocab import BookingStatus, Gender, MessageChannel, StaffRole
 from portal.services import documents, login_sessions, personal_data, registration
 from portal.services.audit import Actor
 from portal.services.errors import NotAllowed, NotFound, ValidationFailed
+from tests.pdf.helpers import pdf_text
 from tests.services.scene import NOW, programme
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -144,6 +145,14 @@ def test_anonymise_leaves_nothing_personal_and_keeps_the_records(known, admin, c
     assert db.session.get(Accompaniment, known["help"].id).summary == "Démarche CAF"
     assert db.session.scalar(select(db.func.count(LoginSession.id)).filter_by(
         beneficiary_id=person.id)) == 0
+    # The certificate keeps its number and code; its stored PDF is rendered again from the
+    # pseudonymised snapshot, and no stored PDF holds the name.
+    certificate = db.session.get(Document, known["certificate"].id)
+    assert not certificate.is_pending and certificate.number == known["certificate"].number
+    printed = " ".join(pdf_text(certificate.pdf, layout=False).split())
+    assert "Personne anonymisée" in printed
+    assert not [t for t in TRACES if t.casefold() in printed.casefold()]
+    assert "Créer son adresse e-mail" in printed
     # The certificate still verifies, without the name.
     page = client.get(f"/v/{known['certificate'].verification_code}")
     assert page.status_code == 200
