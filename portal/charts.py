@@ -10,9 +10,12 @@ Every text is escaped by :meth:`markupsafe.Markup.format`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Protocol
 
 from markupsafe import Markup
+
+from portal.formatting import short_month_year
 
 WIDTH = 640
 ROW = 44  # one horizontal bar: its label line, then the bar
@@ -21,6 +24,9 @@ LABEL_SIZE = 15
 
 
 class Item(Protocol):
+    @property
+    def key(self) -> str: ...
+
     @property
     def label(self) -> str: ...
 
@@ -78,13 +84,15 @@ def columns(items: Sequence[Item], values: Sequence[str], title_id: str) -> Mark
             'font-size="{size}">{label}</text>'
         ).format(x=round(x, 1), top=base - bar, width=round(width - gap, 1), bar=bar,
                  middle=middle, value_y=base - bar - 6, size=size, value=value,
-                 label_y=base + 20, label=_short(item.label)))
+                 label_y=base + 20, label=_short(item)))
     return _svg(height, title_id, parts, "columns")
 
 
-def _short(label: str) -> str:
-    """``novembre 2026`` → ``nov. 2026`` under a narrow column."""
-    words = label.split()
-    if len(words) == 2 and len(words[0]) > 5:
-        return f"{words[0][:4]}. {words[1]}"
-    return label
+def _short(item: Item) -> str:
+    """A month (its key an ISO day) abbreviated in the language, ``nov. 2026``, under a
+    narrow column; any other label as it is."""
+    try:
+        month = date.fromisoformat(item.key)
+    except ValueError:
+        return item.label
+    return short_month_year(month)

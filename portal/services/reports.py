@@ -57,6 +57,7 @@ from sqlalchemy import (
 
 from portal import clock
 from portal.extensions import db
+from portal.formatting import month_year
 from portal.models.audit import AuditEvent
 from portal.models.bookings import Accompaniment, AccompanimentSubtheme, AccompanimentTheme, Booking
 from portal.models.catalogue import Workshop, WorkshopSession, WorkshopSubtheme, WorkshopTheme
@@ -444,8 +445,6 @@ def _cheques(q: _Query) -> Cheques:
 
 
 def _month_label(month: date) -> str:
-    from portal.formatting import month_year
-
     return month_year(month)
 
 
