@@ -38,7 +38,7 @@ from portal.models.vocab import (
 )
 from portal.services import exports, periods
 from portal.services.errors import NotAllowed, NotFound, ValidationFailed
-from portal.services.exports import Kind, Scope, Table
+from portal.services.exports import Format, Kind, Scope, Table
 from portal.services.exports.writers import BOM, csv_chunks, write_xlsx
 from tests.services.scene import programme
 
@@ -365,3 +365,11 @@ def test_the_first_rows_come_before_the_query_is_read_to_the_end(app, site, larg
     assert first[4] == "Prénom 0"
     assert after_first < 4 * 1024 * 1024, after_first
     rows.close()
+
+
+def test_an_xlsx_larger_than_a_sheet_is_refused_in_words_and_csv_is_not(app):
+    exports.check_size(Format.XLSX, exports.XLSX_MAX_ROWS)
+    exports.check_size(Format.CSV, exports.XLSX_MAX_ROWS + 1)
+    with pytest.raises(ValidationFailed) as refused:
+        exports.check_size(Format.XLSX, exports.XLSX_MAX_ROWS + 1)
+    assert "CSV" in refused.value.details["fields"]["format"]

@@ -56,6 +56,8 @@ from portal.services.staff_access import Action
 BATCH = 500
 #: above this many rows the screen warns that the file may take a minute.
 LARGE = 20_000
+#: the rows of an XLSX sheet under its header line (1 048 576 in all).
+XLSX_MAX_ROWS = 1_048_575
 #: the value of the "site" parameter that asks for the whole network.
 NETWORK = "reseau"
 
@@ -479,6 +481,17 @@ _BUILDERS: Mapping[Kind, Callable[[Scope, Period], Table]] = {
 
 def table(kind: Kind, scope: Scope, period: Period) -> Table:
     return _BUILDERS[kind](scope, period)
+
+
+def check_size(fmt: Format, rows: int) -> None:
+    """A spreadsheet sheet holds :data:`XLSX_MAX_ROWS` rows with its header; XlsxWriter would
+    drop the rest without a word, so a larger export is refused in words (CSV has no limit)."""
+    if fmt is Format.XLSX and rows > XLSX_MAX_ROWS:
+        shown = format(rows, ",").replace(",", "\u202f")
+        message = _("Ce fichier aurait %(rows)s lignes, plus qu'un tableur XLSX n'en contient "
+                    "(1 048 575). Choisissez le format CSV ou une période plus courte.",
+                    rows=shown)
+        raise ValidationFailed("export_too_large", message, fields={"format": message})
 
 
 def filename(kind: Kind, scope: Scope, period: Period, fmt: Format) -> str:

@@ -81,6 +81,10 @@ def exports_page() -> Any:
     except ValidationFailed as error:
         return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     rows = exports.count(kind, scope, period)
+    try:
+        exports.check_size(fmt, rows)
+    except ValidationFailed as error:
+        return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     args = {"site": NETWORK if scope.is_network else str(scope.site_id), **period.as_args()}
     download = url_for("staff.export_download", kind=kind.value, fmt=fmt.value, **args)
     return _page(values, ready={"kind": kind, "scope": scope, "period": period, "format": fmt,
@@ -125,6 +129,10 @@ def export_download(kind: str, fmt: str) -> Any:
     except ValidationFailed as error:
         return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     rows = exports.count(export_kind, scope, period)
+    try:
+        exports.check_size(export_format, rows)
+    except ValidationFailed as error:
+        return _page(values, errors=dict(error.details.get("fields") or {}), status=422)
     exports.record(staff_actor(), export_kind, scope, period, export_format, rows)
     table = exports.table(export_kind, scope, period)
     if export_format is Format.CSV:
