@@ -392,10 +392,20 @@ def anonymise_on_request(staff: StaffMember, person: Beneficiary, *, typed: str,
 # --- retention --------------------------------------------------------------------------------
 
 
-def retention_months_shown() -> int:
-    """The retention the privacy page states: the single active site's, else the default."""
-    sites = list(db.session.scalars(select(Site.retention_months).filter_by(is_active=True)))
-    return sites[0] if len(sites) == 1 else DEFAULT_RETENTION_MONTHS
+def retention_months_shown() -> int | None:
+    """The retention the privacy page states for everyone: the one every active site has (the
+    default when there is no site yet); ``None`` when sites differ (then it lists
+    :func:`retention_by_site`)."""
+    months = set(db.session.scalars(select(Site.retention_months).filter_by(is_active=True)))
+    if not months:
+        return DEFAULT_RETENTION_MONTHS
+    return months.pop() if len(months) == 1 else None
+
+
+def retention_by_site() -> list[tuple[str, int]]:
+    """Each active site's name and retention, as :func:`purge` reads them."""
+    return [(name, months) for name, months in db.session.execute(
+        select(Site.name, Site.retention_months).filter_by(is_active=True).order_by(Site.name))]
 
 
 def _months_ago(at: datetime, months: int) -> datetime:

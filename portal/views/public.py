@@ -60,7 +60,8 @@ def _accessibility_compliance() -> dict[str, Any]:
 def privacy() -> str:
     sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
     return render_template("public/privacy.html", sites=sites,
-                           retention_months=personal_data.retention_months_shown())
+                           retention_months=personal_data.retention_months_shown(),
+                           retention_by_site=personal_data.retention_by_site())
 
 
 @bp.route("/langue", methods=["POST"])

@@ -144,6 +144,23 @@ def test_privacy_page_retention_is_the_one_purge_uses(app, client, factory, site
     assert younger.id not in personal_data.purge().anonymised
 
 
+def test_privacy_page_lists_each_sites_retention_when_they_differ(app, client, factory, site):
+    other = factory.site(code="LIE", name="Médiathèque de Liévin")
+    other.retention_months = 24
+    db.session.commit()
+    html = client.get("/donnees-personnelles").get_data(as_text=True)
+    shown = dict(re.findall(r'class="retention-site"><span[^>]*>([^<]+)</span> : ([0-9]+) mois',
+                            html))
+    assert shown == {site.name: "12", "Médiathèque de Liévin": "24"}
+    assert "le temps le plus long compte" in html
+    # The purge keeps someone known at both sites for the longer of the two.
+    clock.freeze(clock.now() - timedelta(days=round(18 * 365.25 / 12)))
+    both = factory.beneficiary(site)
+    factory.booking(factory.session(other, starts_in=timedelta(days=-1)), both)
+    clock.unfreeze()
+    assert both.id not in personal_data.purge(dry_run=True).due
+
+
 def test_purge_command_prints_ids_and_counts_only(app, factory, site):
     clock.freeze(clock.now() - timedelta(days=800))
     old = factory.beneficiary(site, first_name="Gaston")
