@@ -1,6 +1,7 @@
 """The dashboard in Chromium: an animateur opens "Rapports", chooses the month of the seeded
 past session, reads a key figure and the data table of a chart (SVG drawn by the server);
-the network administrator switches to the whole network."""
+the network administrator switches to the whole network, then to the network view and the
+exports of the same period."""
 
 from __future__ import annotations
 
@@ -63,4 +64,13 @@ def test_the_network_administrator_switches_to_the_whole_network(
     page.get_by_role("button", name="Afficher les chiffres").click()
     expect(page.locator(".lead")).to_contain_text("Tout le réseau")
     expect(page.get_by_role("link", name="Télécharger le rapport (PDF)")).to_be_visible()
+    # From the figures to the network's day and week, then to the exports of the same period.
+    page.get_by_role("link", name="Vue du réseau : aujourd'hui et la semaine").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vue du réseau")
+    expect(page.get_by_role("link", name="Rapports", exact=True)).to_have_attribute(
+        "aria-current", "page")
+    page.go_back()
+    page.get_by_role("link", name="Exports pour un tableur (CSV, XLSX)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
+    expect(page.get_by_label("Lieu", exact=True)).to_have_value("reseau")
     assert_no_browser_problems(page)
