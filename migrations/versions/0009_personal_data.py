@@ -5,8 +5,8 @@ Revises: 0008
 Create Date: 2026-12-02 05:00:00
 
 The audit trail stays append-only, except for one change: an event's ``details`` (and its
-``object_id``) may be rewritten once, to a value marked ``"redacted": true``, every other
-column unchanged. ``services/personal_data.py`` uses it when a person is anonymised, so that
+``object_id``) may be rewritten once, to a value marked ``"redacted": true``, its address
+(``ip``) emptied, every other column unchanged. ``services/personal_data.py`` uses it when a person is anonymised, so that
 no earlier event keeps their name, phone or e-mail; the redaction is itself audited.
 """
 from alembic import op
@@ -20,7 +20,8 @@ branch_labels = None
 depends_on = None
 
 SQLITE_KEEPS = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in (
-    "id", "at", "actor_kind", "actor_id", "ip", "action", "object_type", "site_id"))
+    "id", "at", "actor_kind", "actor_id", "action", "object_type", "site_id")) + \
+    " AND (NEW.ip IS OLD.ip OR NEW.ip = '')"
 REDACTION_SQLITE = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     f"""CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
@@ -30,7 +31,8 @@ REDACTION_SQLITE = [
        BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END""",
 ]
 PG_KEEPS = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in (
-    "id", "at", "actor_kind", "actor_id", "ip", "action", "object_type", "site_id"))
+    "id", "at", "actor_kind", "actor_id", "action", "object_type", "site_id")) + \
+    " AND (NEW.ip IS NOT DISTINCT FROM OLD.ip OR NEW.ip = '')"
 REDACTION_POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger
        LANGUAGE plpgsql AS $$

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _l
-from sqlalchemy import String, cast, delete, false, func, or_, select, update
+from sqlalchemy import String, and_, cast, delete, false, func, or_, select, update
 
 from portal.clock import now
 from portal.extensions import db
@@ -53,6 +53,7 @@ from portal.models import (
     StaffMember,
     WorkshopSession,
 )
+from portal.models.vocab import ActorKind
 from portal.services import audit, issuing, merging, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
@@ -67,6 +68,8 @@ DEFAULT_RETENTION_MONTHS = 12
 log = logging.getLogger(__name__)
 
 PSEUDONYM = "Personne anonymisée"
+#: what replaces an erased text.
+REDACTED = "[effacé]"
 #: snapshot keys that hold the person's name (services/snapshots.py).
 _NAME_KEYS = ("person_name", "person_first_name", "person_public_name")
 
@@ -210,12 +213,16 @@ def pseudonym() -> str:
 
 
 def _personal_values(person: Beneficiary, *, strong_only: bool = False) -> list[str]:
-    """The values that must not survive: full name, e-mail, phone (``strong_only``: these
-    identify the person wherever they appear), plus each name alone (for rows about them)."""
-    values = [person.display_name, person.email, person.phone]
-    if not strong_only:
-        values += [person.first_name, person.last_name]
-    return sorted({v for v in values if v and len(v) >= 3}, key=len, reverse=True)
+    """The values that must not survive. ``strong_only``: those that identify the person
+    wherever they appear — the full name (first *and* last: a first name alone is anyone's),
+    e-mail, phone, login identifier; otherwise also each name alone, which only counts where a
+    value is wholly that name in a record about them."""
+    strong = [person.email, person.phone, person.login_id]
+    if person.first_name.strip() and person.last_name.strip():
+        strong.append(person.display_name)
+    values = strong if strong_only else [*strong, person.first_name, person.last_name]
+    return sorted({v.strip() for v in values if v and len(v.strip()) >= 3}, key=len,
+                  reverse=True)
 
 
 def _mentions(column: Any, values: list[str]) -> Any:
@@ -225,42 +232,80 @@ def _mentions(column: Any, values: list[str]) -> Any:
                  for v in values for n in {json.dumps(v)[1:-1], v}))
 
 
-def _scrub(value: Any, personal: list[str]) -> tuple[Any, bool]:
-    """``value`` with every string holding a personal value replaced (and whether it was)."""
+def _scrub(value: Any, exact: list[str], strong: list[str]) -> tuple[Any, bool]:
+    """``value`` with every string that *is* one of ``exact`` erased, and each occurrence of a
+    ``strong`` value inside a string erased (the rest of the string kept: "Cyberbase de
+    Saint-Martin" survives the anonymisation of a Martin); and whether anything was."""
     if isinstance(value, str):
-        hit = any(p.casefold() in value.casefold() for p in personal)
-        return ("[effacé]" if hit else value), hit
+        if value.strip().casefold() in {v.casefold() for v in exact}:
+            return REDACTED, True
+        cleaned = value
+        for known in strong:
+            cleaned = re.sub(re.escape(known), REDACTED, cleaned, flags=re.IGNORECASE)
+        return cleaned, cleaned != value
     if isinstance(value, dict):
-        pairs = {k: _scrub(v, personal) for k, v in value.items()}
+        pairs = {k: _scrub(v, exact, strong) for k, v in value.items()}
         return {k: v for k, (v, _) in pairs.items()}, any(h for _, h in pairs.values())
     if isinstance(value, list):
-        items = [_scrub(v, personal) for v in value]
+        items = [_scrub(v, exact, strong) for v in value]
         return [v for v, _ in items], any(h for _, h in items)
     return value, False
 
 
-def _redact_audit_trail(person: Beneficiary, personal: list[str], actor: Actor) -> int:
-    """Redact the personal values earlier audit events hold (``person.edited`` keeps the new
-    values of a correction). The trail is append-only; the database accepts this one change
-    only (migration 0009): ``details`` rewritten once, marked ``"redacted": true``, every other
-    column unchanged. The redaction is itself audited (``audit.redacted``, event ids only)."""
+def _blank(value: Any, key: str = "") -> Any:
+    """Every text of an event about or by the person erased, whatever it held (an earlier
+    spelling of the name, a former phone); the names of the fields changed and the numbers
+    kept."""
+    if isinstance(value, str):
+        return value if key == "fields" else REDACTED
+    if isinstance(value, dict):
+        return {k: _blank(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v, key) for v in value]
+    return value
+
+
+def _redact_audit_trail(person: Beneficiary, actor: Actor) -> int:
+    """Redact what earlier audit events hold of the person. The trail is append-only; the
+    database accepts this one change only (migration 0009): ``details`` rewritten once,
+    marked ``"redacted": true``, the address (``ip``) emptied and an account's identifier
+    (``object_id``) changed, every other column unchanged. Events about the person (their
+    record), by them, or against their account (a refused login) have every text of their
+    details erased and, unless a staff member acted, their address; any other event that
+    names them loses those words. The redaction is itself audited (``audit.redacted``, event
+    ids only)."""
     strong = _personal_values(person, strong_only=True)
-    about = (AuditEvent.object_type == "beneficiary") & (AuditEvent.object_id == str(person.id))
+    account = f"beneficiary:{person.login_id}"
+    about = or_(and_(AuditEvent.object_type == "beneficiary",
+                     AuditEvent.object_id == str(person.id)),
+                and_(AuditEvent.actor_kind == ActorKind.BENEFICIARY,
+                     AuditEvent.actor_id == person.id),
+                and_(AuditEvent.object_type == "account", AuditEvent.object_id == account))
     rows = list(db.session.execute(
-        select(AuditEvent.id, AuditEvent.details)
-        .where(or_(about & _mentions(AuditEvent.details, personal),
-                   _mentions(AuditEvent.details, strong) if strong else false()))
+        select(AuditEvent.id, AuditEvent.details, AuditEvent.actor_kind, AuditEvent.ip,
+               AuditEvent.object_id, about.label("about"))
+        .where(or_(about, _mentions(AuditEvent.details, strong) if strong else false()))
         .order_by(AuditEvent.id)))
     redacted: list[int] = []
-    for event_id, details in rows:
-        if not isinstance(details, dict) or details.get("redacted"):
+    for event_id, details, actor_kind, ip, object_id, is_about in rows:
+        details = details if isinstance(details, dict) else {}
+        if details.get("redacted"):
             continue
-        cleaned, hit = _scrub(details, personal)
-        if hit:
-            db.session.execute(update(AuditEvent).where(AuditEvent.id == event_id)
-                               .values(details={**cleaned, "redacted": True}),
-                               execution_options={"synchronize_session": False})
-            redacted.append(event_id)
+        if is_about:
+            cleaned = _blank(details)
+            values: dict[str, Any] = {"details": {**cleaned, "redacted": True}}
+            if actor_kind is not ActorKind.STAFF and ip:
+                values["ip"] = ""
+            if object_id == account:
+                values["object_id"] = REDACTED
+        else:
+            cleaned, hit = _scrub(details, [], strong)
+            if not hit:
+                continue
+            values = {"details": {**cleaned, "redacted": True}}
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(**values),
+                           execution_options={"synchronize_session": False})
+        redacted.append(event_id)
     if redacted:
         audit.record(actor, "audit.redacted", object_type="beneficiary", object_id=person.id,
                      events=redacted)
@@ -283,8 +328,8 @@ def _pseudonymise_documents(person: Beneficiary, personal: list[str]) -> list[in
         snapshot = dict(document.snapshot or {})
         if own:
             snapshot.update({key: PSEUDONYM for key in _NAME_KEYS if key in snapshot})
-        cleaned, hit = _scrub(snapshot, personal if own else strong)
-        title = _without(document.title, personal if own else strong)
+        cleaned, hit = _scrub(snapshot, personal if own else [], strong)
+        title = _without(document.title, strong)
         if cleaned != document.snapshot or hit or title != document.title:
             document.snapshot = cleaned
             document.title = title
@@ -345,10 +390,11 @@ def _erase(person: Beneficiary, actor: Actor, reason: str) -> list[int]:
                        .values(recipient="", subject="", body="", last_error=""),
                        execution_options={"synchronize_session": False})
     db.session.execute(update(Accompaniment).where(Accompaniment.beneficiary_id == person.id)
-                       .values(notes=""), execution_options={"synchronize_session": False})
+                       .values(notes="", referred_to=""),
+                       execution_options={"synchronize_session": False})
     db.session.execute(delete(LoginSession).where(LoginSession.beneficiary_id == person.id),
                        execution_options={"synchronize_session": False})
-    redacted = _redact_audit_trail(person, personal, actor)
+    redacted = _redact_audit_trail(person, actor)
     person.first_name = pseudonym()
     person.last_name = ""
     person.phone = ""
