@@ -114,6 +114,9 @@ class BookingStatus(LabelledEnum):
 
 #: statuses that hold a seat in the session.
 SEAT_HOLDING = (BookingStatus.BOOKED, BookingStatus.PRESENT)
+#: statuses counted as seats taken in figures (dashboard, network view): a seat held, and the
+#: seat of someone absent without a word, which nobody else could use.
+SEAT_TAKEN = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT)
 
 
 class BookingSource(LabelledEnum):

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.models.bookings import Accompaniment, Booking
 from portal.models.catalogue import Workshop, WorkshopSession
 from portal.models.people import Site, StaffMember
-from portal.models.vocab import BookingStatus, SessionStatus
+from portal.models.vocab import SEAT_TAKEN, BookingStatus, SessionStatus
 from portal.models.vouchers import Cheque
 from portal.services import periods
 from portal.services.staff_access import require_network_admin
@@ -42,8 +42,6 @@ PAST_WEEKS = 4
 #: cheques are counted per month over this many Paris months, the current one included.
 CHEQUE_MONTHS = 12
 
-#: bookings that held a seat in a session (see the module's definitions).
-SEAT_TAKING = (BookingStatus.BOOKED, BookingStatus.PRESENT, BookingStatus.ABSENT)
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def _booking_counts() -> Any:
     return (
         db.select(
             Booking.session_id,
-            func.sum(case((Booking.status.in_(SEAT_TAKING), 1), else_=0)).label("taken"),
+            func.sum(case((Booking.status.in_(SEAT_TAKEN), 1), else_=0)).label("taken"),
             func.sum(case((Booking.status == BookingStatus.WAITLISTED, 1), else_=0)).label(
                 "waiting"),
             func.sum(case((Booking.status == BookingStatus.PRESENT, 1), else_=0)).label(

@@ -150,9 +150,9 @@ def key_figures(report: Report) -> list[tuple[str, str]]:
 def definitions() -> list[tuple[str, str]]:
     """How each figure is counted, in plain words (the module docstring of ``reports``)."""
     return [
-        (_("Séances tenues"), _("séances non annulées qui commencent dans la période.")),
-        (_("Places"), _("offertes : la capacité des séances tenues ; prises : leurs "
-                        "inscriptions, sauf annulées et liste d'attente.")),
+        (_("Séances tenues"), _("séances non annulées de la période qui ont déjà commencé.")),
+        (_("Places"), _("offertes : la capacité des séances tenues ; prises : leurs inscrits, "
+                        "présents et absents (une personne excusée a libéré sa place).")),
         (_("Taux de présence"), _("présents / (présents + absents + excusés + inscrits "
                                   "restés « inscrits » après la séance).")),
         (_("Absences non excusées"), _("absents / le même total.")),

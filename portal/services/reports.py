@@ -6,9 +6,10 @@ fixed number of queries whatever the number of rows. Days are Paris days (``peri
 
 How the figures are counted (also shown on the dashboard):
 
-- **sessions held**: sessions not cancelled whose start falls in the period;
-- **seats offered**: the sum of their capacities; **seats taken**: their bookings neither
-  cancelled nor on the waiting list;
+- **sessions held**: sessions not cancelled whose start falls in the period and has come
+  (a session later this month is not held yet);
+- **seats offered**: the sum of their capacities; **seats taken**: their bookings booked,
+  present or absent (``vocab.SEAT_TAKEN``: an excused person freed their seat);
 - **attendance rate**: present / (present + absent + excused + still "booked" once the
   session is over); **no-show rate**: absent / the same;
 - **waiting-list demand**: the places asked for on the waiting list of those sessions, whether
@@ -64,6 +65,7 @@ from portal.models.catalogue import Workshop, WorkshopSession, WorkshopSubtheme,
 from portal.models.people import Beneficiary, Site, StaffMember
 from portal.models.vocab import (
     AGE_BRACKETS,
+    SEAT_TAKEN,
     AdminSubtheme,
     BookingStatus,
     Equipment,
@@ -267,7 +269,8 @@ class _Query:
     def held(self) -> list[ColumnElement[bool]]:
         conditions = [WorkshopSession.status != SessionStatus.CANCELLED,
                       WorkshopSession.starts_at >= self.start,
-                      WorkshopSession.starts_at < self.end]
+                      WorkshopSession.starts_at < self.end,
+                      WorkshopSession.starts_at < clock.now()]  # held: begun already
         if self.site is not None:
             conditions.append(WorkshopSession.site_id == self.site.id)
         return conditions
@@ -372,7 +375,7 @@ def _sessions(q: _Query) -> Sessions:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     status = Booking.status
-    taken = status.not_in((BookingStatus.CANCELLED, BookingStatus.WAITLISTED))
+    taken = status.in_(SEAT_TAKEN)
     asked = exists().where(AuditEvent.action == "booking.waitlisted",
                            AuditEvent.object_type == "booking",
                            AuditEvent.object_id == cast(Booking.id, String))
