@@ -81,11 +81,11 @@ from portal.services.errors import NotAllowed, NotFound
 from portal.services.periods import Period
 from portal.services.staff_access import Action
 
-#: the national model's duration presets (minutes): a duration goes in the first preset it
-#: does not exceed; longer is "more than 2 hours".
-DURATION_BUCKETS = (15, 30, 45, 60, 90, 120)
+#: the duration buckets funders ask for (docs/domain.md#statistics), half-open in minutes:
+#: under 30 min, 30 min to 1 h, 1 h to 2 h, 2 h and more.
+DURATION_BUCKETS = (("lt30", 0, 30), ("30-60", 30, 60), ("60-120", 60, 120),
+                    ("120+", 120, None))
 UNDISCLOSED = "undisclosed"
-LONGER = "longer"
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,8 @@ def _age_bracket(birth_year: Any, year: Any) -> ColumnElement[Any]:
 
 
 def _duration_bucket(minutes: Any) -> ColumnElement[Any]:
-    return case(*((minutes <= preset, str(preset)) for preset in DURATION_BUCKETS),
-                else_=LONGER)
+    return case(*((minutes < high, code) for code, _low, high in DURATION_BUCKETS if high),
+                else_=DURATION_BUCKETS[-1][0])
 
 
 def _text(column: Any) -> Any:
@@ -476,13 +476,8 @@ def _age_label(code: str) -> str:
 
 
 def _duration_label(code: str) -> str:
-    if code == LONGER:
-        return _("plus de 2 h")
-    minutes = int(code)
-    if minutes < 60:
-        return _("%(minutes)s min", minutes=minutes)
-    hours = format(minutes / 60, "g").replace(".", ",")
-    return _("%(hours)s h", hours=hours)
+    return {"lt30": _("moins de 30 min"), "30-60": _("de 30 min à 1 h"),
+            "60-120": _("de 1 h à 2 h"), "120+": _("2 h et plus")}[code]
 
 
 def _grouped(column: Any, source: Any) -> dict[str, int]:
@@ -521,7 +516,7 @@ def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
     durations = _grouped(_duration_bucket(acts.c.minutes), acts)
     result.append(Breakdown("duration", _("Durée"), [
         Row(code, _duration_label(code), durations[code], total)
-        for code in (*map(str, DURATION_BUCKETS), LONGER) if durations.get(code)]))
+        for code, _low, _high in DURATION_BUCKETS if durations.get(code)]))
     for name, title in (("place", _("Lieu")), ("equipment", _("Matériel")),
                         ("gender", _("Genre"))):
         found = _grouped(getattr(acts.c, name), acts)

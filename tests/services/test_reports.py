@@ -163,7 +163,7 @@ def test_every_figure_of_a_site_for_a_month(factory, data):
     assert [r.count for r in report.by_month] == [6]
     assert counts(report, "theme") == {"email": 3, "admin_procedures": 3, "browsing": 2}
     assert counts(report, "subtheme") == {"housing": 2, "money": 1}
-    assert counts(report, "duration") == {"120": 2, "60": 2, "30": 1, "45": 1}
+    assert counts(report, "duration") == {"120+": 2, "60-120": 2, "30-60": 2}
     assert counts(report, "place") == {"on_site": 5, "home": 1}
     assert counts(report, "equipment") == {"computer": 3, "phone": 3}
     assert counts(report, "gender") == {"female": 4, "male": 2}
@@ -191,7 +191,7 @@ def test_every_figure_of_the_network_for_a_month(factory, data):
     assert counts(report, "theme") == {"email": 5, "browsing": 4, "admin_procedures": 3,
                                        "security": 1}
     assert counts(report, "subtheme") == {"housing": 2, "money": 1}
-    assert counts(report, "duration") == {"120": 4, "60": 2, "30": 1, "45": 1, "90": 1}
+    assert counts(report, "duration") == {"120+": 4, "60-120": 3, "30-60": 2}
     assert counts(report, "place") == {"on_site": 7, "home": 1, "remote": 1}
     assert counts(report, "equipment") == {"computer": 5, "phone": 3, "tablet": 1}
     assert counts(report, "gender") == {"female": 4, "male": 4, "undisclosed": 1}
