@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models.people import Site
 from portal.models.vocab import StaffRole
 from portal.public_urls import public_url
-from portal.services import accounts, vouchers
+from portal.services import accounts, login_sessions, vouchers
 from portal.services.audit import Actor
 from portal.services.errors import ServiceError
 
@@ -132,12 +132,12 @@ def restore(source: Path) -> None:
 
 
 @click.command("purge-sessions")
-@click.option("--days", default=30, show_default=True, help="Garder les sessions terminées "
+@click.option("--days", default=login_sessions.KEEP_ENDED_DAYS, show_default=True,
+              help="Garder les sessions terminées "
               "depuis moins de ce nombre de jours.")
 def purge_sessions(days: int) -> None:
     """Delete login sessions that ended long ago (housekeeping, from cron)."""
     from portal.clock import now
-    from portal.services import login_sessions
 
     count = login_sessions.purge_ended(now() - timedelta(days=days))
     click.echo(ngettext("%(num)d session supprimée.", "%(num)d sessions supprimées.", count))

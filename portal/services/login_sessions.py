@@ -123,6 +123,11 @@ def _revoke_row(row: LoginSession, reason: str, at: datetime) -> None:
     db.session.commit()
 
 
+#: ended login sessions (device, address, times) are deleted this many days after their end by
+#: ``flask purge-sessions`` (its default); the privacy page states it.
+KEEP_ENDED_DAYS = 30
+
+
 def purge_ended(before: datetime) -> int:
     """Delete sessions that ended before ``before`` (housekeeping command)."""
     result = db.session.execute(

@@ -69,7 +69,7 @@ class Action(StrEnum):
     SEE_AUDIT = "see_audit"  # the site's audit trail (read-only)
     SEE_REPORTS = "see_reports"  # the site's activity figures and their printable report
     EXPORT_DATA = "export_data"  # attendance, activity log and cheques as CSV or XLSX files
-    EXPORT_PERSON = "export_person"  # everything held on one person (PDF and JSON), on request
+    EXPORT_PERSON = "export_person"  # everything held on one person, every site (PDF, JSON)
     ANONYMISE_PERSON = "anonymise_person"  # erase a person's identity on request (no undo)
 
 
@@ -78,7 +78,6 @@ _RECEPTION = frozenset({
     Action.PRINT_ATTENDANCE, Action.ISSUE_CERTIFICATES, Action.SEE_PEOPLE, Action.BOOK_FOR,
     Action.PRINT_CARD, Action.SEE_DOCUMENTS, Action.PRINT_PROGRAMME, Action.PRINT_CONVOCATIONS,
     Action.REGISTER_PERSON, Action.EDIT_PERSON, Action.RESET_ACCESS, Action.RECORD_HELP,
-    Action.EXPORT_PERSON,
 })
 #: the animateur builds the programme; reception sees and prints it but does not change it.
 _ANIMATEUR = _RECEPTION | {
@@ -93,7 +92,7 @@ PERMISSIONS: dict[StaffRole, frozenset[Action]] = {
     StaffRole.ANIMATEUR: _ANIMATEUR,
     StaffRole.ADMIN: _ANIMATEUR | {
         Action.REOPEN_SESSION, Action.EDIT_ANY_HELP, Action.MANAGE_TEAM, Action.EDIT_SITE,
-        Action.SEE_AUDIT, Action.ANONYMISE_PERSON,
+        Action.SEE_AUDIT, Action.EXPORT_PERSON, Action.ANONYMISE_PERSON,
     },
 }
 

@@ -27,7 +27,7 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
 from portal.services import accessibility as accessibility_service
-from portal.services import accounts, catalogue, documents, personal_data
+from portal.services import accounts, catalogue, documents, login_sessions, personal_data
 from portal.services.audit import Actor
 from portal.services.codes import normalise_code
 from portal.services.errors import ServiceError
@@ -61,7 +61,8 @@ def privacy() -> str:
     sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
     return render_template("public/privacy.html", sites=sites,
                            retention_months=personal_data.retention_months_shown(),
-                           retention_by_site=personal_data.retention_by_site())
+                           retention_by_site=personal_data.retention_by_site(),
+                           sessions_kept_days=login_sessions.KEEP_ENDED_DAYS)
 
 
 @bp.route("/langue", methods=["POST"])

@@ -53,14 +53,23 @@ def actions(person_id: int) -> list[str]:
         AuditEvent.object_type == "beneficiary", AuditEvent.object_id == str(person_id))))
 
 
-def test_staff_page_offers_both_exports_and_reception_downloads_json(reception, person):
+def test_reception_sees_neither_the_exports_nor_anonymisation(reception, person):
+    """A person's whole data spans every site where they are known: the site's
+    administrator answers such a request, not the desk."""
     page = reception.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
+    assert "/donnees." not in page and "/anonymiser" not in page
+    refused = reception.post(f"/equipe/beneficiaires/{person.id}/donnees.json",
+                             data={"csrf_token": reception.token})
+    assert refused.status_code == 403
+
+
+def test_staff_page_offers_both_exports_and_the_admin_downloads_json(admin, person):
+    page = admin.get(f"/equipe/beneficiaires/{person.id}").get_data(as_text=True)
     assert f"/equipe/beneficiaires/{person.id}/donnees.json" in page
     assert f"/equipe/beneficiaires/{person.id}/donnees.pdf" in page
-    assert "/anonymiser" not in page  # reception may not anonymise
 
-    response = reception.post(f"/equipe/beneficiaires/{person.id}/donnees.json",
-                              data={"csrf_token": reception.token})
+    response = admin.post(f"/equipe/beneficiaires/{person.id}/donnees.json",
+                          data={"csrf_token": admin.token})
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -70,9 +79,9 @@ def test_staff_page_offers_both_exports_and_reception_downloads_json(reception, 
     assert "person.data_export" in actions(person.id)
 
 
-def test_staff_export_as_pdf(reception, person):
-    response = reception.post(f"/equipe/beneficiaires/{person.id}/donnees.pdf",
-                              data={"csrf_token": reception.token})
+def test_staff_export_as_pdf(admin, person):
+    response = admin.post(f"/equipe/beneficiaires/{person.id}/donnees.pdf",
+                          data={"csrf_token": admin.token})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
 
@@ -174,3 +183,10 @@ def test_purge_command_prints_ids_and_counts_only(app, factory, site):
     assert db.session.get(Beneficiary, old.id).is_anonymised
     again = runner.invoke(args=["purge"])
     assert again.exit_code == 0 and "0 personne" in again.output
+
+
+def test_privacy_page_states_how_long_ended_logins_are_kept_as_purge_sessions_does(app, client):
+    html = client.get("/donnees-personnelles").get_data(as_text=True)
+    days = int(re.search(r'id="sessions-kept">[^0-9]*([0-9]+) jours', html).group(1))
+    command = app.cli.commands["purge-sessions"]
+    assert days == next(p.default for p in command.params if p.name == "days")
