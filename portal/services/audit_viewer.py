@@ -75,6 +75,10 @@ ACTIONS: dict[str, Any] = {
     "export.activities": _l("Export du journal des accompagnements"),
     "export.cheques": _l("Export des chèques pris"),
     "export.people": _l("Export des personnes du lieu"),
+    "report.pdf": _l("Rapport d'activité imprimé"),
+    "person.data_export": _l("Données d'une personne téléchargées"),
+    "person.anonymise": _l("Fiche anonymisée"),
+    "audit.redacted": _l("Journal expurgé après une anonymisation"),
 }
 
 OBJECT_TYPES: dict[str, Any] = {

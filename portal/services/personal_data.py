@@ -31,15 +31,18 @@ import json
 import logging
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _l
 from sqlalchemy import String, and_, cast, delete, false, func, or_, select, update
 
 from portal.clock import now
 from portal.extensions import db
+from portal.formatting import DOCUMENT_LANG
 from portal.models import (
     Accompaniment,
     AuditEvent,
@@ -54,7 +57,7 @@ from portal.models import (
     WorkshopSession,
 )
 from portal.models.vocab import ActorKind
-from portal.services import audit, issuing, merging, registration
+from portal.services import audit, audit_viewer, issuing, merging, registration
 from portal.services.accounts import new_login_id
 from portal.services.audit import Actor
 from portal.services.codes import UNAMBIGUOUS_ALPHABET
@@ -167,7 +170,8 @@ def gather(person: Beneficiary) -> dict[str, Any]:
             "ended_at": _at(s.revoked_at), "ip": s.ip, "browser": s.user_agent}
             for s in logins],
         "merged_records": [{"id": m.id, "login_id": m.login_id_display} for m in merged],
-        "audit_events": [{"at": _at(e.at), "action": e.action} for e in events],
+        "audit_events": [{"at": _at(e.at), "action": e.action,
+                          "label": str(audit_viewer.action_label(e.action))} for e in events],
     }
 
 
@@ -182,7 +186,9 @@ def export(person: Beneficiary, *, actor: Actor, form: str,
     ``staff``, the person asks for their own (the caller checked it is them)."""
     if staff is not None:
         registration.require(staff, Action.EXPORT_PERSON, person)
-    data = gather(person)
+    # The PDF is a French document, whatever the screen's language; the JSON follows it.
+    with force_locale(DOCUMENT_LANG) if form == "pdf" else nullcontext():
+        data = gather(person)
     audit.record(actor, "person.data_export", object_type="beneficiary", object_id=person.id,
                  site_id=person.home_site_id, form=form)
     db.session.commit()
