@@ -15,7 +15,7 @@ from typing import Protocol
 
 from markupsafe import Markup
 
-from portal.formatting import short_month_year
+from portal.formatting import short_month, short_month_year
 
 WIDTH = 640
 ROW = 44  # one horizontal bar: its label line, then the bar
@@ -84,15 +84,21 @@ def columns(items: Sequence[Item], values: Sequence[str], title_id: str) -> Mark
             'font-size="{size}">{label}</text>'
         ).format(x=round(x, 1), top=base - bar, width=round(width - gap, 1), bar=bar,
                  middle=middle, value_y=base - bar - 6, size=size, value=value,
-                 label_y=base + 20, label=_short(item)))
+                 label_y=base + 20, label=_short(item, len(items), index)))
     return _svg(height, title_id, parts, "columns")
 
 
-def _short(item: Item) -> str:
-    """A month (its key an ISO day) abbreviated in the language, ``nov. 2026``, under a
-    narrow column; any other label as it is."""
+def _short(item: Item, count: int, index: int) -> str:
+    """A month (its key an ISO day) abbreviated in the language under its column: "nov. 2026"
+    for up to six columns, "nov." for up to twelve (the year is in the period), and beyond a
+    year only the first column and each January ("janv. 2027"), so that labels never overlap
+    (the data table gives every month). Any other label as it is."""
     try:
         month = date.fromisoformat(item.key)
     except ValueError:
         return item.label
-    return short_month_year(month)
+    if count <= 6:
+        return short_month_year(month)
+    if count <= 12:
+        return short_month(month)
+    return short_month_year(month) if index == 0 or month.month == 1 else ""

@@ -75,6 +75,11 @@ def month_year(value: date, locale: str | None = None) -> str:
     return format_date(value, "MMMM y", locale=_language(locale))
 
 
+def short_month(value: date, locale: str | None = None) -> str:
+    """``nov.``"""
+    return format_date(value, "MMM", locale=_language(locale))
+
+
 def short_month_year(value: date, locale: str | None = None) -> str:
     """``nov. 2026`` (under a narrow chart column)"""
     return format_date(value, "MMM y", locale=_language(locale))
