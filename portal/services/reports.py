@@ -465,7 +465,8 @@ _LABELS: dict[str, Any] = {
 }
 
 
-def _age_label(code: str) -> str:
+def age_label(code: str) -> str:
+    """An age bracket's code (``60-69``, ``<12``, ``80+``) in words."""
     if code == UNDISCLOSED:
         return _("Non communiqué")
     if code.startswith("<"):
@@ -525,7 +526,7 @@ def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
     ages = _grouped(acts.c.age, acts)
     ages[UNDISCLOSED] = ages.get(UNDISCLOSED, 0) + ages.pop("", 0)
     result.append(Breakdown("age", _("Âge"), [
-        Row(code, _age_label(code), ages[code], total)
+        Row(code, age_label(code), ages[code], total)
         for code in (*(c for _low, _high, c in AGE_BRACKETS), UNDISCLOSED) if ages.get(code)]))
     found = _grouped(acts.c.status, acts)
     found[UNDISCLOSED] = found.get(UNDISCLOSED, 0) + found.pop("", 0)

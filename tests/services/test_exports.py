@@ -168,7 +168,7 @@ def test_the_activity_log_has_one_row_per_accompaniment_in_the_national_models_f
     assert workshop["Niveau d'autonomie (ou de l'atelier)"] == "1/3 (Débutant)"
     assert (workshop["Commune de résidence"], workshop["Code postal"]) == ("Lens", "62300")
     assert (workshop["Genre"], workshop["Tranche d'âge"], workshop["Statut"]) == (
-        "Féminin", "60-69", "Retraité")
+        "Féminin", "60 à 69 ans", "Retraité")
     assert workshop["Membre de l'équipe"] == "Claire Martin"
     assert rows[0]["Tranche d'âge"] == "Non communiqué"
     assert helped["Canal d'accompagnement"] == "À domicile"
@@ -180,7 +180,9 @@ def test_the_activity_log_has_one_row_per_accompaniment_in_the_national_models_f
     assert (helped["Bénéficiaire réorienté"], helped["Structure de redirection"]) == (
         "Oui", "CAF")
     assert (helped["Bénéficiaire"], helped["Commune de résidence"], helped["Genre"],
-            helped["Tranche d'âge"]) == ("", "Liévin", "Masculin", "60-69")
+            helped["Tranche d'âge"]) == ("", "Liévin", "Masculin", "60 à 69 ans")
+    assert helped["Nom de l'atelier"] == "" and workshop["Objet de l'aide individuelle"] == ""
+    assert helped["Objet de l'aide individuelle"]
     assert exports.count(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER) == 3
 
 

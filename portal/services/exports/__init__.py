@@ -46,10 +46,11 @@ from portal.models.vocab import (
     age_bracket,
 )
 from portal.models.vouchers import Cheque, ChequeProgramme
-from portal.services import audit, staff_access
+from portal.services import audit, reports, staff_access
 from portal.services.audit import Actor
 from portal.services.errors import NotAllowed, NotFound, ValidationFailed
 from portal.services.periods import Period
+from portal.services.reports import age_label
 from portal.services.staff_access import Action
 
 #: rows read from the database at a time.
@@ -194,8 +195,7 @@ def _label(member: Any) -> str:
 
 
 def _age(birth_year: int | None, year: int) -> str:
-    code = age_bracket(birth_year, year)
-    return str(Gender.UNDISCLOSED.label) if code == "undisclosed" else code
+    return age_label(age_bracket(birth_year, year))
 
 
 def _yes_no(value: bool | None) -> str:
@@ -270,7 +270,7 @@ ACTIVITY_HEADERS = (
     _l("Niveau d'autonomie (ou de l'atelier)"), _l("Bénéficiaire réorienté"),
     _l("Structure de redirection"), _l("Bénéficiaire"), _l("Commune de résidence"),
     _l("Code postal"), _l("Genre"), _l("Tranche d'âge"), _l("Statut"),
-    _l("Membre de l'équipe"),
+    _l("Membre de l'équipe"), _l("Objet de l'aide individuelle"),
 )
 
 
@@ -341,7 +341,7 @@ def _collective_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
                    f"{list(Level).index(level) + 1}/{levels} ({level.label})", "", "",
                    f"{first} {last}".strip(), commune, postcode,
                    _label(gender), _age(birth_year, local.year), _label(status),
-                   animator or ""]
+                   animator or "", ""]
 
 
 def _individual_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
@@ -364,16 +364,15 @@ def _individual_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
                 age = _age(birth_year, local.year)
             else:
                 who = ""
-                age = (str(Gender.UNDISCLOSED.label) if bracket in (None, "", "undisclosed")
-                       else bracket)
+                age = age_label(bracket or reports.UNDISCLOSED)
             level = (f"{list(Autonomy).index(autonomy_) + 1}/{autonomy} ({autonomy_.label})"
                      if autonomy_ else "")
-            yield [local, _("Individuel"), site, _label(place), minutes, summary,
+            yield [local, _("Individuel"), site, _label(place), minutes, "",
                    _label(equipment), _labels(themes.get(help_id, [])),
                    _labels(subthemes.get(help_id, [])), level, _yes_no(referred),
                    referred_to, who, commune or "", postcode or "",
                    _label(gender or Gender.UNDISCLOSED), age,
-                   _label(status or SocialStatus.UNDISCLOSED), staff_name or ""]
+                   _label(status or SocialStatus.UNDISCLOSED), staff_name or "", summary]
 
 
 def activities(scope: Scope, period: Period) -> Table:
