@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
+from portal.downloads import file_response, pdf_response
 from portal.extensions import db
 from portal.forms import EmptyForm, attach_errors, parse_id
 from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial
@@ -298,10 +299,7 @@ def book_course(course_id: int) -> Response:
 def booking_ics(booking_id: int) -> Response:
     booking = own_booking_or_404(booking_id)
     body = calendar.calendar([booking], name=booking.session.workshop.title)
-    response = make_response(body)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="atelier-{booking.code}.ics"'
-    return response
+    return file_response(body, "text/calendar; charset=utf-8", f"atelier-{booking.code}.ics")
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -317,11 +315,7 @@ def download_document(document_id: int) -> Response:
     document = own_document_or_404(document_id)
     if document.is_pending:  # not printed yet: not the person's document so far
         abort(404)
-    response = make_response(document.pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
-    response.headers["Content-Length"] = str(len(document.pdf))
-    return response
+    return pdf_response(document.pdf, f"{document.number}.pdf")
 
 
 # --- profile ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from portal.access import staff_session_or_404
+from portal.downloads import pdf_response
 from portal.forms import EmptyForm
 from portal.htmx import answer, hx_redirect
 from portal.models.vocab import SessionStatus
@@ -17,7 +18,6 @@ from portal.services import closing, staff_access
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
-from portal.views.staff.documents import pdf_response
 
 
 @bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])

@@ -9,7 +9,6 @@ from flask import (
     Response,
     current_app,
     flash,
-    make_response,
     render_template,
     request,
     url_for,
@@ -24,6 +23,7 @@ from portal.access import (
     staff_site_or_404,
 )
 from portal.clock import PARIS, now
+from portal.downloads import pdf_response
 from portal.forms import EmptyForm, parse_id
 from portal.htmx import answer, hx_redirect
 from portal.public_urls import public_address
@@ -31,16 +31,6 @@ from portal.services import desk, documents, staff_access
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor, verify_url
-
-
-def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
-    """A PDF to save, or with ``inline`` to open in the browser's viewer and print at once."""
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Content-Length"] = str(len(data))
-    return response
 
 
 @bp.route("/documents")

@@ -3,10 +3,11 @@ their anonymisation (a confirmation screen; no undo). Rules: ``services/personal
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, request, url_for
+from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
 
 from portal.access import staff_person_or_404
+from portal.downloads import file_response, pdf_response
 from portal.htmx import answer, hx_redirect
 from portal.models.people import Beneficiary
 from portal.services import personal_data, registration
@@ -15,21 +16,11 @@ from portal.services.staff_access import Action
 from portal.views.staff import bp, current_staff, staff_actor
 
 
-def download(body: bytes, mime: str, filename: str) -> Response:
-    """An attachment nobody keeps a copy of on the way (personal data)."""
-    response = make_response(body)
-    response.headers["Content-Type"] = mime
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")  # the same file, asked by htmx or not
-    return response
-
-
 def export_response(person: Beneficiary, form: str, data: dict) -> Response:
     name = f"donnees-personnelles-{person.id}"
     if form == "pdf":
-        return download(personal_data.as_pdf(data), "application/pdf", f"{name}.pdf")
-    return download(personal_data.as_json(data), "application/json", f"{name}.json")
+        return pdf_response(personal_data.as_pdf(data), f"{name}.pdf")
+    return file_response(personal_data.as_json(data), "application/json", f"{name}.json")
 
 
 @bp.route("/beneficiaires/<int:person_id>/donnees.pdf", methods=["POST"],

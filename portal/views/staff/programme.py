@@ -10,6 +10,7 @@ from flask import Response, request
 from flask_babel import gettext as _
 
 from portal.access import current_staff, staff_site_or_404
+from portal.downloads import pdf_response
 from portal.forms import parse_id
 from portal.htmx import answer, render_page_or_partial
 from portal.models.catalogue import Workshop
@@ -19,7 +20,6 @@ from portal.services import convocations, programme, staff_access
 from portal.services.errors import ServiceError
 from portal.services.staff_access import Action
 from portal.views.staff import bp, staff_actor
-from portal.views.staff.documents import pdf_response
 
 
 def _site(action: Action, raw: str | None) -> Site | None:

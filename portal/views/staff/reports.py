@@ -9,12 +9,12 @@ from typing import Any
 from flask import Response, abort, request
 
 from portal.access import current_staff, is_staff
+from portal.downloads import pdf_response
 from portal.forms import parse_id
 from portal.htmx import render_page_or_partial
 from portal.services import periods, report_layout, reports
 from portal.services.errors import ValidationFailed
 from portal.views.staff import bp, staff_actor
-from portal.views.staff.documents import pdf_response
 
 #: the site choice that means every site (network administrators).
 NETWORK = "reseau"
