@@ -58,3 +58,4 @@ def test_rebuilding_the_site_table_keeps_its_courses_closures_and_workshops(data
         upgrade()  # and adds it back with its CHECK
         assert _children() == (1, 1, 1)
         db.session.remove()
+        db.engine.dispose()
