@@ -58,6 +58,7 @@ from sqlalchemy import (
 
 from portal import clock
 from portal.extensions import db
+from portal.folding import fold
 from portal.formatting import month_year
 from portal.models.audit import AuditEvent
 from portal.models.bookings import Accompaniment, AccompanimentSubtheme, AccompanimentTheme, Booking
@@ -481,6 +482,17 @@ def _duration_label(code: str) -> str:
             "60-120": _("de 1 h à 2 h"), "120+": _("2 h et plus")}[code]
 
 
+def _same_town(counts: dict[str, int]) -> dict[str, tuple[str, int]]:
+    """The database's counts per spelling of a commune ("Méricourt", "MERICOURT") put
+    together under their folded name, shown as their most frequent spelling. A handful of
+    grouped rows, not the accompaniments themselves."""
+    towns: dict[str, dict[str, int]] = {}
+    for spelling, count in counts.items():
+        towns.setdefault(fold(spelling), {})[spelling] = count
+    return {key: (max(spellings, key=lambda name: (spellings[name], name)),
+                  sum(spellings.values())) for key, spellings in towns.items()}
+
+
 def _grouped(column: Any, source: Any) -> dict[str, int]:
     return {(key if key is not None else ""): int(n)
             for key, n in db.session.execute(
@@ -533,7 +545,7 @@ def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
     result.append(Breakdown("status", _("Situation"), enum_rows(found, SocialStatus)))
     communes = _grouped(acts.c.commune, acts)
     unknown = communes.pop("", 0)
-    rows = sorted((Row(name, name, n, total) for name, n in communes.items()),
+    rows = sorted((Row(name, name, n, total) for name, n in _same_town(communes).values()),
                   key=lambda r: (-r.count, r.label))
     if unknown:
         rows.append(Row("", _("Non renseignée"), unknown, total))

@@ -81,7 +81,7 @@ def data(factory) -> Data:
     p2 = factory.beneficiary(a, gender=Gender.MALE, birth_year=2000, commune="Lens",
                              social_status=SocialStatus.EMPLOYED)
     p3 = factory.beneficiary(a)
-    p4 = factory.beneficiary(a, gender=Gender.FEMALE, birth_year=2010, commune=" Méricourt ",
+    p4 = factory.beneficiary(a, gender=Gender.FEMALE, birth_year=2010, commune=" MERICOURT ",
                              social_status=SocialStatus.STUDENT)
     p5, p6 = factory.beneficiary(a), factory.beneficiary(a)
     p7 = factory.beneficiary(b, gender=Gender.MALE, birth_year=1950, commune="Lens",
