@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort, make_response, render_template, request
 
 from portal.access import current_staff, is_staff
 from portal.downloads import pdf_response
 from portal.forms import parse_id
-from portal.htmx import render_page_or_partial
 from portal.services import periods, report_layout, reports
 from portal.services.errors import ValidationFailed
 from portal.views.staff import bp, staff_actor
@@ -68,19 +67,20 @@ def reports_page() -> Response:
         period = periods.parse(request.args)
     except ValidationFailed as error:
         reports.scope(staff, site_id)  # the access refusal before the input error
-        return render_page_or_partial(
-            "staff/reports/dashboard.html", "staff/reports/dashboard.html", status=422,
+        return make_response(render_template(
+            "staff/reports/dashboard.html",
             **_context(site_value, values, errors=error.details.get("fields", {}),
-                       report=None))
+                       report=None)), 422)
     report = reports.figures(staff, site_id, period)
     values.update(period.as_args())
-    return render_page_or_partial(
-        "staff/reports/dashboard.html", "staff/reports/dashboard.html",
+    # A plain GET form, whole pages only: the dashboard has no fragment.
+    return make_response(render_template(
+        "staff/reports/dashboard.html",
         **_context(site_value, values, errors={}, report=report,
                    blocks=report_layout.blocks(report),
                    key_figures=report_layout.key_figures(report),
                    definitions=report_layout.definitions(),
-                   pdf_args={"site": site_value, **period.as_args()}))
+                   pdf_args={"site": site_value, **period.as_args()})))
 
 
 @bp.route("/rapports/pdf")
