@@ -506,26 +506,25 @@ def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
         return [Row(m.value, str(m.label), found.get(m.value, 0), total) for m in members
                 if found.get(m.value, 0)]
 
-    themes = union_all(
-        select(_text(WorkshopTheme.theme).label("key"))
-        .join(acts, and_(acts.c.kind == "collective", acts.c.workshop_id ==
-                         WorkshopTheme.workshop_id)),
-        select(_text(AccompanimentTheme.theme).label("key"))
-        .join(acts, and_(acts.c.kind == "individual", acts.c.act_id ==
-                         AccompanimentTheme.accompaniment_id)),
-    ).subquery("themes")
-    result.append(Breakdown("theme", _("Thèmes"), sorted(
-        enum_rows(_grouped(themes.c.key, themes), Theme), key=lambda r: -r.count)))
-    subthemes = union_all(
-        select(_text(WorkshopSubtheme.subtheme).label("key"))
-        .join(acts, and_(acts.c.kind == "collective", acts.c.workshop_id ==
-                         WorkshopSubtheme.workshop_id)),
-        select(_text(AccompanimentSubtheme.subtheme).label("key"))
-        .join(acts, and_(acts.c.kind == "individual", acts.c.act_id ==
-                         AccompanimentSubtheme.accompaniment_id)),
-    ).subquery("subthemes")
-    result.append(Breakdown("subtheme", _("Démarches administratives"), sorted(
-        enum_rows(_grouped(subthemes.c.key, subthemes), AdminSubtheme), key=lambda r: -r.count)))
+    def linked(name: str, workshop_column: Any, help_column: Any) -> dict[str, int]:
+        """Counts of the accompaniments' themes (or sub-themes): a workshop's for a
+        collective one, the help's own for an individual one."""
+        links = union_all(
+            select(_text(workshop_column).label("key")).join(acts, and_(
+                acts.c.kind == "collective",
+                acts.c.workshop_id == workshop_column.class_.workshop_id)),
+            select(_text(help_column).label("key")).join(acts, and_(
+                acts.c.kind == "individual",
+                acts.c.act_id == help_column.class_.accompaniment_id)),
+        ).subquery(name)
+        return _grouped(links.c.key, links)
+
+    result.append(Breakdown("theme", _("Thèmes"), sorted(enum_rows(
+        linked("themes", WorkshopTheme.theme, AccompanimentTheme.theme), Theme),
+        key=lambda r: -r.count)))
+    result.append(Breakdown("subtheme", _("Démarches administratives"), sorted(enum_rows(
+        linked("subthemes", WorkshopSubtheme.subtheme, AccompanimentSubtheme.subtheme),
+        AdminSubtheme), key=lambda r: -r.count)))
     durations = _grouped(_duration_bucket(acts.c.minutes), acts)
     result.append(Breakdown("duration", _("Durée"), [
         Row(code, _duration_label(code), durations[code], total)
