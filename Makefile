@@ -19,7 +19,7 @@ PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 APT_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig
 APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils redis-server
 
-.PHONY: run serve check-port test install install-test system-deps system-deps-test assets \
+.PHONY: run serve check-port test audit test-report install install-test system-deps system-deps-test assets \
         translations migrate demo lint lock clean
 
 # The port is checked before anything is installed, and again just before serving.
@@ -33,9 +33,24 @@ serve: install migrate demo check-port
 check-port:
 	@$(PYTHON) scripts/check-port '$(PORT)'
 
+# The suite runs on every core (pytest-xdist, one test module per worker at a time) and writes
+# its outcomes for the README's table (scripts/test-report, `make test-report`).
+PYTEST_WORKERS ?= auto
+RESULTS := build/test-results
 test: install-test
 	$(BIN)/ruff check portal tests bench
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --results-file $(RESULTS)/sqlite.json \
+	  $(PYTEST_ARGS)
+
+# The locked dependencies against the public advisories (docs/security.md#dependency-audit);
+# strict: an advisory service out of reach is a failure here, unlike in CI.
+audit: install-test
+	$(BIN)/python scripts/audit-dependencies --strict --results $(RESULTS)/audit.json
+
+# The README's "What we test" table and docs/test-report.md, from the last runs' results
+# (`make test`, the PostgreSQL run of .ci/run, the audit).
+test-report:
+	$(PYTHON) scripts/test-report $(wildcard $(RESULTS)/*.json)
 
 install: system-deps $(VENV)/.installed node_modules/.installed assets translations
 
@@ -131,4 +146,4 @@ lock:
 	@echo "Locks written: requirements/runtime.txt, requirements/test.txt, package-lock.json"
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache build

@@ -33,8 +33,24 @@ from portal.models import (
 )
 from portal.models.vocab import BookingStatus, Language, StaffRole
 from portal.services import passwords
+from tests.results import pytest_addoption, pytest_configure  # noqa: F401  (hooks: --results-file)
 
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Each pytest-xdist worker gets its own PostgreSQL database next to the one given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    return f"{base}/{name}_{worker}"
+
+
+#: the database given to the run (created by scripts/with-postgres), and this worker's own.
+PG_SERVER_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+PG_URL = _database_of_this_worker(PG_SERVER_URL)
+if PG_URL:
+    # Modules and subprocesses reading the variable get this worker's database too.
+    os.environ["PORTAL_TEST_DATABASE_URL"] = PG_URL
 PASSWORD = "un cheval mange des pommes vertes"
 SECRET = "test-secret-key-" + "x" * 40
 
@@ -58,8 +74,26 @@ def migrate_to_head(database_url: str) -> None:
         db.engine.dispose()
 
 
+def psycopg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def ensure_postgresql_database(url: str) -> None:
+    """Create this worker's database on the server, from a connection to the run's database."""
+    assert PG_SERVER_URL
+    name = url.rpartition("/")[2]
+    admin = create_engine(psycopg_url(PG_SERVER_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 def reset_postgresql(url: str) -> None:
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    ensure_postgresql_database(url)
+    engine = create_engine(psycopg_url(url))
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,24 +11,23 @@ from sqlalchemy.exc import DatabaseError
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import base_config
-
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+from tests.conftest import PG_SERVER_URL, PG_URL, base_config, psycopg_url
 
 
 def _fresh_postgresql_database() -> Iterator[str]:
+    """An empty database of its own, named after this worker's (xdist workers run at once)."""
     assert PG_URL
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(psycopg_url(PG_SERVER_URL or PG_URL), isolation_level="AUTOCOMMIT")
+    base, _, worker_database = PG_URL.rpartition("/")
+    name = f"{worker_database}_migrations"
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS portail_migrations"))
-        connection.execute(text("CREATE DATABASE portail_migrations"))
-    base, _, _ = PG_URL.rpartition("/")
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield f"{base}/portail_migrations"
+        yield f"{base}/{name}"
     finally:
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS portail_migrations WITH (FORCE)"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
