@@ -80,3 +80,33 @@ def test_make_test_adds_the_test_lock_and_the_npm_dev_dependencies():
     assert "--require-hashes -r requirements/test.txt" in plan
     npm = [line for line in plan.splitlines() if line.startswith("npm ci")]
     assert npm and not any("--omit=dev" in line for line in npm)
+
+
+def _audit_script():
+    from importlib.machinery import SourceFileLoader
+    from importlib.util import module_from_spec, spec_from_loader
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "audit-dependencies"
+    loader = SourceFileLoader("audit_dependencies", str(path))
+    module = module_from_spec(spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_the_dependency_audit_refuses_a_known_vulnerability_unless_accepted_in_date(tmp_path):
+    audit = _audit_script()
+    allow = tmp_path / "audit-allow.toml"
+    allow.write_text('[[allow]]\nid = "GHSA-aaaa"\nreason = "not reachable"\nuntil = 2999-01-01\n'
+                     '[[allow]]\nid = "GHSA-old"\nreason = "was fine"\nuntil = 2020-01-01\n'
+                     '[[allow]]\nid = "GHSA-noreason"\nuntil = 2999-01-01\n')
+    accepted, problems = audit.allowed_ids(allow)
+    assert accepted == {"GHSA-aaaa"}
+    assert len(problems) == 2 and "GHSA-old" in problems[0] and "reason" in problems[1]
+    found = {"checked": True, "packages": 40, "found": [
+        {"package": "jinja2", "version": "3.0", "id": "PYSEC-1", "aliases": ["GHSA-aaaa"]},
+        {"package": "werkzeug", "version": "2.0", "id": "GHSA-bbbb", "aliases": []}]}
+    text, refused = audit.summary(found, accepted)
+    assert refused == ["werkzeug 2.0 GHSA-bbbb"]
+    assert text == "40 packages, 1 known vulnerability (1 accepted until their review date)"
+    text, refused = audit.summary({"checked": False, "detail": "405"}, accepted)
+    assert refused == [] and text.startswith("not checked")
