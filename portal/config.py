@@ -97,6 +97,7 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_MAIL_USERNAME": ("MAIL_USERNAME", str),
     "PORTAL_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "PORTAL_MAIL_FROM": ("MAIL_FROM", str),
+    "PORTAL_MAIL_TIMEOUT": ("MAIL_TIMEOUT", float),
     "PORTAL_SMS_BACKEND": ("SMS_BACKEND", str),
 }
 
