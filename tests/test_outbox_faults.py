@@ -23,12 +23,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, update
 
-from portal import clock
+from portal import clock, create_app
+from portal.config import ConfigurationError
 from portal.extensions import db
 from portal.messaging import DeliveryReport, deliver_pending
 from portal.models import OutboxMessage
 from portal.models.vocab import MessageChannel
-from tests.conftest import SECRET
+from tests.conftest import SECRET, base_config
 from tests.smtp_faults import (
     BOUNCED,
     BUSY,
@@ -59,8 +60,6 @@ def picky() -> Iterator[tuple[Picky, int]]:
 
 @pytest.fixture
 def app_config(database_url: str, picky: tuple[Picky, int]) -> dict[str, Any]:
-    from tests.conftest import base_config
-
     return {**base_config(database_url), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": picky[1],
             "MAIL_FROM": SENDER, "MAIL_TIMEOUT": TIMEOUT}
 
@@ -164,11 +163,21 @@ def test_a_broken_server_costs_one_attempt_and_never_blocks_the_sms(
     assert reload(first).sent_at is not None and reload(second).sent_at is not None
 
 
+def test_the_smtp_timeout_must_stay_far_below_a_claim(database_url: str) -> None:
+    for wrong in (0, -1, 61, 300):
+        with pytest.raises(ConfigurationError, match="PORTAL_MAIL_TIMEOUT"):
+            create_app({**base_config(database_url), "MAIL_TIMEOUT": wrong})
+    assert create_app({**base_config(database_url), "MAIL_TIMEOUT": 60}).config[
+        "MAIL_TIMEOUT"] == 60
+
+
 # --- the real sender program, killed, and two at once --------------------------------------
 
-def send_messages(app: Flask, port: int) -> subprocess.Popen[str]:
-    """``flask send-messages`` in a process of its own, on the test database."""
+def send_messages(app: Flask, port: int, instance: Path) -> subprocess.Popen[str]:
+    """``flask send-messages`` in a process of its own, on the test database (and an empty
+    instance folder: never the checkout's own configuration)."""
     env = {**os.environ, "PORTAL_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "PORTAL_INSTANCE_PATH": str(instance),
            "PORTAL_SECRET_KEY": SECRET, "PORTAL_MAIL_SERVER": "127.0.0.1",
            "PORTAL_MAIL_PORT": str(port), "PORTAL_MAIL_FROM": SENDER,
            "PORTAL_MAIL_TIMEOUT": "10", "PORTAL_ENV": "development"}
@@ -184,12 +193,12 @@ def finish(run: subprocess.Popen[str]) -> str:
 
 
 def test_a_sender_killed_before_marking_sent_sends_again_later_with_the_same_message_id(
-        app: Flask, picky: tuple[Picky, int]) -> None:
+        app: Flask, picky: tuple[Picky, int], tmp_path: Path) -> None:
     server, port = picky
     held = email(f"{HOLD}@example.org")
     other = email("ok@example.org")
 
-    run = send_messages(app, port)
+    run = send_messages(app, port, tmp_path)
     wait_for(lambda: server.held)  # the server has the whole message; the sender waits
     run.kill()  # SIGKILL: no chance to mark anything
     run.communicate(timeout=20)
@@ -199,41 +208,41 @@ def test_a_sender_killed_before_marking_sent_sends_again_later_with_the_same_mes
 
     # At once: the claim still holds, so the message is not sent a second time yet, and the
     # crash holds nothing else back.
-    assert finish(send_messages(app, port)) == "1 envoyé, 0 en échec"
+    assert finish(send_messages(app, port, tmp_path)) == "1 envoyé, 0 en échec"
     assert [m["To"] for m in server.accepted_for("")] == ["ok@example.org"]
     assert reload(other).sent_at is not None
 
-    # Five minutes later the claim has expired: at least once, so it is sent again, with the
-    # Message-ID of the copy the server already had.
+    # Five minutes later the claim has expired: at least once, so it is sent again (by this
+    # process, the same code), with the Message-ID of the copy the server already had.
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == held.id)
                        .values(send_after=clock.now() - timedelta(seconds=1)))
     db.session.commit()
-    assert finish(send_messages(app, port)) == "1 envoyé, 0 en échec"
+    assert deliver_pending() == DeliveryReport(sent=1, failed=0)
     [again] = server.accepted_for(HOLD)
     assert again["Message-ID"] == parse(server.held[0])["Message-ID"]
     assert re.fullmatch(rf"<outbox\.{held.id}\.\d{{20}}@example\.org>", again["Message-ID"])
     done = reload(held)
     assert (done.sent_at is not None, done.attempts) == (True, 2)
-    assert finish(send_messages(app, port)) == "0 envoyé, 0 en échec"
+    assert deliver_pending() == DeliveryReport(0, 0)
     assert len(server.accepted) == 2
 
 
-def test_two_senders_at_once_never_send_a_message_twice(app: Flask,
-                                                        picky: tuple[Picky, int]) -> None:
+def test_two_senders_at_once_never_send_a_message_twice(app: Flask, picky: tuple[Picky, int],
+                                                        tmp_path: Path) -> None:
     server, port = picky
     server.wait_for_peers = 2  # the first delivery waits until the other run is sending too
     server.delay = 0.01
-    queued = [email(f"p{n}@example.org").id for n in range(30)]
+    queued = [email(f"p{n}@example.org").id for n in range(20)]
 
-    runs = [send_messages(app, port), send_messages(app, port)]
+    runs = [send_messages(app, port, tmp_path), send_messages(app, port, tmp_path)]
     outputs = [finish(run) for run in runs]
 
     sent = [int(re.match(r"(\d+) envoyés?, 0 en échec", out).group(1))  # type: ignore[union-attr]
             for out in outputs]
-    assert sum(sent) == 30 and min(sent) >= 1, outputs  # both runs delivered some
+    assert sum(sent) == 20 and min(sent) >= 1, outputs  # both runs delivered some
     assert len(server.peers) == 2
     ids = [message["Message-ID"] for message in server.accepted_for("p")]
-    assert len(ids) == len(set(ids)) == 30
+    assert len(ids) == len(set(ids)) == 20
     db.session.expire_all()
     for message_id in queued:
         message = db.session.get(OutboxMessage, message_id)
