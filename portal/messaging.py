@@ -132,7 +132,7 @@ class EmailBackend:
         except smtplib.SMTPSenderRefused as error:
             self.close()
             raise BackendUnavailable(smtp_error_text(error)) from error
-        except smtplib.SMTPResponseException:
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             self.close()  # a clear answer: say goodbye, start afresh with the next message
             raise
         except Exception:
@@ -206,12 +206,12 @@ def outbox_message_id(message_id: int, created_at: datetime, sender: str) -> str
 
 
 def smtp_error_text(error: BaseException) -> str:
-    """``SMTPRecipientsRefused: 550 5.1.1 Unknown user (a@example.org)``: codes and the
-    server's words, not Python's reprs of bytes."""
+    """``SMTPRecipientsRefused: 550 5.1.1 Unknown user``: the server's code and words, not
+    Python's reprs of bytes (nor the address: one recipient per message, kept in its row)."""
     name = type(error).__name__
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        refusals = "; ".join(f"{code} {_text(answer)} ({address})"
-                             for address, (code, answer) in error.recipients.items())
+        refusals = "; ".join(f"{code} {_text(answer)}"
+                             for code, answer in error.recipients.values())
         return f"{name}: {refusals}"
     if isinstance(error, smtplib.SMTPResponseException):
         return f"{name}: {error.smtp_code} {_text(error.smtp_error)}"

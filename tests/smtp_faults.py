@@ -35,7 +35,7 @@ def parse(envelope: Envelope) -> EmailMessage:
     return message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[return-value]
 
 
-def wait_for(condition: Any, seconds: float = 20.0) -> None:
+def wait_for(condition: Any, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "waited too long"
@@ -81,7 +81,7 @@ class Picky:
             await self._until(self.released.is_set, 30)
             return "451 4.4.2 Too late"  # nobody listens any more
         if self.wait_for_peers and not self.accepted:
-            await self._until(lambda: len(self.peers) >= self.wait_for_peers, 15)
+            await self._until(lambda: len(self.peers) >= self.wait_for_peers, 50)
         await asyncio.sleep(self.delay)
         self.accepted.append(envelope)
         return "250 Message accepted for delivery"

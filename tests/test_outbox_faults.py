@@ -87,9 +87,8 @@ def test_refusals_and_silences_fail_one_message_each_and_are_retried(
     for done in (first, last, sms):
         assert reload(done).sent_at == frozen_now
     errors = {
-        refused: "SMTPRecipientsRefused: 550 5.1.1 Unknown user (refuse@example.org)",
-        busy: "SMTPRecipientsRefused: 451 4.3.0 Mailbox busy, try again later "
-              "(busy@example.org)",
+        refused: "SMTPRecipientsRefused: 550 5.1.1 Unknown user",
+        busy: "SMTPRecipientsRefused: 451 4.3.0 Mailbox busy, try again later",
         bounced: "SMTPDataError: 554 5.6.0 Message refused",
         slow: "SMTPServerDisconnected: Connection unexpectedly closed: timed out",
     }
@@ -180,14 +179,14 @@ def send_messages(app: Flask, port: int, instance: Path) -> subprocess.Popen[str
            "PORTAL_INSTANCE_PATH": str(instance),
            "PORTAL_SECRET_KEY": SECRET, "PORTAL_MAIL_SERVER": "127.0.0.1",
            "PORTAL_MAIL_PORT": str(port), "PORTAL_MAIL_FROM": SENDER,
-           "PORTAL_MAIL_TIMEOUT": "10", "PORTAL_ENV": "development"}
+           "PORTAL_MAIL_TIMEOUT": "60", "PORTAL_ENV": "development"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "send-messages"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
 def finish(run: subprocess.Popen[str]) -> str:
-    out, err = run.communicate(timeout=60)
+    out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     return out.strip()
 
