@@ -71,7 +71,8 @@ def email(recipient: str) -> OutboxMessage:
 # --- a server that refuses or stays silent, message by message ---------------------------
 
 def test_refusals_and_silences_fail_one_message_each_and_are_retried(
-        app: Flask, picky: tuple[Picky, int], frozen_now: datetime) -> None:
+        app: Flask, picky: tuple[Picky, int], frozen_now: datetime,
+        caplog: pytest.LogCaptureFixture) -> None:
     server, _ = picky
     first = email("ok1@example.org")
     refused = email(f"{REFUSED}@example.org")
@@ -118,10 +119,11 @@ def test_refusals_and_silences_fail_one_message_each_and_are_retried(
     given_up = reload(refused)
     assert (given_up.sent_at, given_up.attempts) == (None, 5)
     assert given_up.last_error.startswith("SMTPRecipientsRefused: 550")
+    assert f"message {refused.id} given up after 5 attempts" in caplog.text
     assert len(server.accepted) == 5  # ok1, ok2, busy, bounce, slow: once each
 
 
-# --- a server that cannot be used at all -------------------------------------------------
+# --- a server that cuts the line, or cannot be used at all -------------------------------
 
 FAULTS = {  # the last one leaves both e-mails waiting for the repaired server
     "drop": r"(SMTPServerDisconnected|ConnectionResetError|BrokenPipeError): .+",
