@@ -79,6 +79,10 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_BEFORE": timedelta(hours=48),  # `flask send-reminders` reminds this long before
 }
 
+#: the longest wait for an SMTP answer (seconds): far below the 5-minute claim of a message
+#: (docs/architecture.md#delivery-guarantees).
+MAIL_TIMEOUT_LIMIT = 60
+
 #: PORTAL_* variables and the setting each one fills (with its type).
 ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_ENV": ("ENV_NAME", str),
@@ -97,6 +101,7 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PORTAL_MAIL_USERNAME": ("MAIL_USERNAME", str),
     "PORTAL_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "PORTAL_MAIL_FROM": ("MAIL_FROM", str),
+    "PORTAL_MAIL_TIMEOUT": ("MAIL_TIMEOUT", float),
     "PORTAL_SMS_BACKEND": ("SMS_BACKEND", str),
 }
 
@@ -144,6 +149,11 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
                                            production=is_production(app))
     if not is_production(app) and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    timeout = float(app.config.get("MAIL_TIMEOUT") or 0)
+    if not 0 < timeout <= MAIL_TIMEOUT_LIMIT:  # a send must end well within its claim's lease
+        raise ConfigurationError(
+            f"PORTAL_MAIL_TIMEOUT must be a number of seconds above 0 and at most "
+            f"{MAIL_TIMEOUT_LIMIT}, not {app.config.get('MAIL_TIMEOUT')!r}.")
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,11 @@
 runs may overlap, on one host or many: each message is claimed with a conditional UPDATE
 committed before it is sent, so it is sent by one run only. A claim also pushes the next
 try back (5 minutes × attempts), so a run that dies while sending is retried later.
+
+Delivery is at least once (docs/architecture.md#delivery-guarantees): a run killed after the
+server took a message but before ``sent_at`` was committed sends it again once its claim has
+expired; every copy of one outbox row carries the same Message-ID, so a mail system can drop
+the duplicate.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from types import TracebackType
@@ -114,18 +119,34 @@ class EmailBackend:
                  traceback: TracebackType | None) -> None:
         self.close()
 
-    def send(self, recipient: str, subject: str, body: str) -> None:
-        message = build_email(self.sender, recipient, subject, body)
+    def send(self, recipient: str, subject: str, body: str, message_id: str = "") -> None:
+        """Send one e-mail; ``message_id`` (stable per outbox row) or a fresh one.
+
+        Raises BackendUnavailable when the server cannot be reached or refuses our sender
+        (the same for every message of the run), else the SMTP error of this message.
+        """
+        message = build_email(self.sender, recipient, subject, body, message_id=message_id)
         smtp = self._connection()
         try:
             smtp.send_message(message)
+        except smtplib.SMTPSenderRefused as error:
+            self.close()
+            raise BackendUnavailable(smtp_error_text(error)) from error
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            self.close()  # a clear answer: say goodbye, start afresh with the next message
+            raise
         except Exception:
-            self.close()  # the connection may be in any state now
+            self.close(polite=False)  # cut, timed out: the connection may be in any state
             raise
 
-    def close(self) -> None:
+    def close(self, *, polite: bool = True) -> None:
+        """End the connection: QUIT when the server still talks, else just close it (no
+        second wait for a server that stopped answering)."""
         smtp, self._smtp = self._smtp, None
         if smtp is None:
+            return
+        if not polite:
+            smtp.close()
             return
         try:
             smtp.quit()
@@ -137,7 +158,7 @@ class EmailBackend:
             try:
                 self._smtp = self._connect()
             except (smtplib.SMTPException, OSError) as error:
-                raise BackendUnavailable(f"{type(error).__name__}: {error}") from error
+                raise BackendUnavailable(smtp_error_text(error)) from error
         return self._smtp
 
     def _connect(self) -> smtplib.SMTP:
@@ -150,6 +171,7 @@ class EmailBackend:
         try:
             if self.use_tls and not self.use_ssl:
                 smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo_or_helo_if_needed()  # a server that hangs up after its greeting is down
             if self.username:
                 smtp.login(self.username, self.password)
         except BaseException:
@@ -158,14 +180,15 @@ class EmailBackend:
         return smtp
 
 
-def build_email(sender: str, recipient: str, subject: str, body: str) -> EmailMessage:
+def build_email(sender: str, recipient: str, subject: str, body: str, *,
+                message_id: str = "") -> EmailMessage:
     """A plain-text UTF-8 message with Date and Message-ID, marked as automatic."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = " ".join(subject.split())  # no line break can reach a header
     message["Date"] = format_datetime(now())
-    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    message["Message-ID"] = message_id or make_msgid(domain=_domain(sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     message.set_content(body, charset="utf-8", cte="quoted-printable")
     return message
@@ -173,6 +196,30 @@ def build_email(sender: str, recipient: str, subject: str, body: str) -> EmailMe
 
 def _domain(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def outbox_message_id(message_id: int, created_at: datetime, sender: str) -> str:
+    """The Message-ID of every copy of one outbox row: a resend after a crash carries the
+    same one, so that the receiving mail system can drop the duplicate."""
+    stamp = created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox.{message_id}.{stamp}@{_domain(sender)}>"
+
+
+def smtp_error_text(error: BaseException) -> str:
+    """``SMTPRecipientsRefused: 550 5.1.1 Unknown user``: the server's code and words, not
+    Python's reprs of bytes (nor the address: one recipient per message, kept in its row)."""
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refusals = "; ".join(f"{code} {_text(answer)}"
+                             for code, answer in error.recipients.values())
+        return f"{name}: {refusals}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {error.smtp_code} {_text(error.smtp_error)}"
+    return f"{name}: {error}"
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
 
 
 # --- delivery --------------------------------------------------------------------------
@@ -213,7 +260,8 @@ def _candidates(limit: int) -> list[Row[Any]]:
     """Due, unsent messages not given up on, oldest first (plain rows, not ORM objects)."""
     query = (
         select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.channel,
-               OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body)
+               OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
+               OutboxMessage.created_at)
         .where(OutboxMessage.sent_at.is_(None),
                OutboxMessage.send_after <= now(),
                OutboxMessage.attempts < MAX_ATTEMPTS)
@@ -244,7 +292,8 @@ def _claim(item: Row[Any]) -> bool:
 
 def _send(item: Row[Any], mail: EmailBackend, sms: SmsBackend) -> None:
     if item.channel is MessageChannel.EMAIL:
-        mail.send(item.recipient, item.subject, item.body)
+        mail.send(item.recipient, item.subject, item.body,
+                  message_id=outbox_message_id(item.id, item.created_at, mail.sender))
     else:
         sms.send(item.recipient, to_gsm7(item.body))
 
@@ -275,7 +324,7 @@ def _record_failure(item: Row[Any], error: BaseException, secrets: list[str]) ->
 
 def describe(error: BaseException, secrets: Iterable[str] = ()) -> str:
     """One line, short, with any configured secret blanked out."""
-    text = " ".join(f"{type(error).__name__}: {error}".split())
+    text = " ".join(smtp_error_text(error).split())
     for secret in secrets:
         text = text.replace(secret, "***")
     return escape_controls(text)[:ERROR_LENGTH]
