@@ -17,7 +17,7 @@ PORT ?= 5000
 # The address printed on documents and links: the one `make run` serves, unless given.
 PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 APT_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig
-APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils redis-server
+APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils redis-server postgresql
 
 .PHONY: run serve check-port test audit test-report install install-test system-deps system-deps-test assets \
         translations migrate demo lint lock clean
@@ -65,8 +65,9 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# Chromium (browser tests), Java (W3C validator), poppler (PDF checks), redis-server (shared
-# rate limits, started by the tests themselves), only when missing.
+# Chromium (browser tests), Java (W3C validator), poppler (PDF checks), redis-server and
+# PostgreSQL (servers the tests start and stop themselves, on free loopback ports), only when
+# missing.
 system-deps-test:
 	@missing=""; for p in $(APT_PACKAGES_TEST); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
