@@ -44,6 +44,7 @@ from tests.conftest import (
     migrate_to_head,
 )
 from tests.test_http_races import GUNICORN, _call, _free_port, _wait_until_up
+from tests.web.test_headers import assert_security_headers
 
 PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
 MESSAGE = "La base de données ne répond pas pour le moment"
@@ -342,6 +343,7 @@ def test_sqlite_locked_past_the_busy_timeout(app, client, factory, login_as):
                           response.get_data(as_text=True), htmx=htmx)
             assert response.status_code == 503
             assert time.monotonic() - started < 5  # the configured timeout, not 15 s
+            assert_security_headers(response)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -354,3 +356,27 @@ def test_sqlite_locked_past_the_busy_timeout(app, client, factory, login_as):
     db.session.expire_all()
     assert db.session.get(WorkshopSession, session.id).seats_taken == 1
     assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 300
+
+
+def test_only_an_unreachable_database_is_a_503():
+    """A wrong query or a broken constraint is a bug (500), not a database that went away."""
+    import psycopg
+    from sqlalchemy import exc
+
+    from portal.views.errors import database_unavailable
+
+    def wrapped(error: Exception, cls: type = exc.OperationalError) -> Exception:
+        return cls("SELECT 1", {}, error)
+
+    unavailable = [wrapped(sqlite3.OperationalError("database is locked")),
+                   wrapped(sqlite3.OperationalError("unable to open database file")),
+                   wrapped(psycopg.OperationalError("connection failed: Connection refused")),
+                   wrapped(psycopg.errors.AdminShutdown()),
+                   exc.TimeoutError("QueuePool limit reached")]
+    bugs = [wrapped(sqlite3.OperationalError("no such table: booking")),
+            wrapped(sqlite3.IntegrityError("UNIQUE constraint failed"), exc.IntegrityError),
+            wrapped(psycopg.errors.SerializationFailure()),
+            wrapped(psycopg.errors.UndefinedTable(), exc.ProgrammingError),
+            RuntimeError("database is locked")]
+    assert [database_unavailable(e) for e in unavailable] == [True] * len(unavailable)
+    assert [database_unavailable(e) for e in bugs] == [False] * len(bugs)
