@@ -140,8 +140,11 @@ def _rollback() -> None:
     """End the failed unit of work; with the database gone, that may fail too."""
     try:
         db.session.rollback()
-    except Exception:  # nothing was written; the connection is discarded
-        db.session.close()
+    except Exception:  # the connection is gone: the server rolls the transaction back
+        try:
+            db.session.close()
+        except Exception:
+            db.session.registry.clear()
 
 
 def init_app(app: Flask) -> None:
