@@ -121,11 +121,11 @@ def backup(destination: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.confirmation_option(prompt="Remplacer la base actuelle par cette sauvegarde ?")
 def restore(source: Path) -> None:
-    """Replace the SQLite database by a backup (stop the portal first)."""
+    """Replace the database by a portal backup (stop the portal first)."""
     from portal.services import backups
 
     try:
-        backups.restore_sqlite(source, current_app.config["SQLALCHEMY_DATABASE_URI"])
+        backups.restore(source, current_app.config["SQLALCHEMY_DATABASE_URI"])
     except ServiceError as error:
         _fail(error)
     click.echo("Base restaurée.")

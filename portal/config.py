@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # None: instance/portal.sqlite3
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SQLALCHEMY_RECORD_QUERIES": False,
+    # SQLite: how long a request waits for another writer's lock before the person is told the
+    # portal is busy (a 503, docs/security.md#database-unavailable).
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Cookies: no "remember me"; the session cookie lives as long as the browser tab.
     "SESSION_COOKIE_NAME": "portail_session",
@@ -162,9 +165,16 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the shared default
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        # A connection the server dropped (a restart) is replaced before use: the portal
+        # recovers by itself when the database is back.
+        options.setdefault("pool_pre_ping", True)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.debug = bool(app.config.get("DEBUG"))
 
 

@@ -42,16 +42,16 @@ limiter = Limiter(key_func=_client_address, default_limits=[])
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL, foreign keys and a busy timeout on every SQLite connection.
+    """WAL and foreign keys on every SQLite connection.
 
-    See docs/security.md#sqlite-connections.
+    The busy timeout is the driver's ``timeout`` (``SQLITE_BUSY_TIMEOUT_MS``, set by
+    ``portal.config``). See docs/security.md#sqlite-connections.
     """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 15000")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()

@@ -84,14 +84,18 @@ def _discard_executor() -> None:
 Job = tuple[str] | tuple[str, tuple[int, ...], tuple[str, ...]]
 
 
-def _run(job: Job, html: str, timeout: float) -> bytes | list[bytes]:
+def _run(job: Job, html: str, timeout: float | None) -> bytes | list[bytes]:
+    # Read at each render (not when the module was loaded), so that it can be changed.
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     executor = _executor_instance()
-    future = executor.submit(_call, job, html, str(STATIC_ROOT))
     try:
+        # A worker that died while idle breaks the pool at once: submitting then fails too,
+        # and the pool must be replaced, or every later render would fail the same way.
+        future = executor.submit(_call, job, html, str(STATIC_ROOT))
         return future.result(timeout=timeout)
     except FutureTimeout:
         _discard_executor()
-        raise PdfRenderError(f"rendering took more than {timeout:.0f} s") from None
+        raise PdfRenderError(f"rendering took more than {timeout:g} s") from None
     except BrokenProcessPool:
         _discard_executor()
         raise PdfRenderError("the rendering process stopped") from None
@@ -99,7 +103,7 @@ def _run(job: Job, html: str, timeout: float) -> bytes | list[bytes]:
         raise PdfRenderError(str(error)) from None
 
 
-def render_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def render_pdf(html: str, *, timeout: float | None = None) -> bytes:
     """One HTML document to one PDF."""
     result = _run(("document",), html, timeout)
     assert isinstance(result, bytes)
@@ -107,7 +111,7 @@ def render_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
 
 
 def render_pdf_pages(html: str, groups: list[int], titles: list[str], *,
-                     timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
+                     timeout: float | None = None) -> list[bytes]:
     """Lay a batch out once; return one PDF per group of pages, each with its own title.
 
     ``groups`` gives the number of pages of each part, in order (e.g. ``[1, 1, 1]`` for

@@ -116,5 +116,8 @@ def healthz() -> Any:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
+        response = jsonify(status="error", database="unavailable")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
     return jsonify(status="ok", database="ok")
