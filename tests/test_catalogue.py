@@ -31,7 +31,8 @@ def test_the_report_is_made_from_the_results_of_runs(tmp_path):
             "duration_seconds": 60, "exit_status": 0, "modules": {module: counts}}))
         runs.append(str(path))
     readme = tmp_path / "README.md"
-    readme.write_text("Before\n<!-- test-report:start -->\nOLD-TABLE\n<!-- test-report:end -->\nAfter\n")
+    readme.write_text("Before\n<!-- test-report:start -->\nOLD-TABLE\n"
+                      "<!-- test-report:end -->\nAfter\n")
     detail = tmp_path / "test-report.md"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "test-report"), *runs,
                     "--readme", str(readme), "--detail", str(detail)], check=True)
