@@ -47,6 +47,9 @@ PAYLOADS = (
     '=HYPERLINK("http://x")',
     "</title><svg onload=alert(1)>",
 )
+#: markup added to the payloads that hold none, so that a field shown unescaped is always caught.
+TAIL = "<b onclick=1>"
+STORED = tuple(payload if "<" in payload else payload + TAIL for payload in PAYLOADS)
 
 #: every String/Text column a person or the staff writes in a form (or a browser sends).
 FREE_TEXT = {
@@ -127,7 +130,7 @@ class Payloads:
 
     def __call__(self) -> str:
         self.n += 1
-        return PAYLOADS[self.n % len(PAYLOADS)]
+        return STORED[self.n % len(STORED)]
 
     def fill(self, table: str, **fixed: Any) -> dict[str, Any]:
         return {name: self() for name in FREE_TEXT[table] if name not in fixed} | fixed
@@ -224,7 +227,7 @@ def check_every_free_text_field_is_filled() -> None:
         model = db.metadata.tables[table]
         for name in names:
             values = set(db.session.scalars(sa.select(model.c[name])))
-            assert values & set(PAYLOADS), f"{table}.{name} holds no payload: {values}"
+            assert values & set(STORED), f"{table}.{name} holds no payload: {values}"
 
 
 # --- what must hold in each kind of answer --------------------------------------------------------
@@ -340,11 +343,15 @@ class Read:
         self.shown.update(payload for payload in PAYLOADS if flat(payload) in flat(text))
 
 
+#: static files; the export downloads are read below, over a whole year of the network.
+SKIPPED = {"static", "staff.export_download"}
+
+
 def urls(app: Flask, ids: dict[str, list[str]]) -> list[str]:
     """Every GET address of the portal, with the scene's rows as arguments."""
     found = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or (
+        if "GET" not in (rule.methods or ()) or rule.endpoint in SKIPPED or (
                 rule.arguments - ids.keys()):
             continue
         combos: list[dict[str, str]] = [{}]
@@ -358,7 +365,8 @@ def urls(app: Flask, ids: dict[str, list[str]]) -> list[str]:
     return sorted(set(found))
 
 
-def read(client: FlaskClient, url: str, seen: Read, **kwargs: Any) -> None:
+def read(client: FlaskClient, url: str, seen: Read, **kwargs: Any) -> str:
+    """Fetch ``url``, check the answer by its type; its type."""
     htmx = kwargs.pop("htmx", False)
     response = client.get(url, headers={"HX-Request": "true"} if htmx else {}, **kwargs)
     if response.status_code >= 500:
@@ -371,7 +379,7 @@ def read(client: FlaskClient, url: str, seen: Read, **kwargs: Any) -> None:
             seen.fragments += 1
         else:
             seen.pages += 1
-        return
+        return kind
     seen.files[kind] = seen.files.get(kind, 0) + 1
     if kind == "text/csv":
         seen.saw(" ".join(check_csv(url, data)))
@@ -381,6 +389,7 @@ def read(client: FlaskClient, url: str, seen: Read, **kwargs: Any) -> None:
         seen.saw(check_pdf(url, data))
     elif kind == "application/json":
         seen.saw(" ".join(strings_in(json.loads(data))))
+    return kind
 
 
 def test_payloads_come_out_as_text_everywhere(app, factory):
@@ -390,8 +399,8 @@ def test_payloads_come_out_as_text_everywhere(app, factory):
     addresses = urls(app, scene.ids)
     for client in (scene.staff, scene.person):
         for url in addresses:
-            read(client, url, seen)
-            read(client, url, seen, htmx=True)
+            if read(client, url, seen) == "text/html":  # a file is the same for htmx
+                read(client, url, seen, htmx=True)
         for export in ("presences", "activites", "cheques", "personnes"):
             for fmt in ("csv", "xlsx"):
                 read(client, f"/equipe/rapports/exports/{export}.{fmt}", seen,
@@ -409,7 +418,7 @@ def test_payloads_come_out_as_text_everywhere(app, factory):
         exported = client.post(f"{base}.json", data={"csrf_token": token})
         assert exported.status_code == 200, base
         strings = set(strings_in(json.loads(exported.get_data())))
-        for payload in PAYLOADS:
+        for payload in STORED:
             assert payload in strings, (base, payload)
         pdf = client.post(f"{base}.pdf", data={"csrf_token": token})
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf", base
