@@ -35,7 +35,7 @@ from portal.models import (
     Site,
 )
 from portal.models.vocab import BookingStatus, CompletionRule, StaffRole, Theme
-from portal.services import closing, closures, documents, messages, team, vouchers
+from portal.services import calendar, closing, closures, documents, messages, team, vouchers
 from portal.services.audit import Actor
 from tests.conftest import csrf_from, login
 
@@ -192,7 +192,8 @@ def build(app: Flask, factory: Any) -> Scene:
                                     **p.fill("accompaniment"))
         db.session.add(help_record)
         db.session.commit()
-        team.invite(team.InvitationInput(email="nouvelle@example.org", full_name=p(),
+        feed = calendar.create_feed_token(person, actor=Actor.of(person))
+        invited = team.invite(team.InvitationInput(email="nouvelle@example.org", full_name=p(),
                                          site=str(site.id), role="reception"),
                     actor=Actor.of(admin), link_for=lambda token: f"https://x.fr/i/{token}")
 
@@ -211,7 +212,7 @@ def build(app: Flask, factory: Any) -> Scene:
         "programme_id": [str(i) for i in db.session.scalars(db.select(ChequeProgramme.id))],
         "document_id": [str(d.id) for d in documents_of(site)],
         "kind": ["presences", "activites", "cheques", "personnes"], "fmt": ["csv", "xlsx"],
-        "code": [revoked.verification_code or ""],
+        "code": [revoked.verification_code or ""], "token": [feed, invited.token or ""],
     }
     return scene
 
@@ -397,7 +398,7 @@ def test_payloads_come_out_as_text_everywhere(app, factory):
     check_every_free_text_field_is_filled()
     seen = Read()
     addresses = urls(app, scene.ids)
-    for client in (scene.staff, scene.person):
+    for client in (scene.staff, scene.person, app.test_client()):  # and a visitor
         for url in addresses:
             if read(client, url, seen) == "text/html":  # a file is the same for htmx
                 read(client, url, seen, htmx=True)
