@@ -69,7 +69,9 @@ def safe_next(target: str | None) -> str | None:
 def _login_required_response() -> Response:
     if request.headers.get("HX-Request") == "true":
         response = make_response("", 401)
-        response.headers["HX-Redirect"] = url_for("auth.login")
+        # A session that just ended says so on the login page, as for a whole page.
+        ended = "session" if g.get("session_ended") else None
+        response.headers["HX-Redirect"] = url_for("auth.login", fin=ended)
         return response
     return redirect(login_url())  # type: ignore[return-value]
 
