@@ -137,3 +137,33 @@ class Visitor:
         return call(url, "POST", path, data=data,
                     headers={**self.cookie_header(), "HX-Request": "true",
                              "X-CSRFToken": self.csrf})
+
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+@contextmanager
+def redis_server(folder: Path, port: int | None = None) -> Iterator[tuple[str, int]]:
+    """A real redis-server on a loopback port (free, or the one given), nothing saved to disk;
+    its URL and port. Stopped at the end."""
+    port = port or free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0", port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
