@@ -1,0 +1,72 @@
+"""Account lock-outs are counted in the database, over each configured window, and cleaned up.
+
+Failed logins per account are rows of `login_failure` (docs/security.md#login-throttling): five
+in fifteen minutes, or ten in a day, refuse the account even with the right password; the
+refusal ends when the window has passed; rows older than the longest window are deleted by the
+next failure of the account and by the `purge-sessions` housekeeping command.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal import clock
+from portal.extensions import db
+from portal.models import LoginFailure
+from portal.services import accounts
+from portal.services.errors import AuthenticationFailed
+from tests.conftest import PASSWORD
+
+WRONG = "pas le bon mot de passe"
+
+
+def _try(login_id: str, password: str) -> str:
+    try:
+        accounts.authenticate(login_id, password, ip="203.0.113.7")
+    except AuthenticationFailed as error:
+        db.session.rollback()
+        return error.code
+    db.session.rollback()  # a success is not kept: only the counting matters here
+    return "ok"
+
+
+def _fail(login_id: str, times: int) -> None:
+    for _ in range(times):
+        assert _try(login_id, WRONG) == "invalid_credentials"
+
+
+def _rows() -> int:
+    return db.session.scalar(db.select(db.func.count(LoginFailure.id)))
+
+
+def test_lock_outs_follow_each_window_and_old_failures_are_purged(app, factory, frozen_now):
+    person, other = factory.beneficiary(), factory.beneficiary()
+    _fail(person.login_id, 5)
+    assert _try(person.login_id, PASSWORD) == "too_many_attempts"
+    assert _try(other.login_id, PASSWORD) == "ok"  # other accounts are not affected
+
+    clock.freeze(frozen_now + timedelta(minutes=16))  # the 15-minute window has passed
+    assert _try(person.login_id, PASSWORD) == "ok"
+    _fail(person.login_id, 4)
+    clock.freeze(frozen_now + timedelta(minutes=32))
+    _fail(person.login_id, 1)  # 10 in the day, 1 in the last 15 minutes
+    assert _try(person.login_id, PASSWORD) == "too_many_attempts"
+
+    clock.freeze(frozen_now + timedelta(days=1, minutes=1))
+    assert _try(person.login_id, PASSWORD) == "ok"
+    _fail(other.login_id, 1)
+    assert _rows() == 10 + 1
+    _fail(person.login_id, 1)  # the account's own failures past every window go
+    assert _rows() == 5 + 1 + 1
+
+    clock.freeze(frozen_now + timedelta(days=2, minutes=1))
+    result = app.test_cli_runner().invoke(args=["purge-sessions"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _rows() == 0
+
+
+def test_unknown_and_overlong_identifiers_are_counted_too(app, frozen_now):
+    for identifier in ["ZZZZZZ", "x" * 400 + "@example.org"]:
+        _fail(identifier, 5)
+        assert _try(identifier, WRONG) == "too_many_attempts"
