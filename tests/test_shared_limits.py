@@ -47,7 +47,8 @@ def test_limits_are_shared_through_redis_and_logins_survive_its_loss(
                                                      for _ in range(3))
     port = free_port()
     env = portal_env(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
-                     PORTAL_RATELIMIT_STORAGE_URL=f"redis://127.0.0.1:{port}/0")
+                     PORTAL_RATELIMIT_STORAGE_URL=f"redis://127.0.0.1:{port}/0"
+                                                  "?socket_connect_timeout=0.5&socket_timeout=0.5")
     with gunicorn_processes(env, tmp_path / "gunicorn.log") as urls:
         with redis_server(tmp_path / "redis", port):
             for url in urls:
