@@ -138,9 +138,11 @@ def restore(source: Path) -> None:
 def purge_sessions(days: int) -> None:
     """Delete login sessions that ended long ago (housekeeping, from cron)."""
     from portal.clock import now
+    from portal.services.throttle import purge_old_failures
 
     count = login_sessions.purge_ended(now() - timedelta(days=days))
     click.echo(ngettext("%(num)d session supprimée.", "%(num)d sessions supprimées.", count))
+    purge_old_failures()
 
 
 @click.command("purge")

@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_STRATEGY": "moving-window",
+    # Redis down: request limits fail open (a logged error, not a 500); account lock-outs live
+    # in the database and still apply (docs/security.md#login-throttling).
+    "RATELIMIT_SWALLOW_ERRORS": True,
     # Passwords.
     "PASSWORD_MIN_LENGTH": 12,
     "PASSWORD_MAX_LENGTH": 256,

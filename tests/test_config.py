@@ -179,7 +179,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(instance):
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "rate_limits": "memory"}
 
 
 def test_healthz_answers_503_when_the_database_is_down(instance, tmp_path):

@@ -8,18 +8,10 @@ read from the database.
 
 from __future__ import annotations
 
-import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.parse
 from collections.abc import Iterator
 from datetime import date, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -30,118 +22,27 @@ from portal.extensions import db
 from portal.models import Booking, WorkshopSession
 from portal.models.vocab import BookingStatus, StaffRole
 from portal.models.vouchers import Cheque, ChequeProgramme
-from tests.conftest import PASSWORD, SECRET, Factory
+from tests.conftest import Factory
+from tests.live import Visitor, gunicorn_processes, portal_env
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 THREADS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def two_processes(app: Flask, tmp_path: Path) -> Iterator[list[str]]:
-    env = {**os.environ, "PORTAL_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "PORTAL_SECRET_KEY": SECRET, "PORTAL_INSTANCE_PATH": str(tmp_path),
-           "PORTAL_RATELIMIT_STORAGE_URL": "memory://"}
-    servers: list[subprocess.Popen[bytes]] = []
-    urls = []
-    log = (tmp_path / "gunicorn.log").open("wb")
-    try:
-        for _ in range(2):
-            port = _free_port()
-            servers.append(subprocess.Popen(
-                [str(GUNICORN), "--workers", "1", "--threads", "16", "--bind",
-                 f"127.0.0.1:{port}", "--log-level", "warning", "portal:create_app()"],
-                env=env, stdout=subprocess.DEVNULL, stderr=log))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            _wait_until_up(url, tmp_path / "gunicorn.log")
+    env = portal_env(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    with gunicorn_processes(env, tmp_path / "gunicorn.log") as urls:
         yield urls
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=20)
-        log.close()
 
 
-def _call(url: str, method: str, path: str, *, data: dict[str, str] | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, str]:
-    """One HTTP exchange, redirects not followed."""
-    host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
-    try:
-        body = urllib.parse.urlencode(data) if data is not None else None
-        sent = {**(headers or {})}
-        if body is not None:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=sent)
-        answer = connection.getresponse()
-        return answer.status, answer.headers, answer.read().decode()
-    finally:
-        connection.close()
-
-
-def _wait_until_up(url: str, log: Path) -> None:
-    for _ in range(150):
-        try:
-            if _call(url, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{url} did not start: {log.read_text(errors='replace')[-2000:]}")
-
-
-class Staff:
-    """One staff member logged in once; the cookie and CSRF token are shared by the threads."""
-
-    def __init__(self, url: str, email: str, page: str) -> None:
-        self.cookies: SimpleCookie = SimpleCookie()
-        _status, _headers, login = self._get(url, "/connexion")
-        status, _headers, _body = self._send(url, "POST", "/connexion", {
-            "csrf_token": _csrf(login), "identifier": email, "password": PASSWORD})
-        assert status == 303, "the staff member could not log in"
-        self.csrf = _csrf(self._get(url, page)[2])
-
-    def _cookie_header(self) -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={m.value}" for k, m in self.cookies.items())}
-
-    def _send(self, url: str, method: str, path: str, data: dict[str, str] | None = None,
-              headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, str]:
-        answer = _call(url, method, path, data=data,
-                       headers={**self._cookie_header(), **(headers or {})})
-        for value in answer[1].get_all("Set-Cookie") or []:
-            self.cookies.load(value)
-        return answer
-
-    def _get(self, url: str, path: str) -> tuple[int, http.client.HTTPMessage, str]:
-        return self._send(url, "GET", path)
-
-    def post(self, url: str, path: str, data: dict[str, str]) -> str:
-        """A check-in action as htmx sends it (no cookie update: the threads share one)."""
-        return _call(url, "POST", path, data=data,
-                     headers={**self._cookie_header(), "HX-Request": "true",
-                              "X-CSRFToken": self.csrf})[2]
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _race(urls: list[str], post: list[tuple[str, dict[str, str]]], staff: Staff) -> list[str]:
+def _race(urls: list[str], post: list[tuple[str, dict[str, str]]], staff: Visitor) -> list[str]:
     """Each request once, all at the same moment, half to each process; the result codes."""
     barrier = threading.Barrier(len(post), timeout=60)
     codes: list[str] = []
 
     def attempt(index: int, path: str, data: dict[str, str]) -> None:
         barrier.wait()
-        html = staff.post(urls[index % 2], path, data)
+        html = staff.post(urls[index % 2], path, data)[2]
         found = re.search(r'data-result-code="([a-z_]+)"', html)
         codes.append(found.group(1) if found else "no-answer")
 
@@ -169,7 +70,7 @@ def _scene(factory: Factory, *, capacity: int, price: int = 1,
 def test_walk_ins_through_two_processes_never_overbook(app, factory, two_processes):
     email, session_id, people, _ = _scene(factory, capacity=5)
     page = f"/equipe/seances/{session_id}/pointage"
-    staff = Staff(two_processes[0], email, page)
+    staff = Visitor.logged_in(two_processes[0], email, page)
     codes = _race(two_processes, [(f"{page}/ajout", {"person_id": str(pid)}) for pid in people],
                   staff)
     assert codes.count("walk_in_added") == 5, codes
@@ -187,7 +88,7 @@ def test_one_cheque_is_taken_once_through_two_processes(app, factory, two_proces
                                    validity_end=date(today_local().year + 1, 12, 31)))
     db.session.commit()
     page = f"/equipe/seances/{session_id}/pointage"
-    staff = Staff(two_processes[1], email, page)
+    staff = Visitor.logged_in(two_processes[1], email, page)
     codes = _race(two_processes, [(f"{page}/{booking}/cheques", {"numbers": "2026-6201-01"})
                                   for booking in bookings], staff)
     assert codes.count("cheques_redeemed") == 1, codes

@@ -11,6 +11,7 @@ from portal.models.catalogue import (
 )
 from portal.models.closures import ClosureDay
 from portal.models.documents import Document, DocumentCounter
+from portal.models.login_failures import LoginFailure
 from portal.models.messages import OutboxMessage
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
 from portal.models.sessions import LoginSession
@@ -30,6 +31,7 @@ __all__ = [
     "Course",
     "Document",
     "DocumentCounter",
+    "LoginFailure",
     "LoginSession",
     "OutboxMessage",
     "Site",

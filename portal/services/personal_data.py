@@ -50,6 +50,7 @@ from portal.models import (
     Booking,
     Cheque,
     Document,
+    LoginFailure,
     LoginSession,
     OutboxMessage,
     Site,
@@ -58,7 +59,7 @@ from portal.models import (
 )
 from portal.models.vocab import ActorKind
 from portal.services import audit, audit_viewer, issuing, merging, registration
-from portal.services.accounts import new_login_id
+from portal.services.accounts import account_key, new_login_id
 from portal.services.audit import Actor
 from portal.services.codes import UNAMBIGUOUS_ALPHABET
 from portal.services.errors import NotAllowed, ValidationFailed
@@ -399,6 +400,10 @@ def _erase(person: Beneficiary, actor: Actor, reason: str) -> list[int]:
                        .values(notes="", referred_to=""),
                        execution_options={"synchronize_session": False})
     db.session.execute(delete(LoginSession).where(LoginSession.beneficiary_id == person.id),
+                       execution_options={"synchronize_session": False})
+    # Failed logins name the account (its login id): they go with it.
+    db.session.execute(delete(LoginFailure).where(
+        LoginFailure.account_key == account_key(person.login_id)),
                        execution_options={"synchronize_session": False})
     redacted = _redact_audit_trail(person, actor)
     person.first_name = pseudonym()

@@ -27,7 +27,7 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models.people import Site
 from portal.services import accessibility as accessibility_service
-from portal.services import accounts, catalogue, documents, login_sessions, personal_data
+from portal.services import accounts, catalogue, documents, login_sessions, personal_data, throttle
 from portal.services.audit import Actor
 from portal.services.codes import normalise_code
 from portal.services.errors import ServiceError
@@ -111,13 +111,17 @@ def verify(code: str) -> Any:
 @bp.route("/healthz")
 @limiter.exempt
 def healthz() -> Any:
-    """For load balancers: 200 when the database answers, 503 otherwise."""
+    """For load balancers: 200 when the database answers, 503 otherwise. Shared rate-limit
+    counters (Redis) down only make it "degraded", still 200: every node would be taken out
+    at once otherwise, and logins work without them (docs/security.md#login-throttling)."""
+    rate_limits = throttle.storage_state()
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        response = jsonify(status="error", database="unavailable")
+        response = jsonify(status="error", database="unavailable", rate_limits=rate_limits)
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify(status="ok", database="ok")
+    status = "degraded" if rate_limits == "unavailable" else "ok"
+    return jsonify(status=status, database="ok", rate_limits=rate_limits)

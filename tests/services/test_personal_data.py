@@ -22,11 +22,13 @@ from portal.models import (
     Cheque,
     ChequeProgramme,
     Document,
+    LoginFailure,
     LoginSession,
     OutboxMessage,
 )
 from portal.models.vocab import BookingStatus, Gender, MessageChannel, StaffRole
 from portal.services import audit, documents, login_sessions, personal_data, registration
+from portal.services.accounts import account_key
 from portal.services.audit import Actor
 from portal.services.errors import NotAllowed, NotFound, ValidationFailed
 from tests.pdf.helpers import pdf_text
@@ -84,6 +86,7 @@ def known(factory, site, admin, actor) -> dict[str, Any]:
                  object_type="beneficiary", object_id=person.id)
     audit.record(Actor.anonymous("203.0.113.7"), "login.failed", object_type="beneficiary",
                  object_id=person.id)
+    db.session.add(LoginFailure(account_key=account_key(person.login_id), failed_at=clock.now()))
     workshop = factory.workshop(title="Créer son adresse e-mail", grants_attestation=True)
     past = factory.session(site, workshop, starts_in=timedelta(days=-3))
     booking = factory.booking(past, person, BookingStatus.PRESENT)
@@ -135,9 +138,14 @@ def test_anonymise_leaves_nothing_personal_and_keeps_the_records(known, admin, c
     counts = {model: db.session.scalar(select(db.func.count()).select_from(model))
               for model in (Booking, Cheque, Accompaniment, Document, OutboxMessage)}
 
+    old_account = account_key(person.login_id)
+
     assert personal_data.anonymise(person, Actor.of(admin), "request") is True
 
     assert traces_left() == []
+    # Failed logins name the old login id (not a trace the scan looks for): gone as well.
+    assert not db.session.scalar(select(db.func.count()).select_from(LoginFailure).where(
+        LoginFailure.account_key == old_account))
     assert counts == {model: db.session.scalar(select(db.func.count()).select_from(model))
                       for model in counts}
     person = db.session.get(Beneficiary, person.id)
