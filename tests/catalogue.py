@@ -63,7 +63,7 @@ AREAS: tuple[Area, ...] = (
         "Logins over HTTP with captured cookies replayed; the clock moved forward; failures "
         "counted across two processes with and without Redis.",
         ("tests/web/test_auth_security.py", "tests/web/test_session_replay.py",
-         "tests/test_shared_limits.py"),
+         "tests/test_shared_limits.py", "tests/services/test_login_failures.py"),
     ),
     Area(
         "Headers",
