@@ -112,7 +112,7 @@ _numbers = itertools.count(6207261100)
 
 def requests_for(endpoint: str, method: str, place: Place) -> list[tuple[str, dict[str, Any]]]:
     """The URL and form of the route for the objects of one place (one per rule of the
-    endpoint: ``me.my_data`` has two)."""
+    endpoint: ``me.my_data`` has two; an export is asked as CSV and as XLSX)."""
     arguments = {"session_id": place.session_id, "booking_id": place.booking_id,
                  "person_id": place.person_id, "document_id": place.document_id,
                  "site_id": place.site_id, "workshop_id": place.workshop_id,
@@ -190,6 +190,8 @@ def requests_for(endpoint: str, method: str, place: Place) -> list[tuple[str, di
             assert built is not None, endpoint
             rest = {k: v for k, v in query.items() if k not in rule.arguments}
             urls.append(built[1] + ("?" + urlencode(rest) if rest else ""))
+    if endpoint == "staff.export_download":  # the spreadsheet too, not only the CSV
+        urls += [url.replace("presences.csv", "presences.xlsx") for url in urls]
     return [(url, form) for url in urls]
 
 
