@@ -7,26 +7,17 @@ import pytest
 from portal.extensions import db
 from portal.security import CSP
 from tests.conftest import csrf_from
+from tests.web.security_headers import assert_security_headers
 
 REQUIRED_CSP = ["default-src 'self'", "script-src 'self'", "object-src 'none'",
                 "base-uri 'none'", "frame-ancestors 'none'"]
-
-
-def assert_security_headers(response):
-    csp = response.headers["Content-Security-Policy"]
-    for directive in REQUIRED_CSP:
-        assert directive in csp
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("url", ["/", "/connexion", "/accessibilite", "/donnees-personnelles",
                                  "/healthz", "/page-inconnue", "/static/css/portal.css"])
 def test_every_public_response_has_the_security_headers(client, url):
     with client.get(url) as response:
-        assert_security_headers(response)
+        assert_security_headers(response, where=url, cacheable=url.startswith("/static/"))
 
 
 def test_logged_in_pages_errors_and_fragments_have_them_too(client, factory, login_as):
@@ -80,13 +71,16 @@ def test_errors_are_generic_pages_without_traceback(app, client):
     access.PUBLIC_ENDPOINTS = access.PUBLIC_ENDPOINTS | {"boom"}
     try:
         response = client.get("/boom-test")
+        fragment = client.get("/boom-test", headers={"HX-Request": "true"})
     finally:
         access.PUBLIC_ENDPOINTS = access.PUBLIC_ENDPOINTS - {"boom"}
     text = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "secret internal detail" not in text and "Traceback" not in text
     assert "Un problème est survenu" in text
-    assert_security_headers(response)
+    assert_security_headers(response, where=500)
+    assert fragment.status_code == 500 and "secret internal detail" not in fragment.text
+    assert_security_headers(fragment, where="500 htmx")
 
 
 def test_htmx_errors_are_shown_in_the_flash_area(client):
@@ -104,7 +98,9 @@ def test_expired_session_on_htmx_request_answers_401_with_redirect(client):
 
 
 def test_csp_constant_is_strict():
-    assert "'unsafe-inline'" not in CSP
+    for directive in REQUIRED_CSP:
+        assert directive in CSP
+    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
     assert "script-src 'self';" in CSP
 
 
@@ -115,6 +111,19 @@ def test_debug_is_off_by_default(app):
 def test_request_body_size_is_limited(client):
     response = client.post("/connexion", data={"identifier": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+def test_refusals_before_any_view_have_the_headers_too(client):
+    """A wrong method (405), a body too large (413), a form without its CSRF token (400),
+    plain and htmx: the same headers as any page (the 500 is checked above)."""
+    for htmx in ({}, {"HX-Request": "true"}):
+        for response, status in (
+                (client.get("/deconnexion", headers=htmx), 405),
+                (client.post("/connexion", headers=htmx,
+                             data={"identifier": "x" * (3 * 1024 * 1024)}), 413),
+                (client.post("/connexion", data={"identifier": "x"}, headers=htmx), 400)):
+            assert response.status_code == status
+            assert_security_headers(response, where=(status, htmx))
 
 
 @pytest.mark.parametrize("query", ["?%00=1", "?a%00b=1", "?q=%00"])
