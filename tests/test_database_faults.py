@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,12 @@ from portal.services import passwords
 from tests.conftest import (
     PASSWORD,
     PG_URL,
-    SECRET,
     Factory,
     base_config,
     csrf_from,
     migrate_to_head,
 )
-from tests.test_http_races import GUNICORN, _call, _free_port, _wait_until_up
+from tests.live import call, free_port, gunicorn_processes, portal_env
 from tests.web.test_headers import assert_security_headers
 
 PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
@@ -63,7 +63,7 @@ class OwnPostgres:
         self.bin = PG_BIN[-1]
         self.root = root
         self.data = root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql://portail@127.0.0.1:{self.port}/portail"
         if os.getuid() == 0:
             subprocess.run(["chown", "postgres", str(root)], check=True)
@@ -123,7 +123,7 @@ class Person:
               headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         sent = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
-        answer = _call(self.url, method, path, data=data, headers=sent)
+        answer = call(self.url, method, path, data=data, headers=sent)
         for value in answer[1].get_all("Set-Cookie") or []:
             name, _, rest = value.split(";", 1)[0].partition("=")
             self.cookies[name.strip()] = rest
@@ -152,38 +152,20 @@ def _check_answer(status: int, headers: Any, body: str, *, htmx: bool) -> None:
 
 
 def _health(url: str) -> tuple[int, dict[str, Any]]:
-    status, _headers, body = _call(url, "GET", "/healthz")
+    status, _headers, body = call(url, "GET", "/healthz")
     return status, json.loads(body)
 
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Any]:
-    processes: list[subprocess.Popen[bytes]] = []
-    logs: list[Any] = []
+    """Starts one gunicorn process (8 threads) on a database; its log is gunicorn.log."""
+    with ExitStack() as stack:
+        def start(database_url: str) -> str:
+            return stack.enter_context(gunicorn_processes(
+                portal_env(database_url, tmp_path), tmp_path / "gunicorn.log", count=1,
+                threads=8))[0]
 
-    def start(database_url: str) -> str:
-        port = _free_port()
-        log = (tmp_path / "gunicorn.log").open("wb")
-        logs.append(log)
-        env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_SECRET_KEY": SECRET,
-               "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_RATELIMIT_STORAGE_URL": "memory://"}
-        processes.append(subprocess.Popen(
-            [str(GUNICORN), "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "portal:create_app()"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log))
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, tmp_path / "gunicorn.log")
-        return url
-
-    try:
         yield start
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
-        for log in logs:
-            log.close()
 
 
 # --- PostgreSQL stopped and started during a run -----------------------------------------------
@@ -282,7 +264,7 @@ def test_postgresql_stopped_and_started_during_a_run(own_postgres, gunicorn, tmp
             thread.join(60)
     assert not failures, failures[0]
     assert unavailable, "no request met the stopped database"
-    assert _health(url) == (200, {"status": "ok", "database": "ok"})
+    assert _health(url) == (200, {"status": "ok", "database": "ok", "rate_limits": "memory"})
     after = len(answers)
     # Working again: a booking and a page answer normally through the same process.
     status, _headers, body = people[0]._send("GET", "/mon-espace/")

@@ -221,6 +221,7 @@ def test_five_failures_lock_the_account_until_the_window_has_passed(scene):
     started = time.monotonic()
     for _ in range(5):  # what a failed login records, without its deliberate slowness
         failures.record_failure(accounts.account_key(person.login_id), "203.0.113.9")
+    db.session.commit()  # failures are rows now: the login below must see them
     still_blocked = login(app.test_client(), person.login_id).status_code
     if time.monotonic() - started < window:
         assert still_blocked == 429

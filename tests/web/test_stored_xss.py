@@ -80,6 +80,7 @@ NOT_FREE_TEXT = {
     "cheque": ("number",),  # must match the programme's pattern
     "course": ("search_text",),
     "document": ("number", "verification_code", "title", "sha256"),  # made by the portal
+    "login_failure": ("account_key",),  # typed at login, but only counted, never shown
     "login_session": ("token_hash", "ip", "revoked_reason"),
     "outbox_message": ("recipient", "subject", "body", "topic", "dedupe_key", "last_error"),
     "site": ("code", "postcode", "phone", "email", "logo_mime"),  # checked formats
