@@ -31,8 +31,8 @@ AREAS: tuple[Area, ...] = (
     ),
     Area(
         "Faults",
-        "When the database goes away, a PDF fails to render or the server is overloaded, "
-        "nothing is half-written, the person is told, and the portal recovers by itself.",
+        "When the database goes away or a PDF fails to render, nothing is half-written or "
+        "lost, the person is told, and the portal recovers by itself.",
         "A real PostgreSQL stopped and started during requests; a SQLite file locked past "
         "its wait; the real PDF renderer made to fail or time out.",
         ("tests/test_database_faults.py", "tests/test_render_faults.py"),
