@@ -90,7 +90,8 @@ BIRTH_AND_STATUS = (  # (oldest, youngest birth year, status, weight)
 
 
 def write_beneficiaries(net: Network) -> None:
-    """People ``j`` belong to the site ``j % sites``; ids follow ``j`` (see ``person_of_site``)."""
+    """People ``j`` belong to the site ``j % sites``; ids follow ``j`` (see ``person_of_site``);
+    all registered before the first session of the year was announced."""
     writer, rng, plan = net.writer, net.rng, net.plan
     writer.phase("bénéficiaires")
     weights = [b[3] for b in BIRTH_AND_STATUS]
@@ -111,7 +112,7 @@ def write_beneficiaries(net: Network) -> None:
         email = (f"{fold(first).replace(' ', '')}.{fold(last).replace(' ', '')}{j}@example.org"
                  if rng.random() < 0.55 else "")
         has_password = rng.random() < WITH_PASSWORD
-        created = net.at - timedelta(days=PAST_DAYS + rng.randint(1, 700),
+        created = net.at - timedelta(days=PAST_DAYS + rng.randint(40, 700),
                                      minutes=rng.randint(0, 600))
         writer.add(PERSON, {
             "id": person_id, "first_name": first, "last_name": last, "phone": phone,
