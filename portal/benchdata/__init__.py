@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, literal, select, update
 
-from portal.benchdata import catalogue, documents, help, people, sessions, vouchers
+from portal.benchdata import accompaniments, catalogue, documents, people, sessions, vouchers
 from portal.benchdata.network import Network
 from portal.benchdata.plan import Plan, plan_for
 from portal.benchdata.writer import Writer
@@ -76,7 +76,7 @@ def generate(scale: float, *, seed: int = 1, echo: Callable[[str], None] = print
         people.write_beneficiaries(net)
         catalogue.write_workshops(net)
         sessions.write_sessions(net)
-        help.write_accompaniments(net)
+        accompaniments.write_accompaniments(net)
         vouchers.write_unused(net)
         documents.write_counters(net)
         writer.phase("dernière activité des personnes")
