@@ -221,3 +221,12 @@ def test_generates_a_consistent_network_where_people_log_in(app: Flask,
     some = db.session.scalar(select(Beneficiary).join(Booking).where(
         Booking.session_id == session.id, Booking.status.in_(SEAT_HOLDING)).limit(1))
     assert some is not None and some.first_name in roster
+
+    # the portal writes after the generated rows (PostgreSQL's sequences follow the ids given)
+    site = Site(code="ZZZ", name="Nouveau lieu")
+    db.session.add(site)
+    db.session.flush()
+    newcomer = Beneficiary(first_name="Zoé", login_id="ZZZZZZ", home_site_id=site.id)
+    db.session.add(newcomer)
+    db.session.commit()
+    assert newcomer.id > person.id and newcomer.search_key.strip()
