@@ -44,15 +44,24 @@ from portal.benchdata.plan import Plan, plan_for
 from portal.benchdata.writer import Writer
 from portal.clock import now
 from portal.extensions import db
-from portal.models import Accompaniment, Beneficiary, Booking, Site, WorkshopSession
+from portal.models import (
+    Accompaniment,
+    Beneficiary,
+    Booking,
+    Site,
+    StaffMember,
+    StaffSiteRole,
+    WorkshopSession,
+)
 from portal.models.types import UTCDateTime
+from portal.models.vocab import StaffRole
 from portal.services import passwords
 from portal.services.audit import Actor, record
 
 #: the password of every generated account (benchmark databases only; refused in production).
 BENCH_PASSWORD = "banc d'essai du réseau numérique"  # noqa: S105
 
-__all__ = ["BENCH_PASSWORD", "Plan", "generate", "is_empty", "plan_for"]
+__all__ = ["BENCH_PASSWORD", "Plan", "generate", "is_empty", "plan_for", "sample_accounts"]
 
 
 def is_empty() -> bool:
@@ -92,6 +101,29 @@ def generate(scale: float, *, seed: int = 1, echo: Callable[[str], None] = print
     echo(f"Réseau écrit en {time.perf_counter() - started:.1f} s ; "
          f"mémoire résidente maximale : {peak_mb:.0f} Mo.")
     return plan
+
+
+def sample_accounts() -> list[tuple[str, str]]:
+    """One account of each kind to log in with (``BENCH_PASSWORD``): label, identifier."""
+    accounts: list[tuple[str, str]] = []
+    admin = db.session.scalar(select(StaffMember.email).where(StaffMember.is_network_admin)
+                              .order_by(StaffMember.id).limit(1))
+    if admin:
+        accounts.append(("Administrateur du réseau", admin))
+    for role, label in ((StaffRole.ADMIN, "Administrateur du premier lieu"),
+                        (StaffRole.ANIMATEUR, "Animateur du premier lieu"),
+                        (StaffRole.RECEPTION, "Accueil du premier lieu")):
+        email = db.session.scalar(
+            select(StaffMember.email).join(StaffSiteRole).where(StaffSiteRole.role == role)
+            .order_by(StaffSiteRole.site_id, StaffMember.id).limit(1))
+        if email:
+            accounts.append((label, email))
+    person = db.session.scalar(select(Beneficiary.login_id)
+                               .where(Beneficiary.password_hash.is_not(None))
+                               .order_by(Beneficiary.id).limit(1))
+    if person:
+        accounts.append(("Bénéficiaire (identifiant)", person))
+    return accounts
 
 
 def _last_activity(connection: Connection) -> None:

@@ -38,3 +38,5 @@ def bench_data(scale: float, seed: int) -> None:
                f"personnes, {plan.sessions} séances, {plan.bookings} inscriptions.", err=True)
     benchdata.generate(scale, seed=seed, echo=lambda line: click.echo(line, err=True))
     click.echo(f"Mot de passe de tous les comptes : {benchdata.BENCH_PASSWORD}")
+    for label, identifier in benchdata.sample_accounts():
+        click.echo(f"{label} : {identifier}")
