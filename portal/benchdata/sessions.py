@@ -45,11 +45,11 @@ def _days(net: Network) -> list[date]:
 
 
 def slots(net: Network) -> Iterator[Slot]:
-    """Exactly ``plan.sessions`` slots, in time order: today gets one per site (at least two
-    sites), the rest spread evenly over the other open days, sites in turn."""
+    """Exactly ``plan.sessions`` slots, in time order: today gets one per site at least (at
+    least two sites), the rest spread evenly over the other open days, sites in turn."""
     sites = net.plan.sites
     days = _days(net)
-    on_today = min(sites, net.plan.sessions)
+    on_today = min(net.plan.sessions, max(sites, round(net.plan.sessions / len(days))))
     rest = net.plan.sessions - on_today
     others = len(days) - 1
     next_site = 0
