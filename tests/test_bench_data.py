@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -48,6 +48,11 @@ def count(model: type, *where: object) -> int:
 def run(app: Flask, *args: str) -> tuple[int, str]:
     result = app.test_cli_runner().invoke(args=["bench-data", "--scale", str(SCALE), *args])
     return result.exit_code, result.output
+
+
+def paris_midnight() -> datetime:
+    """The start of today in Paris, in UTC."""
+    return clock.paris_to_utc(datetime.combine(clock.local(clock.now()).date(), time()))
 
 
 def check_counts(plan: benchdata.Plan) -> None:
@@ -105,7 +110,7 @@ def check_sessions() -> None:
                  Booking.created_at < Beneficiary.created_at) == 0
     # today's sessions at several sites, both past and upcoming ones around them
     today = clock.local(at).date()
-    start = clock.paris_to_utc(clock.local(at).replace(hour=0, minute=0, tzinfo=None))
+    start = paris_midnight()
     sites_today = db.session.scalar(
         select(func.count(func.distinct(WorkshopSession.site_id)))
         .where(WorkshopSession.starts_at >= start,
@@ -201,10 +206,10 @@ def test_generates_a_consistent_network_where_people_log_in(app: Flask,
 
     # a site administrator: the week's sessions and the check-in of a session of today
     staff_client = app.test_client()
-    at = clock.now()
+    midnight = paris_midnight()
     session = db.session.scalar(
-        select(WorkshopSession).where(WorkshopSession.starts_at <= at + timedelta(hours=12),
-                                      WorkshopSession.starts_at >= at - timedelta(hours=12),
+        select(WorkshopSession).where(WorkshopSession.starts_at >= midnight,
+                                      WorkshopSession.starts_at < midnight + timedelta(days=1),
                                       WorkshopSession.status == SessionStatus.SCHEDULED,
                                       WorkshopSession.seats_taken > 0)
         .order_by(WorkshopSession.starts_at).limit(1))
