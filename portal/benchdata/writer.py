@@ -93,8 +93,11 @@ class Writer:
         elapsed = max(time.perf_counter() - self._phase_started, 1e-6)
         if self._tty:
             sys.stderr.write("\r")
-        self.echo(f"  {self._phase} : {_n(self._phase_rows)} lignes en {elapsed:.1f} s "
-                  f"({_n(self._phase_rows / elapsed)} lignes/s)")
+        if self._phase_rows:
+            self.echo(f"  {self._phase} : {_n(self._phase_rows)} lignes en {elapsed:.1f} s "
+                      f"({_n(self._phase_rows / elapsed)} lignes/s)")
+        else:
+            self.echo(f"  {self._phase} : {elapsed:.1f} s")
         self._phase = ""
 
     def reset_sequences(self) -> None:
