@@ -88,6 +88,14 @@ def check_sessions() -> None:
         session = db.session.get(WorkshopSession, session_id)
         assert session and session.status is SessionStatus.SCHEDULED
         assert session.seats_taken == session.capacity
+    # nobody holds more upcoming bookings than a site allows (the booking rule)
+    upcoming = (select(func.count()).select_from(Booking).join(WorkshopSession)
+                .where(WorkshopSession.starts_at > at,
+                       WorkshopSession.status == SessionStatus.SCHEDULED,
+                       Booking.status.in_((BookingStatus.BOOKED, BookingStatus.WAITLISTED)))
+                .group_by(Booking.beneficiary_id).subquery())
+    most = db.session.scalar(select(func.max(upcoming.c[0])))
+    assert most and most <= db.session.scalar(select(func.min(Site.max_upcoming_bookings)))
     statuses = dict(db.session.execute(select(Booking.status, func.count())
                                        .group_by(Booking.status)).tuples().all())
     assert all(statuses.get(status) for status in BookingStatus), statuses

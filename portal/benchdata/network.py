@@ -4,6 +4,7 @@ and workshops, pools of people, the document counters, the clock and the random 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Network:
     counters: dict[tuple[int, DocumentKind, int], int] = field(default_factory=dict)
     #: cheque programme id and last serial per year of validity.
     programmes: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: where each site's walk through its people stands (``upcoming_people``).
+    cursors: dict[int, int] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -77,6 +80,18 @@ class Network:
         start = self.first_person_id + site_index
         stop = self.first_person_id + self.plan.beneficiaries
         return lambda k: self.rng.sample(range(start, stop, sites), k)
+
+    def upcoming_people(self, site_index: int, k: int) -> list[int]:
+        """``k`` distinct people of a site's pool for an upcoming session: the pool is walked
+        in a scrambled order, one session after the other, so nobody holds more upcoming
+        bookings than the pool's turns (about two at any scale, under a site's limit of 5)."""
+        sites = self.plan.sites
+        size = len(range(site_index, self.plan.beneficiaries, sites))
+        step = next(p for p in (7_919, 104_729, 1_299_709) if math.gcd(p, size) == 1)
+        cursor = self.cursors.get(site_index, 0)
+        self.cursors[site_index] = cursor + k
+        return [self.first_person_id + site_index + sites * ((step * (cursor + i)) % size)
+                for i in range(k)]
 
     def next_number(self, site: SiteInfo, kind: DocumentKind, year: int) -> tuple[int, str]:
         key = (site.id, kind, year)

@@ -143,7 +143,8 @@ def _bookings(net: Network, site: SiteInfo, site_index: int, session_id: int, ro
     """The session's bookings in the order they were made, and its capacity: the first ones
     hold the seats, the later ones wait (an upcoming full session), some are cancelled."""
     rng, at = net.rng, net.at
-    people = net.person_of_site(site_index)(rows)
+    people = (net.upcoming_people(site_index, rows) if starts > at
+              else net.person_of_site(site_index)(rows))
     latest = min(at, starts - timedelta(minutes=30), cancelled_at or at)
     made = sorted(_between(net, created, latest) for _ in people)
     started = starts <= at
