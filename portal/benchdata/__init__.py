@@ -10,7 +10,8 @@ How it is written: rows are generated and inserted chunk by chunk with SQLAlchem
 (``writer.Writer``: executemany of a few thousand rows, a commit per chunk, parents before
 children), never one ORM object per row; memory stays flat with the scale. Ids are given by the
 generator (from the tables' current maximum), and PostgreSQL's sequences are moved past them at
-the end.
+the end. A run that fails half-way leaves the chunks already committed: start again from an
+empty database.
 
 Consistency: every denormalised value follows the rows — seats taken are the bookings holding a
 seat and never exceed the capacity, waiting lists are numbered from 1 and exist only in a full

@@ -38,10 +38,6 @@ class Plan:
     def staff(self) -> int:
         return self.sites * STAFF_PER_SITE + NETWORK_ADMINS
 
-    @property
-    def bookings_per_session(self) -> float:
-        return self.bookings / self.sessions
-
 
 def _scaled(count: int, scale: float, minimum: int) -> int:
     return max(minimum, round(count * scale))
