@@ -255,7 +255,9 @@ def create_cheque_programme(name: str, issuer: str, operator: str, number_patter
 
 
 def init_app(app: Flask) -> None:
+    from portal.benchdata.command import bench_data
+
     for command in (create_site, create_staff, create_cheque_programme, demo, backup, restore,
-                    purge_sessions, purge, send_messages, send_reminders):
+                    purge_sessions, purge, send_messages, send_reminders, bench_data):
         app.cli.add_command(command)
     app.cli.add_command(documents_cli)
