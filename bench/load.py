@@ -123,6 +123,9 @@ def cpu_ns(master: int) -> int:
     total = 0
     for pid in worker_pids(master):
         try:
+            # what its ended children used (a render process that already exited)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[13]) + int(fields[14])) * _TICK_NS
             tasks = list(Path(f"/proc/{pid}/task").iterdir())
             for task in tasks:
                 try:

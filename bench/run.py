@@ -93,7 +93,7 @@ def start_server(env: dict[str, str], work: Path, workers: int, worker_class: st
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", worker_class,
          "--threads", str(threads), "--timeout", "300", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench.server:app"],
+         "--log-level", "warning", "bench.server:build()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     log.close()
     from bench.load import Client
@@ -171,9 +171,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--requests", type=int, default=30, help="per batch")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--people", type=int, default=20,
+                        help="beneficiaries logged in for the pages (at most 20)")
     parser.add_argument("--clients", type=int, default=2, help="client threads per batch")
     parser.add_argument("--certificates", type=int, default=30,
                         help="certificates per bench.certificates.measure() round (0: none)")
+    parser.add_argument("--scenarios", default=",".join(scenarios.ALL),
+                        help="comma-separated, among: " + ", ".join(scenarios.ALL))
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="folder for latest.json and <engine>-<scale>.json")
     args = parser.parse_args(argv)
@@ -205,7 +209,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         try:
             figures = scenarios.run_all(
                 url, server.pid, scene, database_url=database_url,
-                count=args.requests, rounds=args.rounds, threads=args.clients)
+                count=args.requests, rounds=args.rounds, threads=args.clients,
+                only=set(args.scenarios.split(",")), people=args.people)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -221,7 +226,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       "data": data, "workers": args.workers,
                       "worker_model": f"{args.worker_class} ×{args.threads} threads",
                       "requests_per_batch": args.requests, "rounds": args.rounds,
-                      "client_threads": args.clients, "notes": [note] if note else []},
+                      "client_threads": args.clients, "scenarios": args.scenarios,
+                      "notes": [note] if note else []},
               "records": rows}
     print(table(rows))
     args.output.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,9 @@ from typing import Any
 from bench.load import Answer, Client, Figure, compare, percentile
 from bench.scene import Scene
 
-HTMX = {"HX-Request": "true"}
+#: the scenarios a run may be limited to (--scenarios): read pages, single writes, the
+#: closing with concurrent writes (and the certificate download after it).
+ALL = ("pages", "writes", "closing")
 POLL = {"HX-Request": "true", "X-Portal-Poll": "1"}  # as the check-in screen polls
 
 
@@ -71,24 +73,24 @@ def _ok(answer: Answer, what: str, expected: tuple[int, ...] = (200,), *,
 
 
 def run_all(url: str, master: int, scene: Scene, *, database_url: str, count: int,
-            rounds: int, threads: int) -> list[Figure]:
+            rounds: int, threads: int, only: set[str], people: int = 20) -> list[Figure]:
     reader = Reader(database_url)
     try:
         return _run_all(url, master, scene, reader, count=count, rounds=rounds,
-                        threads=threads)
+                        threads=threads, only=only, people=people)
     finally:
         reader.close()
 
 
 def _run_all(url: str, master: int, scene: Scene, reader: Reader, *, count: int,
-             rounds: int, threads: int) -> list[Figure]:
+             rounds: int, threads: int, only: set[str], people: int) -> list[Figure]:
     floor = Client(url)
     admin = Client(url).log_in(scene.staff["admin"], scene.password, "/equipe/")
     animator = Client(url).log_in(scene.staff["animateur"], scene.password, "/equipe/")
     network = Client(url).log_in(scene.staff["network"], scene.password, "/equipe/")
-    people = {login: Client(url).log_in(login, scene.password, "/mon-espace/")
-              for login in scene.beneficiaries}
-    persons = list(people.values())
+    logged_in = {login: Client(url).log_in(login, scene.password, "/mon-espace/")
+                 for login in scene.beneficiaries[:max(people, 1)]}
+    persons = list(logged_in.values())
     figures: list[Figure] = []
 
     def page(name: str, path: str, *, by: Callable[[int], Client],
@@ -105,6 +107,23 @@ def _run_all(url: str, master: int, scene: Scene, reader: Reader, *, count: int,
     def person(i: int) -> Client:
         return persons[i % len(persons)]
 
+    if "pages" in only:
+        _pages(page, person, admin, network, scene)
+    if "writes" in only:
+        figures += _writes(master, floor, admin, animator, logged_in, scene, reader, count=count,
+                           rounds=rounds, threads=threads)
+    if "closing" in only:
+        figures += _closing(admin, animator, logged_in, scene, reader)
+        certificates = (reader.certificates_of(scene.closing_session)
+                        + scene.certificate_documents)
+        if certificates:
+            page("certificate download", f"/equipe/documents/{certificates[0]}.pdf",
+                 by=lambda _i: admin)
+    return figures
+
+
+def _pages(page: Callable[..., None], person: Callable[[int], Client], admin: Client,
+           network: Client, scene: Scene) -> None:
     checkin = f"/equipe/seances/{scene.checkin_session}/pointage"
     page("home", "/", by=person)
     page("my workshops", "/mon-espace/", by=person)
@@ -119,15 +138,6 @@ def _run_all(url: str, master: int, scene: Scene, reader: Reader, *, count: int,
     page("staff sessions of the week", "/equipe/", by=lambda _i: admin)
     page("dashboard (a year)", f"/equipe/rapports?periode=annee&annee={scene.year}",
          by=lambda _i: network)
-
-    figures += _writes(master, floor, admin, animator, people, scene, reader, count=count,
-                       rounds=rounds, threads=threads)
-    figures += _closing(admin, animator, people, scene, reader)
-    certificates = reader.certificates_of(scene.closing_session) + scene.certificate_documents
-    if certificates:
-        page("certificate download", f"/equipe/documents/{certificates[0]}.pdf",
-             by=lambda _i: admin)
-    return figures
 
 
 def _writes(master: int, floor: Client, admin: Client, animator: Client,

@@ -6,7 +6,7 @@
 - every portal answer carries ``X-Bench-Queries``: the SQL statements the request ran, counted
   by a SQLAlchemy ``before_cursor_execute`` listener (bench only: the portal is not changed).
 
-    gunicorn 'bench.server:app'
+    gunicorn 'bench.server:build()'
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ FLOOR_TEMPLATE = """<!doctype html>
 """
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _count(*_args: Any) -> None:
     _counter.value = getattr(_counter, "value", 0) + 1
 
@@ -75,9 +74,9 @@ class CountingMiddleware:
 
 
 def build() -> Any:
+    """The WSGI application gunicorn serves: ``gunicorn 'bench.server:build()'``."""
+    event.listen(Engine, "before_cursor_execute", _count)
     portal = create_app()
     return DispatcherMiddleware(CountingMiddleware(portal.wsgi_app),
                                 {FLOOR_PREFIX: floor_app()})
 
-
-app = build()
