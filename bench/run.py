@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   file=sys.stderr)
         except subprocess.CalledProcessError:
             raise SystemExit(log.read_text(errors="replace")[-3000:]) from None
-        cheques = args.requests * args.rounds
+        cheques = args.requests * args.rounds + 1 + args.clients * 2  # + the warm-up ones
         scene = set_up_scene(database_url, cheques)
         print(f"data: {data} (scale {args.scale}, {engine}) ready in "
               f"{time.monotonic() - started:.0f} s", file=sys.stderr)
