@@ -20,7 +20,7 @@ APT_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-s
 APT_PACKAGES_TEST := chromium default-jre-headless poppler-utils redis-server postgresql
 
 .PHONY: run serve check-port test audit test-report install install-test system-deps system-deps-test assets \
-        translations migrate demo lint lock clean
+        translations migrate demo lint lock clean bench bench-report
 
 # The port is checked before anything is installed, and again just before serving.
 run: check-port
@@ -46,6 +46,29 @@ test: install-test
 # strict: an advisory service out of reach is a failure here, unlike in CI.
 audit: install-test
 	$(BIN)/python scripts/audit-dependencies --strict --results $(RESULTS)/audit.json
+
+# Speed against the framework's floor (bench/run.py, never part of the suite): a fresh database
+# with SCALE of a department's data, gunicorn like production, every page and action; writes
+# bench/results/latest.json and bench/results/<engine>-<scale>.json, then `make bench-report`
+# puts the table in the README. DB=postgresql runs on a throwaway cluster.
+SCALE ?= 0.01
+DB ?= sqlite
+WORKER_CLASS ?= sync
+THREADS ?= 1
+BENCH_ARGS ?=
+BENCH = $(BIN)/python -m bench.run --scale $(SCALE) --worker-class $(WORKER_CLASS) \
+        --threads $(THREADS) $(BENCH_ARGS)
+bench: install
+ifeq ($(DB),postgresql)
+	scripts/with-postgres bash -c '$(BENCH) --database-url "$$PORTAL_TEST_DATABASE_URL"'
+else ifeq ($(DB),sqlite)
+	$(BENCH)
+else
+	@echo "DB must be sqlite or postgresql, not $(DB)" >&2; exit 2
+endif
+
+bench-report:
+	$(PYTHON) scripts/bench-report bench/results/*-*.json
 
 # The README's "What we test" table and docs/test-report.md, from the last runs' results
 # (`make test`, the PostgreSQL run of .ci/run, the audit).

@@ -179,7 +179,8 @@ AREAS: tuple[Area, ...] = (
         ("tests/test_config.py", "tests/test_demo.py", "tests/test_docs.py",
          "tests/test_locks.py", "tests/test_make_run.py", "tests/web/test_demo_door.py",
          "tests/web/test_readme_first_month.py", "tests/test_catalogue.py",
-         "tests/test_production_like.py", "tests/test_bench_data.py"),
+         "tests/test_production_like.py", "tests/test_bench_data.py",
+         "tests/test_bench_harness.py"),
     ),
 )
 
