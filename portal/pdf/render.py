@@ -70,9 +70,13 @@ def _executor_instance() -> ProcessPoolExecutor:
         return _executor
 
 
-def _discard_executor() -> None:
+def _discard_executor(used: ProcessPoolExecutor | None = None) -> None:
+    """Kill the render process (of ``used`` only: under threaded workers, another thread may
+    already have started a fresh one after the same failure)."""
     global _executor
     with _lock:
+        if used is not None and _executor is not used:
+            return
         executor, _executor = _executor, None
     if executor is not None:
         for process in list(getattr(executor, "_processes", {}).values()):
@@ -94,10 +98,10 @@ def _run(job: Job, html: str, timeout: float | None) -> bytes | list[bytes]:
         future = executor.submit(_call, job, html, str(STATIC_ROOT))
         return future.result(timeout=timeout)
     except FutureTimeout:
-        _discard_executor()
+        _discard_executor(executor)
         raise PdfRenderError(f"rendering took more than {timeout:g} s") from None
     except BrokenProcessPool:
-        _discard_executor()
+        _discard_executor(executor)
         raise PdfRenderError("the rendering process stopped") from None
     except LayoutMismatch as error:
         raise PdfRenderError(str(error)) from None
