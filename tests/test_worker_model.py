@@ -32,7 +32,7 @@ from tests.live import Visitor, call, gunicorn_processes, portal_env
 ROOT = Path(__file__).parents[1]
 #: the worker model of the README's deployment command.
 MODEL = ("--workers", "2", "--threads", "4")
-PRESENT = 10
+PRESENT = 4
 
 
 def children(pid: int) -> list[int]:
