@@ -317,7 +317,7 @@ def test_a_render_process_that_made_other_documents_gives_the_same_bytes_as_a_fr
     kind = DocumentKind.CERTIFICATE
     render._discard_executor()
     fresh = pdf_for(kind, sample(kind))
-    for other in (DocumentKind.RECEIPT, DocumentKind.LOGIN_CARD):  # other rules, more fonts
+    for other in (DocumentKind.RECEIPT, DocumentKind.LOGIN_CARD):  # other layouts
         pdf_for(other, sample(other))
     assert pdf_for(kind, sample(kind)) == fresh
     assert batch_pdf(kind, [sample(kind)]) == [fresh]
