@@ -18,6 +18,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    from portal.pdf.fetcher import StaticOnlyFetcher
 
 STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
 FONT_DIR = STATIC_ROOT / "vendor" / "fonts"
@@ -133,10 +140,10 @@ class LayoutMismatch(ValueError):
 #: the stylesheet link of ``templates/pdf/_base.html``: the worker replaces it by the
 #: stylesheet it parsed once (``_shared``), with the same rules in the same cascade order.
 STYLESHEET_LINK = '<link rel="stylesheet" href="css/print.css">'
-_worker_state: dict[str, object] = {}
+_worker_state: dict[str, Any] = {}
 
 
-def _shared(root: Path, fetcher: object) -> tuple[object, object | None]:
+def _shared(root: Path, fetcher: StaticOnlyFetcher) -> tuple[FontConfiguration, CSS | None]:
     """The worker's font configuration and parsed ``print.css``, made once per worker.
 
     A fresh render would load the fontconfig set-up and the eight ``@font-face`` fonts and
