@@ -23,11 +23,13 @@ AREAS: tuple[Area, ...] = (
     Area(
         "Races",
         "Two people never get the last seat, a cheque is never taken twice, numbers never "
-        "repeat, when many act at once.",
+        "repeat, when many act at once; check-ins, bookings and pages never wait for PDFs "
+        "being made.",
         "Real threads on one database; two gunicorn processes over HTTP; 30 clients for a "
-        "minute; counts checked afterwards.",
+        "minute; counts checked afterwards; PDF renders held while others act.",
         ("tests/services/test_checkin_races.py", "tests/test_http_races.py",
-         "tests/test_load.py"),
+         "tests/test_load.py", "tests/services/test_render_while_writing.py",
+         "tests/test_worker_model.py"),
     ),
     Area(
         "Faults",

@@ -39,8 +39,9 @@ def portal_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
 
 @contextmanager
 def gunicorn_processes(env: dict[str, str], log_path: Path, count: int = 2,
-                       threads: int = 16) -> Iterator[list[str]]:
-    """``count`` gunicorn processes (one worker each) on free loopback ports; their URLs."""
+                       threads: int = 16, workers: int = 1) -> Iterator[list[str]]:
+    """``count`` gunicorn processes (``workers`` worker processes of ``threads`` threads
+    each) on free loopback ports; their URLs."""
     servers: list[subprocess.Popen[bytes]] = []
     urls = []
     log = log_path.open("ab")
@@ -48,7 +49,7 @@ def gunicorn_processes(env: dict[str, str], log_path: Path, count: int = 2,
         for _ in range(count):
             port = free_port()
             servers.append(subprocess.Popen(
-                [str(GUNICORN), "--workers", "1", "--threads", str(threads), "--bind",
+                [str(GUNICORN), "--workers", str(workers), "--threads", str(threads), "--bind",
                  f"127.0.0.1:{port}", "--log-level", "warning", "portal:create_app()"],
                 env=env, stdout=subprocess.DEVNULL, stderr=log))
             urls.append(f"http://127.0.0.1:{port}")

@@ -204,8 +204,9 @@ def _issue_documents(session: WorkshopSession, closing: Closing, actor: Actor,
         before = sum(1 for doc in _current_certificates(session).values()
                      if not doc.is_pending)
         try:
+            # The print is put together when asked for (``merged_certificates``).
             closing.certificates, _merged = documents.issue_session_certificates(
-                session, actor=actor, verify_url=verify_url)
+                session, actor=actor, verify_url=verify_url, merge=False)
         except RenderFailed as error:
             _failed(closing, error)
         else:

@@ -166,12 +166,13 @@ def issue_certificate(booking: Booking, *, actor: Actor, verify_url: str) -> Doc
     return _complete_one(document, actor=actor, reserved=True)
 
 
-def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
-                               verify_url: str) -> tuple[list[Document], bytes | None]:
+def issue_session_certificates(session: WorkshopSession, *, actor: Actor, verify_url: str,
+                               merge: bool = True) -> tuple[list[Document], bytes | None]:
     """Certificates for everyone present at a session, laid out in one pass.
 
     Returns the session's certificates (new, earlier and pending ones) and one PDF of those
-    this call completed, the stored bytes put end to end for printing (None when none).
+    this call completed, the stored bytes put end to end for printing (None when none, or
+    when ``merge`` is false: closing a session offers the print later, on demand).
     """
     if not session.workshop.grants_attestation:
         raise NotAllowed("no_attestation", _("Cet atelier ne donne pas d'attestation."))
@@ -202,7 +203,8 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor,
     certificates = [doc.id for doc in current.values()]
     completed = complete(pending, actor=actor, reserved=reserved, batch=True)
     printed = [doc for doc in completed if doc.id in pending_ids]
-    merged = merge_pdfs([doc.pdf for doc in printed], title=title) if printed else None
+    merged = merge_pdfs([doc.pdf for doc in printed], title=title) \
+        if printed and merge else None
     return [db.session.get(Document, doc_id) for doc_id in certificates], merged
 
 

@@ -12,6 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from portal.models.vocab import DocumentKind
+from portal.pdf import render
 from portal.pdf.documents import batch_pdf, document_title, html_for, pdf_for, qr_data_uri
 from portal.pdf.merge import merge_pdfs
 from portal.pdf.samples import KIND_NAMES, sample
@@ -308,3 +309,15 @@ def test_batch_of_certificates_is_laid_out_once_and_split(app):
         assert name in merged_pages[n]
         assert pdfa_identification(part) == {"part": "3", "conformance": "A"}
         assert_project_fonts_only(part)
+
+
+def test_a_render_process_that_made_other_documents_gives_the_same_bytes_as_a_fresh_one(app):
+    """The render process keeps its fonts and the parsed stylesheet between documents: that
+    must change nothing in what it prints."""
+    kind = DocumentKind.CERTIFICATE
+    render._discard_executor()
+    fresh = pdf_for(kind, sample(kind))
+    for other in (DocumentKind.RECEIPT, DocumentKind.LOGIN_CARD):  # other layouts
+        pdf_for(other, sample(other))
+    assert pdf_for(kind, sample(kind)) == fresh
+    assert batch_pdf(kind, [sample(kind)]) == [fresh]
