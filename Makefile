@@ -53,8 +53,8 @@ audit: install-test
 # puts the table in the README. DB=postgresql runs on a throwaway cluster.
 SCALE ?= 0.01
 DB ?= sqlite
-WORKER_CLASS ?= sync
-THREADS ?= 1
+WORKER_CLASS ?= gthread
+THREADS ?= 4
 BENCH_ARGS ?=
 BENCH = $(BIN)/python -m bench.run --scale $(SCALE) --worker-class $(WORKER_CLASS) \
         --threads $(THREADS) $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """`make bench`: the portal's pages and actions against the framework's floor, in one run.
 
-    .venv/bin/python -m bench.run [--scale 0.01] [--database-url URL] [--worker-class sync]
+    .venv/bin/python -m bench.run [--scale 0.01] [--database-url URL] [--worker-class gthread]
 
 Steps: a fresh database (SQLite in a temporary folder, or the empty PostgreSQL database given),
 migrated, data loaded (``prepare_data``), the scene added (bench/scene.py), then gunicorn started
@@ -166,8 +166,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--database-url", default="",
                         help="an empty PostgreSQL database (default: SQLite, temporary)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync", help="gunicorn's: sync or gthread")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn's: gthread (as deployed) or sync")
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--requests", type=int, default=30, help="per batch")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--people", type=int, default=20,

@@ -40,7 +40,7 @@ def test_the_bench_measures_every_page_against_its_floor_and_writes_the_readme_t
     assert written == json.loads(json.dumps(result))
     meta = written["run"]
     assert meta["engine"] == engine and meta["data"] == "bench-data"
-    assert meta["commit"] and meta["cores"] >= 1 and meta["worker_model"].startswith("sync")
+    assert meta["commit"] and meta["cores"] >= 1 and meta["worker_model"].startswith("gthread")
     records = {record["name"]: record for record in written["records"]}
     assert set(records) == {*PAGES, "dashboard (a year), answered in"}
     assert records.pop("dashboard (a year), answered in")["unit"] == "ms (p50)"
