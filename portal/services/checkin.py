@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -124,8 +124,9 @@ def _move(booking: Booking, expected: BookingStatus, values: dict[str, object]) 
 def _reload(booking: Booking) -> None:
     """The booking as committed, with its session (joined) and the person shown: one query
     instead of a refresh of each."""
+    booking_id = inspect(booking).identity[0]  # reading booking.id would load it again
     db.session.scalars(
-        db.select(Booking).where(Booking.id == booking.id)
+        db.select(Booking).where(Booking.id == booking_id)
         .options(joinedload(Booking.beneficiary))
         .execution_options(populate_existing=True)).one()
 
