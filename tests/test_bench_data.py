@@ -24,6 +24,7 @@ from portal.models import (
     ChequeProgramme,
     Document,
     DocumentCounter,
+    DocumentFile,
     Site,
     StaffMember,
     StaffSiteRole,
@@ -160,7 +161,7 @@ def check_documents() -> None:
     assert len(series) == len(counters)
     for site_id, kind, year, n, low, high in series:
         assert (low, high) == (1, n) and counters[(site_id, kind, year)] == n
-    pdf = db.session.scalar(select(Document.pdf).limit(1))
+    pdf = db.session.scalar(select(DocumentFile.pdf).limit(1))
     assert pdf and pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == \
         PLACEHOLDER_SHA256
     assert count(Document, Document.sha256 != PLACEHOLDER_SHA256) == 0

@@ -59,3 +59,36 @@ def test_rebuilding_the_site_table_keeps_its_courses_closures_and_workshops(data
         assert _children() == (1, 1, 1)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_moving_document_bytes_to_their_own_table_and_back_keeps_every_pdf(database):
+    """Migration 0012 moves each stored PDF to ``document_file`` and drops ``document.pdf``;
+    its downgrade puts every PDF back, a pending document staying without bytes."""
+    from portal.models import Document
+
+    app = create_app(base_config(database))
+    with app.app_context():
+        upgrade()
+        site = Site(code="MER", name="Cyberbase", city="Méricourt")
+        db.session.add(site)
+        db.session.flush()
+        pdfs = [b"%PDF-1.7 first", b"%PDF-1.7 second \x00\xff", None]
+        for sequence, pdf in enumerate(pdfs, 1):
+            db.session.add(Document(
+                kind="certificate", site_id=site.id, year=2026, sequence=sequence,
+                number=f"ATT-2026-MER-{sequence:06d}", title="Attestation", snapshot={},
+                pdf=pdf, sha256=None if pdf is None else f"{sequence}" * 64,
+                issued_at=datetime(2026, 12, 1).astimezone()))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")
+        with db.engine.connect() as connection:
+            back = [row[0] for row in connection.exec_driver_sql(
+                "SELECT pdf FROM document ORDER BY sequence")]
+        assert [None if pdf is None else bytes(pdf) for pdf in back] == pdfs
+        upgrade()
+        stored = db.session.scalars(select(Document).order_by(Document.sequence)).all()
+        assert [document.pdf for document in stored] == pdfs
+        assert [document.is_pending for document in stored] == [False, False, True]
+        db.session.remove()
+        db.engine.dispose()

@@ -9,12 +9,13 @@ from typing import Any
 from portal.benchdata.names import unique_code
 from portal.benchdata.network import PLACEHOLDER_PDF, PLACEHOLDER_SHA256, Network, SiteInfo
 from portal.clock import PARIS
-from portal.models.documents import Document, DocumentCounter
+from portal.models.documents import Document, DocumentCounter, DocumentFile
 from portal.models.vocab import DocumentKind
 from portal.services.codes import group
 
 DOCUMENT = Document.__table__
 COUNTER = DocumentCounter.__table__
+DOCUMENT_FILE = DocumentFile.__table__
 TITLES = {
     DocumentKind.CERTIFICATE: "Attestation de participation",
     DocumentKind.RECEIPT: "Reçu de chèques APTIC",
@@ -45,11 +46,12 @@ def issue(net: Network, kind: DocumentKind, site: SiteInfo, at: datetime, *, sub
         "id": document_id, "kind": kind, "site_id": site.id, "year": year,
         "sequence": sequence, "number": number, "verification_code": code,
         "title": f"{TITLES[kind]} – {subject}"[:200], "beneficiary_id": beneficiary_id,
-        "session_id": session_id, "course_id": None, "pdf": PLACEHOLDER_PDF,
+        "session_id": session_id, "course_id": None,
         "sha256": PLACEHOLDER_SHA256, "rendered_at": at, "rendering_until": None,
         "snapshot": snapshot, "issued_at": at, "issued_by_id": staff_id,
         "revoked_at": None, "revoked_by_id": None, "revoked_reason": "",
     })
+    writer.add(DOCUMENT_FILE, {"document_id": document_id, "pdf": PLACEHOLDER_PDF})
     return document_id
 
 

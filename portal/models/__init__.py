@@ -10,7 +10,7 @@ from portal.models.catalogue import (
     WorkshopTheme,
 )
 from portal.models.closures import ClosureDay
-from portal.models.documents import Document, DocumentCounter
+from portal.models.documents import Document, DocumentCounter, DocumentFile
 from portal.models.login_failures import LoginFailure
 from portal.models.messages import OutboxMessage
 from portal.models.people import Beneficiary, Site, StaffMember, StaffSiteRole
@@ -31,6 +31,7 @@ __all__ = [
     "Course",
     "Document",
     "DocumentCounter",
+    "DocumentFile",
     "LoginFailure",
     "LoginSession",
     "OutboxMessage",

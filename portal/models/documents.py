@@ -36,7 +36,6 @@ class Document(db.Model):
     __table_args__ = (
         UniqueConstraint("site_id", "kind", "year", "sequence"),
         CheckConstraint("length(sha256) = 64", name="sha256_hex"),
-        CheckConstraint("(pdf IS NULL) = (sha256 IS NULL)", name="bytes_with_their_hash"),
         CheckConstraint("revoked_at IS NULL OR length(revoked_reason) > 0",
                         name="revocation_has_reason"),
     )
@@ -58,8 +57,7 @@ class Document(db.Model):
         ForeignKey("workshop_session.id", ondelete="RESTRICT"), index=True
     )
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="RESTRICT"))
-    #: the PDF, None while the document is pending.
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: the hex SHA-256 of the stored PDF; None while the document is pending (no bytes yet).
     sha256: Mapped[str | None] = mapped_column(String(64))
     #: when the bytes were stored.
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -80,6 +78,25 @@ class Document(db.Model):
     site: Mapped[Site] = relationship()
     beneficiary: Mapped[Beneficiary | None] = relationship()
     issued_by: Mapped[StaffMember | None] = relationship(foreign_keys=[issued_by_id])
+    #: the bytes, in their own table so that lists never read them; loaded only when asked.
+    file: Mapped[DocumentFile | None] = relationship(
+        lazy="select", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def pdf(self) -> bytes | None:
+        """The PDF (one SELECT of its own row), None while the document is pending."""
+        return self.file.pdf if self.file is not None else None
+
+    @pdf.setter
+    def pdf(self, value: bytes | None) -> None:
+        """Store or remove the bytes; the caller sets ``sha256`` with them
+        (``issuing._store`` and the personal-data purge keep them together)."""
+        if value is None:
+            self.file = None
+        elif self.file is None:
+            self.file = DocumentFile(pdf=value)
+        else:
+            self.file.pdf = value
 
     @property
     def is_revoked(self) -> bool:
@@ -89,6 +106,21 @@ class Document(db.Model):
     def is_pending(self) -> bool:
         """Numbered, its bytes not stored yet (the hash is read, not the deferred bytes)."""
         return self.sha256 is None
+
+
+class DocumentFile(db.Model):
+    """The bytes of a complete document, one row per document (docs/architecture.md#document-bytes).
+
+    Kept apart from ``document`` so that lists, exports and counts never read through the
+    stored PDFs. A row exists exactly when ``document.sha256`` is set: the services that store
+    or remove bytes write both in one transaction.
+    """
+
+    __tablename__ = "document_file"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DocumentCounter(db.Model):

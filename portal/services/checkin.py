@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import func, inspect, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -120,6 +121,16 @@ def _move(booking: Booking, expected: BookingStatus, values: dict[str, object]) 
     ).rowcount == 1
 
 
+def _reload(booking: Booking) -> None:
+    """The booking as committed, with its session (joined) and the person shown: one query
+    instead of a refresh of each."""
+    booking_id = inspect(booking).identity[0]  # reading booking.id would load it again
+    db.session.scalars(
+        db.select(Booking).where(Booking.id == booking_id)
+        .options(joinedload(Booking.beneficiary))
+        .execution_options(populate_existing=True)).one()
+
+
 def _roster_changed() -> ServiceError:
     return Conflict("roster_changed",
                     _("Quelqu'un vient de modifier cette ligne sur un autre appareil. "
@@ -216,8 +227,7 @@ def check_in(booking: Booking, *, actor: Actor, extra_seat: bool = False,
            site_id=session.site_id, session_id=session.id,
            beneficiary_id=booking.beneficiary_id, previous=expected.value)
     db.session.commit()
-    db.session.refresh(booking)
-    db.session.refresh(session)
+    _reload(booking)
     return Marked("checked_in", booking, seat_added)
 
 
@@ -249,8 +259,7 @@ def _mark_missing(booking: Booking, status: BookingStatus, *, actor: Actor) -> M
            beneficiary_id=booking.beneficiary_id, previous=expected.value,
            promoted=[b.id for b in promoted])
     db.session.commit()
-    db.session.refresh(booking)
-    db.session.refresh(session)
+    _reload(booking)
     return Marked(code, booking)
 
 
@@ -331,8 +340,7 @@ def undo(booking: Booking, *, actor: Actor) -> Marked:
            beneficiary_id=booking.beneficiary_id, previous=expected.value,
            now=target.value)
     db.session.commit()
-    db.session.refresh(booking)
-    db.session.refresh(session)
+    _reload(booking)
     return Marked("undone", booking)
 
 
@@ -386,8 +394,7 @@ def add_walk_in(session: WorkshopSession, person: Beneficiary, *, actor: Actor,
            site_id=session.site_id, session_id=session.id, beneficiary_id=person.id,
            seat_added=seat_added)
     db.session.commit()
-    db.session.refresh(booking)
-    db.session.refresh(session)
+    _reload(booking)
     return Marked("walk_in_added", booking, seat_added)
 
 

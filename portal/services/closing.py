@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, update
+from sqlalchemy.orm import contains_eager
 
 from portal.clock import now
 from portal.extensions import db
@@ -79,6 +80,7 @@ def _bookings(session: WorkshopSession, *statuses: BookingStatus) -> list[Bookin
     return list(db.session.scalars(
         db.select(Booking).join(Booking.beneficiary)
         .where(Booking.session_id == session.id, Booking.status.in_(statuses))
+        .options(contains_eager(Booking.beneficiary))
         .order_by(Beneficiary.last_name, Beneficiary.first_name, Booking.id)))
 
 
@@ -286,7 +288,8 @@ def merged_certificates(session: WorkshopSession) -> bytes | None:
     docs = certificates_for_printing(session)
     if not docs:
         return None
-    return merge_pdfs([doc.pdf for doc in docs], title=documents.certificates_title(session))
+    return merge_pdfs([doc.pdf for doc in documents.with_bytes(docs)],
+                      title=documents.certificates_title(session))
 
 
 def reopen_session(session: WorkshopSession, reason: str, *, actor: Actor) -> None:

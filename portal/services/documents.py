@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -34,10 +35,12 @@ from portal.services.errors import NotAllowed, ValidationFailed
 from portal.services.issuing import (
     VERIFICATION_CODE_LENGTH,
     RenderFailed,
+    Reservation,
     allocate_number,
     complete,
     in_preparation,
     reserve,
+    reserve_many,
 )
 from portal.services.locking import lock_row
 
@@ -181,31 +184,40 @@ def issue_session_certificates(session: WorkshopSession, *, actor: Actor, verify
     present = list(db.session.scalars(
         db.select(Booking).where(Booking.session_id == session.id,
                                  Booking.status == BookingStatus.PRESENT)
-        .order_by(Booking.id)))
+        .options(selectinload(Booking.beneficiary)).order_by(Booking.id)))
     current = {doc.beneficiary_id: doc for doc in db.session.scalars(
         db.select(Document).filter_by(kind=DocumentKind.CERTIFICATE, session_id=session.id,
                                       revoked_at=None).order_by(Document.id))}
     issued_at = now()
-    reserved = []
+    wanted = []
     for booking in present:
         if booking.beneficiary_id in current:
             continue
         snapshot = snapshots.certificate(booking, issued_at=issued_at)
-        document = reserve(DocumentKind.CERTIFICATE, session.site, snapshot,
-                           title=f"{snapshot['doc_title']} – {snapshot['title']}", actor=actor,
-                           beneficiary_id=booking.beneficiary_id, session_id=session.id,
-                           verifiable=True, verify_url=verify_url)
-        current[booking.beneficiary_id] = document
-        reserved.append(document.id)
+        wanted.append(Reservation(snapshot, f"{snapshot['doc_title']} – {snapshot['title']}",
+                                  beneficiary_id=booking.beneficiary_id, session_id=session.id))
+    new = reserve_many(DocumentKind.CERTIFICATE, session.site, wanted, actor=actor,
+                       verifiable=True, verify_url=verify_url)
+    current.update({document.beneficiary_id: document for document in new})
+    reserved = [document.id for document in new]
     pending = [doc for doc in current.values() if doc.is_pending]
     pending_ids = {doc.id for doc in pending}
     title = certificates_title(session)
     certificates = [doc.id for doc in current.values()]
     completed = complete(pending, actor=actor, reserved=reserved, batch=True)
     printed = [doc for doc in completed if doc.id in pending_ids]
-    merged = merge_pdfs([doc.pdf for doc in printed], title=title) \
+    merged = merge_pdfs([doc.pdf for doc in with_bytes(printed)], title=title) \
         if printed and merge else None
     return [db.session.get(Document, doc_id) for doc_id in certificates], merged
+
+
+def with_bytes(documents: list[Document]) -> list[Document]:
+    """The documents, their bytes loaded by one query (not one per document)."""
+    if documents:
+        list(db.session.scalars(db.select(Document)
+                                .where(Document.id.in_([doc.id for doc in documents]))
+                                .options(selectinload(Document.file))))
+    return documents
 
 
 def certificates_title(session: WorkshopSession, lang: str = DOCUMENT_LANG) -> str:
@@ -270,6 +282,7 @@ def issue_attendance_sheet(session: WorkshopSession, *, actor: Actor,
         db.select(Booking).join(Booking.beneficiary)
         .where(Booking.session_id == session.id,
                Booking.status.in_(snapshots.ATTENDANCE_LABELS))
+        .options(contains_eager(Booking.beneficiary))
         .order_by(Beneficiary.last_name, Beneficiary.first_name, Booking.id)))
     snapshot = snapshots.attendance_sheet(session, rows, issued_at=now())
     document = reserve(DocumentKind.ATTENDANCE_SHEET, session.site, snapshot,

@@ -27,18 +27,18 @@ from typing import Any, NoReturn
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import or_, update
+from sqlalchemy import case, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import PARIS, now
 from portal.extensions import db
-from portal.models.documents import Document, DocumentCounter
+from portal.models.documents import Document, DocumentCounter, DocumentFile
 from portal.models.people import Site
 from portal.models.vocab import DOCUMENT_PREFIX, DocumentKind
 from portal.pdf.documents import batch_pdf, pdf_for, site_images
 from portal.pdf.render import DEFAULT_TIMEOUT
 from portal.services import snapshots
-from portal.services.audit import Actor, record
+from portal.services.audit import Actor, record_many
 from portal.services.codes import random_code
 from portal.services.errors import ServiceError
 
@@ -62,17 +62,26 @@ class RenderFailed(ServiceError):
 
 def allocate_number(site: Site, kind: DocumentKind, year: int) -> tuple[int, str]:
     """The next number of the series, inside the caller's transaction (no commit)."""
+    return allocate_numbers(site, kind, year, 1)[0]
+
+
+def allocate_numbers(site: Site, kind: DocumentKind, year: int,
+                     count: int) -> list[tuple[int, str]]:
+    """The next ``count`` numbers of the series, in order, taken by one conditional UPDATE
+    inside the caller's transaction (no commit): gap-free as one number at a time."""
     for _attempt in range(3):
         result = db.session.execute(
             update(DocumentCounter)
             .where(DocumentCounter.site_id == site.id, DocumentCounter.kind == kind,
                    DocumentCounter.year == year)
-            .values(last_value=DocumentCounter.last_value + 1)
+            .values(last_value=DocumentCounter.last_value + count)
             .returning(DocumentCounter.last_value),
             execution_options={"synchronize_session": False},
         ).scalar()
         if result is not None:
-            return int(result), f"{DOCUMENT_PREFIX[kind]}-{year}-{site.code}-{int(result):06d}"
+            last = int(result)
+            return [(value, f"{DOCUMENT_PREFIX[kind]}-{year}-{site.code}-{value:06d}")
+                    for value in range(last - count + 1, last + 1)]
         # First document of the series: create the counter, in its own savepoint so that a
         # concurrent creation only makes us try the UPDATE again.
         try:
@@ -84,11 +93,27 @@ def allocate_number(site: Site, kind: DocumentKind, year: int) -> tuple[int, str
     raise RuntimeError("could not allocate a document number")
 
 
-def _new_verification_code() -> str:
-    while True:
-        code = random_code(VERIFICATION_CODE_LENGTH)
-        if db.session.scalar(db.select(Document.id).filter_by(verification_code=code)) is None:
-            return code
+def _new_verification_codes(count: int) -> list[str]:
+    """``count`` distinct codes no document has, checked by one query (more only on a clash)."""
+    codes: list[str] = []
+    while len(codes) < count:
+        drawn = {random_code(VERIFICATION_CODE_LENGTH) for _ in range(count - len(codes))}
+        drawn -= set(codes)
+        taken = set(db.session.scalars(
+            db.select(Document.verification_code).where(Document.verification_code.in_(drawn))))
+        codes += sorted(drawn - taken)
+    return codes
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One document to number: what it is rendered from and what it is about."""
+
+    snapshot: dict[str, Any]
+    title: str
+    beneficiary_id: int | None = None
+    session_id: int | None = None
+    course_id: int | None = None
 
 
 def reserve(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: str,
@@ -100,23 +125,48 @@ def reserve(kind: DocumentKind, site: Site, snapshot: dict[str, Any], *, title: 
 
     ``verify_url`` is a format string with ``{code}``; ``stored`` turns the snapshot
     rendered into the one kept (a login card's code lives only on paper)."""
+    return reserve_many(kind, site, [Reservation(snapshot, title, beneficiary_id, session_id,
+                                                 course_id)],
+                        actor=actor, verifiable=verifiable, verify_url=verify_url,
+                        stored=stored)[0]
+
+
+def reserve_many(kind: DocumentKind, site: Site, reservations: list[Reservation], *,
+                 actor: Actor, verifiable: bool = False, verify_url: str | None = None,
+                 stored: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 ) -> list[Document]:
+    """Number documents of one kind and site in order, each pending and leased to this device
+    and audited ``document.issued`` (not committed): a fixed number of statements however
+    many there are (one block of numbers, one query for the codes, batched inserts)."""
+    if not reservations:
+        return []
     at = now()
     year = at.astimezone(PARIS).year
-    sequence, number = allocate_number(site, kind, year)
-    code = _new_verification_code() if verifiable else None
-    snapshot = snapshots.numbered(snapshot, number, code=code, verify_url=verify_url)
-    document = Document(kind=kind, site_id=site.id, year=year, sequence=sequence,
-                        number=number, verification_code=code, title=title[:200],
-                        beneficiary_id=beneficiary_id, session_id=session_id,
-                        course_id=course_id, pdf=None, sha256=None,
-                        snapshot=stored(snapshot) if stored else snapshot,
-                        issued_at=at, issued_by_id=actor.staff_id,
-                        rendering_until=at + RENDER_LEASE)
-    db.session.add(document)
-    db.session.flush()
-    record(actor, "document.issued", object_type="document", object_id=document.id,
-           site_id=site.id, number=number, kind=kind.value)
-    return document
+    numbers = allocate_numbers(site, kind, year, len(reservations))
+    codes: list[str | None] = list(_new_verification_codes(len(reservations))) \
+        if verifiable else [None] * len(reservations)
+    rows = []
+    for wanted, (sequence, number), code in zip(reservations, numbers, codes, strict=True):
+        snapshot = snapshots.numbered(wanted.snapshot, number, code=code, verify_url=verify_url)
+        rows.append({
+            "kind": kind, "site_id": site.id, "year": year, "sequence": sequence,
+            "number": number, "verification_code": code, "title": wanted.title[:200],
+            "beneficiary_id": wanted.beneficiary_id, "session_id": wanted.session_id,
+            "course_id": wanted.course_id, "sha256": None,
+            "snapshot": stored(snapshot) if stored else snapshot, "issued_at": at,
+            "issued_by_id": actor.staff_id, "rendering_until": at + RENDER_LEASE,
+            "revoked_reason": ""})
+    db.session.flush()  # what the caller added comes first
+    ids = {number: document_id for document_id, number in db.session.execute(
+        insert(Document).values(rows).returning(Document.id, Document.number))}
+    loaded = {document.id: document for document in db.session.scalars(
+        db.select(Document).where(Document.id.in_(ids.values())))}
+    documents = [loaded[ids[number]] for _sequence, number in numbers]
+    record_many(actor, "document.issued", [
+        {"object_type": "document", "object_id": document.id, "site_id": site.id,
+         "details": {"number": document.number, "kind": kind.value}}
+        for document in documents])
+    return documents
 
 
 # --- rendering and storing --------------------------------------------------------------------
@@ -182,8 +232,10 @@ def complete(documents: Iterable[Document], *, actor: Actor, reserved: Iterable[
         except Exception as error:
             _give_up(jobs, error)
         _store(jobs, pdfs, actor)
-    done = [db.session.get(Document, document_id) for document_id in ids]
-    return [document for document in done if document is not None and not document.is_pending]
+    done = {document.id: document for document in db.session.scalars(
+        db.select(Document).where(Document.id.in_(ids)))}
+    return [done[document_id] for document_id in ids
+            if document_id in done and not done[document_id].is_pending]
 
 
 def _render(jobs: list[_Job], *, batch: bool) -> list[bytes]:
@@ -194,17 +246,27 @@ def _render(jobs: list[_Job], *, batch: bool) -> list[bytes]:
 
 
 def _store(jobs: list[_Job], pdfs: list[bytes], actor: Actor) -> None:
-    """The second short transaction: the bytes, unless another device stored them first."""
+    """The second short transaction: the bytes, unless another device stored them first.
+
+    One UPDATE sets the hashes where they are still missing and says which it set; only those
+    get their bytes and their audit event (docs/architecture.md#document-bytes)."""
     at = now()
-    for job, pdf in zip(jobs, pdfs, strict=True):
-        digest = hashlib.sha256(pdf).hexdigest()
-        stored = db.session.execute(
-            update(Document).where(Document.id == job.document_id, Document.sha256.is_(None))
-            .values(pdf=pdf, sha256=digest, rendered_at=at, rendering_until=None),
-            execution_options={"synchronize_session": False}).rowcount
-        if stored:
-            record(actor, "document.rendered", object_type="document",
-                   object_id=job.document_id, number=job.number, sha256=digest)
+    digests = {job.document_id: hashlib.sha256(pdf).hexdigest()
+               for job, pdf in zip(jobs, pdfs, strict=True)}
+    stored = set(db.session.scalars(
+        update(Document)
+        .where(Document.id.in_(digests), Document.sha256.is_(None))
+        .values(sha256=case(digests, value=Document.id), rendered_at=at, rendering_until=None)
+        .returning(Document.id),
+        execution_options={"synchronize_session": False}))
+    files = [{"document_id": job.document_id, "pdf": pdf}
+             for job, pdf in zip(jobs, pdfs, strict=True) if job.document_id in stored]
+    if files:
+        db.session.execute(insert(DocumentFile), files)
+    record_many(actor, "document.rendered", [
+        {"object_type": "document", "object_id": job.document_id,
+         "details": {"number": job.number, "sha256": digests[job.document_id]}}
+        for job in jobs if job.document_id in stored])
     db.session.commit()
     db.session.expire_all()
 

@@ -38,7 +38,18 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _l
-from sqlalchemy import String, and_, cast, delete, false, func, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    cast,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from portal.clock import now
 from portal.extensions import db
@@ -505,17 +516,67 @@ class PurgeReport:
 
 
 def due_for_purge(at: datetime | None = None) -> list[int]:
-    """Ids of the people inactive longer than the retention of every site where known."""
+    """Ids of the people inactive longer than the retention of every site where known.
+
+    Read for everyone at once (:func:`_activity_of_candidates`: the same dates as
+    :func:`last_activity`, the same sites as :func:`known_sites`), not person by person."""
     at = at or now()
-    retention = _retentions()
-    shortest = min([*retention.values(), DEFAULT_RETENTION_MONTHS])
-    candidates = db.session.scalars(
-        select(Beneficiary).where(Beneficiary.anonymised_at.is_(None),
-                                  Beneficiary.merged_into_id.is_(None),
-                                  Beneficiary.created_at < _months_ago(at, shortest))
-        .order_by(Beneficiary.id))
-    return [p.id for p in candidates
-            if last_activity(p) < _months_ago(at, _retention_of(p, retention))]
+    due = []
+    for person_id, last, months in _activity_of_candidates(at):
+        if last < _months_ago(at, months or DEFAULT_RETENTION_MONTHS):
+            due.append(person_id)
+    return due
+
+
+def _activity_of_candidates(at: datetime) -> list[tuple[int, datetime, int | None]]:
+    """Each person who may be due (not anonymised nor merged, registered before the shortest
+    retention): their last activity and the longest retention of the sites where they are
+    known (None when known nowhere). Two statements, whatever the number of people."""
+    shortest = db.session.scalar(select(func.min(Site.retention_months)))
+    shortest = min(shortest or DEFAULT_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS)
+    candidate = (select(Beneficiary.id, Beneficiary.home_site_id, Beneficiary.created_at,
+                        Beneficiary.last_activity_at, Beneficiary.last_login_at)
+                 .where(Beneficiary.anonymised_at.is_(None),
+                        Beneficiary.merged_into_id.is_(None),
+                        Beneficiary.created_at < _months_ago(at, shortest))
+                 .cte("candidate"))
+    ids = select(candidate.c.id)
+    booked = (select(Booking.beneficiary_id.label("person_id"),
+                     func.max(Booking.status_changed_at).label("changed"),
+                     func.max(WorkshopSession.ends_at).label("ended"))
+              .join(WorkshopSession, Booking.session_id == WorkshopSession.id)
+              .where(Booking.beneficiary_id.in_(ids)).group_by(Booking.beneficiary_id)
+              .subquery())
+    helped = (select(Accompaniment.beneficiary_id.label("person_id"),
+                     func.max(Accompaniment.started_at).label("started"))
+              .where(Accompaniment.beneficiary_id.in_(ids))
+              .group_by(Accompaniment.beneficiary_id).subquery())
+    edited = (select(AuditEvent.object_id.label("object_id"),
+                     func.max(AuditEvent.at).label("edited"))
+              .where(AuditEvent.object_type == "beneficiary",
+                     AuditEvent.action.in_(("person.registered", "person.edited")),
+                     AuditEvent.object_id.in_(select(cast(candidate.c.id, String))))
+              .group_by(AuditEvent.object_id).subquery())
+    known = union_all(
+        select(candidate.c.id.label("person_id"), candidate.c.home_site_id.label("site_id"))
+        .where(candidate.c.home_site_id.is_not(None)),
+        select(Booking.beneficiary_id, WorkshopSession.site_id)
+        .join(WorkshopSession, Booking.session_id == WorkshopSession.id)
+        .where(Booking.beneficiary_id.in_(ids)),
+        select(Accompaniment.beneficiary_id, Accompaniment.site_id)
+        .where(Accompaniment.beneficiary_id.in_(ids))).subquery()
+    kept = (select(known.c.person_id, func.max(Site.retention_months).label("months"))
+            .join(Site, Site.id == known.c.site_id).group_by(known.c.person_id).subquery())
+    rows = db.session.execute(
+        select(candidate.c.id, candidate.c.created_at, candidate.c.last_activity_at,
+               candidate.c.last_login_at, booked.c.changed, booked.c.ended, helped.c.started,
+               edited.c.edited, kept.c.months)
+        .outerjoin(booked, booked.c.person_id == candidate.c.id)
+        .outerjoin(helped, helped.c.person_id == candidate.c.id)
+        .outerjoin(edited, edited.c.object_id == cast(candidate.c.id, String))
+        .outerjoin(kept, kept.c.person_id == candidate.c.id)
+        .order_by(candidate.c.id))
+    return [(row[0], max(d for d in row[1:8] if d is not None), row[8]) for row in rows]
 
 
 def purge(*, dry_run: bool = False, at: datetime | None = None) -> PurgeReport:
