@@ -12,14 +12,14 @@ from typing import TypeVar
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import case
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Load, QueryableAttribute, defaultload, joinedload, selectinload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.formatting import long_date
 from portal.forms import parse_id
 from portal.models.catalogue import Course, Workshop, WorkshopSession, WorkshopTheme
-from portal.models.people import Site
+from portal.models.people import Site, StaffMember
 from portal.models.vocab import Level, SessionStatus, Theme
 from portal.services import search as search_words
 
@@ -28,11 +28,28 @@ E = TypeVar("E", bound=Enum)
 MAX_RESULTS = 60
 
 
+def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
+    """Loader options for sessions as the read pages show them (``via``: the relationships
+    that lead to the sessions, e.g. ``Booking.session``): the workshop and site come joined;
+    what no read page shows is not loaded: the workshop's themes and sub-themes, the
+    animator's roles (only their name is shown)."""
+    session = defaultload(*via) if via else None
+
+    def path(attribute: QueryableAttribute[object]) -> Load:
+        return (session.defaultload(attribute) if session is not None
+                else defaultload(attribute))
+
+    workshop, animator = path(WorkshopSession.workshop), path(WorkshopSession.animator)
+    return (workshop.lazyload(Workshop.theme_links), workshop.lazyload(Workshop.subtheme_links),
+            animator.lazyload(StaffMember.roles))
+
+
 def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
     """Scheduled sessions that have not started yet, soonest first."""
     query = (
         db.select(WorkshopSession)
-        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site))
+        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
+                 *as_listed())
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.starts_at > now())
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
@@ -177,7 +194,7 @@ def search(filters: SearchFilters, *, home_site_id: int | None = None,
         .join(WorkshopSession.workshop)
         .outerjoin(Course, WorkshopSession.course_id == Course.id)
         .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
-                 selectinload(WorkshopSession.course))
+                 selectinload(WorkshopSession.course), *as_listed())
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.starts_at > at, Workshop.is_active.is_(True))
     )
