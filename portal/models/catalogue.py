@@ -250,3 +250,5 @@ db.Index(
     WorkshopSession.status,
     WorkshopSession.starts_at,
 )
+# The week of a network administrator (every site) reads sessions by start time alone.
+db.Index("ix_workshop_session_starts_at", WorkshopSession.starts_at)

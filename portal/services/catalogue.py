@@ -249,6 +249,21 @@ def search(filters: SearchFilters, *, home_site_id: int | None = None,
     return _group_courses(list(sessions))
 
 
+def _matching_ids(filters: SearchFilters, home_site_id: int | None) -> list[Any]:
+    """(id, course id) of the first ``MAX_RESULTS`` matching sessions, in :func:`search`'s
+    order. The person's site first is two reads in start order, each served by an index, not
+    one sort of every matching session of the year."""
+    ids = (WorkshopSession.id, WorkshopSession.course_id)
+    if home_site_id is None or filters.site_id is not None:
+        return list(db.session.execute(_matching(filters, None, *ids).limit(MAX_RESULTS)))
+    home = list(db.session.execute(
+        _matching(filters, None, *ids).where(WorkshopSession.site_id == home_site_id)
+        .limit(MAX_RESULTS)))
+    return home + list(db.session.execute(
+        _matching(filters, None, *ids).where(WorkshopSession.site_id != home_site_id)
+        .limit(MAX_RESULTS - len(home))))
+
+
 @dataclass(frozen=True)
 class ResultPage:
     """One page of Find: its items (sessions, courses) and where it stands."""
@@ -262,9 +277,7 @@ def search_page(filters: SearchFilters, *, home_site_id: int | None = None,
     """The results of :func:`search` (at most ``MAX_RESULTS`` sessions), ``PAGE_SIZE`` items a
     page. Two queries whatever the page: the matching ids (small rows), then the sessions of
     the page with what the cards show."""
-    rows = db.session.execute(
-        _matching(filters, home_site_id, WorkshopSession.id, WorkshopSession.course_id)
-        .limit(MAX_RESULTS)).all()
+    rows = _matching_ids(filters, home_site_id)
     items: list[list[int]] = []  # the session ids of each item, in order
     courses: dict[int, list[int]] = {}
     for session_id, course_id in rows:

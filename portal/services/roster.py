@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, true
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import contains_eager, lazyload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -199,7 +199,7 @@ def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Rost
         db.select(Booking)
         .join(Booking.beneficiary)
         .options(lazyload(Booking.session),
-                 joinedload(Booking.beneficiary).load_only(*_SHOWN_OF_PERSON))
+                 contains_eager(Booking.beneficiary).load_only(*_SHOWN_OF_PERSON))
         .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
         .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
                   Booking.id)
