@@ -15,7 +15,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from portal import clock
 from portal.extensions import db
@@ -161,3 +161,19 @@ def test_staff_pages_cost_the_same_on_a_grown_network(
     assert all(grown[name] <= CEILING[name] for name in grown), grown
     page = client.get(roster + "/liste", headers=POLL).get_data(as_text=True)
     assert page.count('class="roster-row') == 9
+
+    # The week counts the bookings of the week's sessions, not of every session ever held
+    # (a year of a department's bookings read on every request, otherwise).
+    statements: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        client.get("/equipe/")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    week = next(s for s in statements if "FROM booking" in s)
+    counted = week.split("FROM booking", 1)[1].split("GROUP BY", 1)[0]
+    assert "workshop_session.starts_at >=" in counted, week
