@@ -13,6 +13,7 @@ loaders below only find the row and its site.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -112,9 +113,11 @@ def require_staff() -> Response | None:
     return None
 
 
-def load_or_404(model: type, object_id: int, **owner: Any) -> Any:
-    """Load an object only if it belongs to the given owner columns; another's is a 404."""
-    obj = db.session.get(model, object_id)
+def load_or_404(model: type, object_id: int, *, options: Sequence[Any] = (),
+                **owner: Any) -> Any:
+    """Load an object only if it belongs to the given owner columns; another's is a 404.
+    ``options``: loader options (what the page shows of it)."""
+    obj = db.session.get(model, object_id, options=options)
     if obj is None:
         abort(404)
     for column, value in owner.items():
@@ -152,8 +155,9 @@ def staff_may(action: Action, site_id: int) -> StaffMember:
     return staff
 
 
-def staff_session_or_404(session_id: int, action: Action) -> WorkshopSession:
-    session = load_or_404(WorkshopSession, session_id)
+def staff_session_or_404(session_id: int, action: Action, *,
+                         options: Sequence[Any] = ()) -> WorkshopSession:
+    session = load_or_404(WorkshopSession, session_id, options=options)
     staff_may(action, session.site_id)
     return session
 

@@ -165,6 +165,14 @@ AREAS: tuple[Area, ...] = (
          "tests/web/test_forms.py", "tests/web/test_staff_forms.py"),
     ),
     Area(
+        "Pages at a department's scale",
+        "The pages read most often cost the same whatever the size of the network, and show "
+        "what grows (results, past workshops, sites) by pages.",
+        "Statements counted per request on a small network, then on one grown by a year of "
+        "sessions and bookings; the pages' links checked with bad and out-of-range numbers.",
+        ("tests/web/test_query_counts.py",),
+    ),
+    Area(
         "Language",
         "French and English are complete, plain and correctly typeset; wording is inclusive "
         "and dates, money and counts read naturally.",

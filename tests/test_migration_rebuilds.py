@@ -81,7 +81,7 @@ def test_moving_document_bytes_to_their_own_table_and_back_keeps_every_pdf(datab
                 issued_at=datetime(2026, 12, 1).astimezone()))
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0010")
+        downgrade(revision="0011")
         with db.engine.connect() as connection:
             back = [row[0] for row in connection.exec_driver_sql(
                 "SELECT pdf FROM document ORDER BY sequence")]

@@ -1,7 +1,7 @@
 """document files: a document's PDF bytes in a table of their own
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 12:00:00
 
 Lists of documents read ``issued_at`` and ``snapshot``, stored after the bytes: SQLite read
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

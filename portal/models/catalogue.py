@@ -242,3 +242,13 @@ db.Index(
     WorkshopSession.site_id,
     WorkshopSession.starts_at,
 )
+
+# Home, Find and the bookable lists read scheduled sessions from now on, soonest first: the
+# index answers in start order without scanning the year (docs/architecture.md#read-pages).
+db.Index(
+    "ix_workshop_session_status_start",
+    WorkshopSession.status,
+    WorkshopSession.starts_at,
+)
+# The week of a network administrator (every site) reads sessions by start time alone.
+db.Index("ix_workshop_session_starts_at", WorkshopSession.starts_at)

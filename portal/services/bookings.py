@@ -18,6 +18,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal import paging
 from portal.clock import now
 from portal.extensions import db
 from portal.formatting import day
@@ -27,6 +28,7 @@ from portal.models.people import Beneficiary, Site
 from portal.models.vocab import BookingSource, BookingStatus, SessionStatus
 from portal.services import messages, staff_access
 from portal.services.audit import Actor, record
+from portal.services.catalogue import as_listed
 from portal.services.codes import random_code
 from portal.services.errors import Conflict, NotAllowed, ServiceError
 from portal.services.locking import lock_row
@@ -57,6 +59,49 @@ def bookings_of(person: Beneficiary) -> tuple[list[Booking], list[Booking]]:
     past = [b for b in rows if b.session.ends_at < at and b.status is not BookingStatus.CANCELLED]
     past.reverse()
     return upcoming, past
+
+
+#: past workshops shown on one page of My workshops.
+PAST_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class MyWorkshops:
+    """My workshops: every upcoming booking, one page of the past ones (latest first)."""
+
+    upcoming: list[Booking]
+    past: list[Booking]
+    past_pages: paging.Pages
+
+
+def upcoming_of(person: Beneficiary) -> list[Booking]:
+    """The person's bookings of sessions not over yet, soonest first (as :func:`bookings_of`),
+    with what the pages show of them."""
+    return list(db.session.scalars(
+        db.select(Booking)
+        .join(Booking.session)
+        .options(joinedload(Booking.session).joinedload(WorkshopSession.animator),
+                 *as_listed(Booking.session))
+        .where(Booking.beneficiary_id == person.id, WorkshopSession.ends_at >= now())
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
+    ).unique())
+
+
+def my_workshops(person: Beneficiary, past_page: int = 1) -> MyWorkshops:
+    """What My workshops shows, in a fixed number of queries whatever the person's history:
+    the upcoming bookings, how many past ones, and the page of them asked for."""
+    upcoming = upcoming_of(person)
+    past_of = (Booking.beneficiary_id == person.id, WorkshopSession.ends_at < now(),
+               Booking.status != BookingStatus.CANCELLED)
+    total = db.session.scalar(db.select(func.count(Booking.id)).join(Booking.session)
+                              .where(*past_of)) or 0
+    pages = paging.pages_of(total, PAST_PAGE_SIZE, past_page)
+    past = list(db.session.scalars(
+        db.select(Booking).join(Booking.session).options(*as_listed(Booking.session))
+        .where(*past_of)
+        .order_by(WorkshopSession.starts_at.desc(), WorkshopSession.id.desc())
+        .limit(PAST_PAGE_SIZE).offset(pages.offset)).unique())
+    return MyWorkshops(upcoming, past, pages)
 
 
 def waitlist_ranks(bookings: list[Booking]) -> dict[int, int]:

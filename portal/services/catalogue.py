@@ -7,19 +7,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case, func
+from sqlalchemy.orm import (
+    Load,
+    QueryableAttribute,
+    defaultload,
+    joinedload,
+    load_only,
+    selectinload,
+)
 
+from portal import paging
 from portal.clock import PARIS, now
 from portal.extensions import db
 from portal.formatting import long_date
 from portal.forms import parse_id
 from portal.models.catalogue import Course, Workshop, WorkshopSession, WorkshopTheme
-from portal.models.people import Site
+from portal.models.people import Site, StaffMember
 from portal.models.vocab import Level, SessionStatus, Theme
 from portal.services import search as search_words
 
@@ -28,11 +36,28 @@ E = TypeVar("E", bound=Enum)
 MAX_RESULTS = 60
 
 
+def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
+    """Loader options for sessions as the read pages show them (``via``: the relationships
+    that lead to the sessions, e.g. ``Booking.session``): the workshop and site come joined;
+    what no read page shows is not loaded: the workshop's themes and sub-themes, the
+    animator's roles (only their name is shown)."""
+    session = defaultload(*via) if via else None
+
+    def path(attribute: QueryableAttribute[object]) -> Load:
+        return (session.defaultload(attribute) if session is not None
+                else defaultload(attribute))
+
+    workshop, animator = path(WorkshopSession.workshop), path(WorkshopSession.animator)
+    return (workshop.lazyload(Workshop.theme_links), workshop.lazyload(Workshop.subtheme_links),
+            animator.lazyload(StaffMember.roles))
+
+
 def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
     """Scheduled sessions that have not started yet, soonest first."""
     query = (
         db.select(WorkshopSession)
-        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site))
+        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
+                 *as_listed())
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
                WorkshopSession.starts_at > now())
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
@@ -165,21 +190,19 @@ class CourseItem:
         return min(s.seats_left for s in self.sessions)
 
 
-def search(filters: SearchFilters, *, home_site_id: int | None = None,
-           limit: int = MAX_RESULTS) -> list[WorkshopSession | CourseItem]:
-    """Upcoming sessions matching the filters, the person's usual site first.
+#: results shown on one page of Find.
+PAGE_SIZE = 20
 
-    Sessions of a course are grouped into one item placed at its first matching session.
-    """
-    at = now()
+
+def _matching(filters: SearchFilters, home_site_id: int | None, *columns: Any) -> Any:
+    """The statement of the upcoming sessions matching the filters (``columns`` selected),
+    the person's usual site first, then soonest first."""
     query = (
-        db.select(WorkshopSession)
+        db.select(*columns)
         .join(WorkshopSession.workshop)
         .outerjoin(Course, WorkshopSession.course_id == Course.id)
-        .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
-                 selectinload(WorkshopSession.course))
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
-               WorkshopSession.starts_at > at, Workshop.is_active.is_(True))
+               WorkshopSession.starts_at > now(), Workshop.is_active.is_(True))
     )
     for word in search_words.words_of(filters.text):
         themed = (Workshop.id.in_(db.select(WorkshopTheme.workshop_id)
@@ -203,9 +226,75 @@ def search(filters: SearchFilters, *, home_site_id: int | None = None,
     home_first = (case((WorkshopSession.site_id == home_site_id, 0), else_=1)
                   if home_site_id is not None else None)
     order = [WorkshopSession.starts_at, WorkshopSession.id]
-    query = query.order_by(*([home_first] if home_first is not None else []), *order)
+    return query.order_by(*([home_first] if home_first is not None else []), *order)
+
+
+def _loaded(query: Any) -> Any:
+    """What a result card shows: the workshop, the site, a course and its number of
+    sessions (its sessions read in one query, without their workshops: only counted)."""
+    course_sessions = selectinload(WorkshopSession.course).selectinload(Course.sessions)
+    return query.options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
+                         course_sessions.lazyload(WorkshopSession.workshop),
+                         course_sessions.lazyload(WorkshopSession.site), *as_listed())
+
+
+def search(filters: SearchFilters, *, home_site_id: int | None = None,
+           limit: int = MAX_RESULTS) -> list[WorkshopSession | CourseItem]:
+    """Upcoming sessions matching the filters, the person's usual site first.
+
+    Sessions of a course are grouped into one item placed at its first matching session.
+    """
+    query = _loaded(_matching(filters, home_site_id, WorkshopSession))
     sessions = db.session.scalars(query.limit(limit)).unique().all()
     return _group_courses(list(sessions))
+
+
+def _matching_ids(filters: SearchFilters, home_site_id: int | None) -> list[Any]:
+    """(id, course id) of the first ``MAX_RESULTS`` matching sessions, in :func:`search`'s
+    order. The person's site first is two reads in start order, each served by an index, not
+    one sort of every matching session of the year."""
+    ids = (WorkshopSession.id, WorkshopSession.course_id)
+    if home_site_id is None or filters.site_id is not None:
+        return list(db.session.execute(_matching(filters, None, *ids).limit(MAX_RESULTS)))
+    home = list(db.session.execute(
+        _matching(filters, None, *ids).where(WorkshopSession.site_id == home_site_id)
+        .limit(MAX_RESULTS)))
+    return home + list(db.session.execute(
+        _matching(filters, None, *ids).where(WorkshopSession.site_id != home_site_id)
+        .limit(MAX_RESULTS - len(home))))
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """One page of Find: its items (sessions, courses) and where it stands."""
+
+    items: list[WorkshopSession | CourseItem]
+    pages: paging.Pages
+
+
+def search_page(filters: SearchFilters, *, home_site_id: int | None = None,
+                page: int = 1) -> ResultPage:
+    """The results of :func:`search` (at most ``MAX_RESULTS`` sessions), ``PAGE_SIZE`` items a
+    page. Two queries whatever the page: the matching ids (small rows), then the sessions of
+    the page with what the cards show."""
+    rows = _matching_ids(filters, home_site_id)
+    items: list[list[int]] = []  # the session ids of each item, in order
+    courses: dict[int, list[int]] = {}
+    for session_id, course_id in rows:
+        if course_id is None:
+            items.append([session_id])
+        elif course_id in courses:
+            courses[course_id].append(session_id)
+        else:
+            courses[course_id] = [session_id]
+            items.append(courses[course_id])
+    pages = paging.pages_of(len(items), PAGE_SIZE, page)
+    shown = [i for item in items[pages.offset:pages.offset + PAGE_SIZE] for i in item]
+    if not shown:
+        return ResultPage([], pages)
+    loaded = {s.id: s for s in db.session.scalars(
+        _loaded(db.select(WorkshopSession)).where(WorkshopSession.id.in_(shown))).unique()}
+    return ResultPage(_group_courses([loaded[i] for i in shown if i in loaded]), pages)
 
 
 def _group_courses(sessions: list[WorkshopSession]) -> list[WorkshopSession | CourseItem]:
@@ -276,3 +365,22 @@ def description_blocks(text: str | None) -> list[TextBlock]:
         lines.append(raw[item.end():].strip() if item else line)
     flush()
     return blocks
+
+
+#: sites shown on one page of the home page's "Nous trouver".
+SITES_PAGE_SIZE = 12
+
+
+def sites_page(page: int = 1) -> tuple[list[Site], paging.Pages]:
+    """The active sites by name, ``SITES_PAGE_SIZE`` a page, with the columns the home page
+    shows of them (two small queries whatever the size of the network)."""
+    active = Site.is_active.is_(True)
+    total = db.session.scalar(db.select(func.count(Site.id)).where(active)) or 0
+    pages = paging.pages_of(total, SITES_PAGE_SIZE, page)
+    sites = db.session.scalars(
+        db.select(Site).options(load_only(Site.name, Site.description, Site.address,
+                                          Site.postcode, Site.city, Site.phone,
+                                          Site.opening_hours))
+        .where(active).order_by(Site.name, Site.id)
+        .limit(SITES_PAGE_SIZE).offset(pages.offset)).all()
+    return list(sites), pages

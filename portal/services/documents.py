@@ -10,13 +10,14 @@ downloadable nor verifiable) until issuing it again completes it with the same n
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, update
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, load_only, selectinload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -64,14 +65,20 @@ def documents_of(person: Beneficiary) -> list[Document]:
     ))
 
 
-def certificates_by_session(person: Beneficiary) -> dict[int, Document]:
-    """The valid certificate earned at each session, for the list of past workshops."""
-    rows = db.session.scalars(
-        db.select(Document).where(Document.beneficiary_id == person.id,
-                                  Document.kind == DocumentKind.CERTIFICATE,
-                                  Document.session_id.is_not(None),
-                                  Document.revoked_at.is_(None), Document.sha256.is_not(None))
+def certificates_by_session(person: Beneficiary,
+                            sessions: Collection[int] | None = None) -> dict[int, Document]:
+    """The valid certificate earned at each session, for the list of past workshops
+    (``sessions``: only those, the page shown; the links need only the ids)."""
+    query = (
+        db.select(Document).options(load_only(Document.id, Document.session_id))
+        .where(Document.beneficiary_id == person.id,
+               Document.kind == DocumentKind.CERTIFICATE,
+               Document.session_id.is_not(None),
+               Document.revoked_at.is_(None), Document.sha256.is_not(None))
     )
+    if sessions is not None:
+        query = query.where(Document.session_id.in_(sessions))
+    rows = db.session.scalars(query)
     return {doc.session_id: doc for doc in rows if doc.session_id is not None}
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, case, func, true
+from sqlalchemy.orm import contains_eager, lazyload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -23,6 +23,7 @@ from portal.models.people import Beneficiary, StaffMember
 from portal.models.vocab import BookingStatus, label_for
 from portal.models.vouchers import Cheque
 from portal.services import checkin, vouchers
+from portal.services.catalogue import as_listed
 from portal.services.checkin import ON_ROSTER
 from portal.services.codes import normalise_code
 from portal.services.errors import ServiceError
@@ -42,9 +43,10 @@ class SessionCounts:
     waitlisted: int
 
 
-def _counts_by_session() -> Any:
-    """Booked, present and waiting people per session, as a subquery."""
-    return (
+def _counts_by_session(*sessions: Any) -> Any:
+    """Booked, present and waiting people per session, as a subquery; ``sessions``: conditions
+    on ``WorkshopSession`` that bound the sessions counted (never every session ever held)."""
+    query = (
         db.select(
             Booking.session_id,
             func.sum(case((Booking.status == BookingStatus.BOOKED, 1), else_=0)).label("booked"),
@@ -53,13 +55,16 @@ def _counts_by_session() -> Any:
                 "waitlisted"),
         )
         .group_by(Booking.session_id)
-        .subquery()
     )
+    if sessions:
+        query = query.where(Booking.session_id.in_(db.select(WorkshopSession.id)
+                                                   .where(*sessions)))
+    return query.subquery()
 
 
 def session_counts(session: WorkshopSession) -> SessionCounts:
     """One session with its booked/present/waitlist counts."""
-    counts = _counts_by_session()
+    counts = _counts_by_session(WorkshopSession.id == session.id)
     row = db.session.execute(
         db.select(counts.c.booked, counts.c.present, counts.c.waitlisted)
         .where(counts.c.session_id == session.id)).first()
@@ -72,12 +77,14 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
     today = now().astimezone(PARIS).date()
     start = datetime.combine(today, time.min, PARIS)
     end = start + timedelta(days=days)
-    counts = _counts_by_session()
+    shown = (WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
+             at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id))
+    counts = _counts_by_session(*shown)
     query = (
         db.select(WorkshopSession, counts.c.booked, counts.c.present, counts.c.waitlisted)
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
-               at_sites(staff, Action.SEE_SESSIONS, WorkshopSession.site_id))
+        .options(*as_listed())
+        .where(*shown)
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
     )
     grouped: dict[date, list[SessionCounts]] = defaultdict(list)
@@ -91,6 +98,9 @@ def sessions_by_day(staff: StaffMember, *, days: int) -> list[tuple[date, list[S
 
 
 MARK_ACTIONS = frozenset({"present", "absent", "excused", "undo"})
+#: what the roster shows of a person (and reads to filter it by name or card).
+_SHOWN_OF_PERSON = (Beneficiary.first_name, Beneficiary.last_name, Beneficiary.gender,
+                    Beneficiary.staff_notes, Beneficiary.login_id)
 
 def status_label(booking: Booking) -> str:
     """The booking's state said of its person: agreeing with their gender, neutral when it is
@@ -182,13 +192,14 @@ def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Rost
     """Everyone on the session (waiting list apart), by name; optionally filtered by ``text``;
     each row with what ``staff`` may do on it.
 
-    Two queries whatever the number of people: the bookings with their people, and the
-    cheques taken for them.
+    Two queries whatever the number of people: the bookings with what the roster shows of
+    their people, and the cheques taken for them. The session is the one already loaded.
     """
     bookings = db.session.scalars(
         db.select(Booking)
         .join(Booking.beneficiary)
-        .options(joinedload(Booking.beneficiary), joinedload(Booking.checked_in_by))
+        .options(lazyload(Booking.session),
+                 contains_eager(Booking.beneficiary).load_only(*_SHOWN_OF_PERSON))
         .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
         .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
                   Booking.id)
@@ -207,14 +218,11 @@ def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Rost
                   can_check_in=open_now)
 
 
-def fingerprint(session: WorkshopSession) -> str:
-    """A short hash that changes whenever anything shown on the roster changes.
-
-    One query: the bookings' statuses and times, the people's note flags and the cheques
-    taken, plus the session's own row (already loaded).
-    """
+def _fingerprint_statement() -> Any:
+    """The one statement of :func:`fingerprint`, built once (``session_id`` bound per call)."""
     weight = case(*((Booking.status == status, w) for status, w in _STATUS_WEIGHT.items()),
                   else_=0)
+    session_id = bindparam("session_id", type_=Booking.session_id.type)
     bookings = (
         db.select(func.count(Booking.id), func.sum(Booking.id * weight),
                   func.max(Booking.status_changed_at), func.max(Booking.checked_in_at),
@@ -223,19 +231,29 @@ def fingerprint(session: WorkshopSession) -> str:
                   func.sum(Beneficiary.id * func.length(Beneficiary.first_name
                                                         + Beneficiary.last_name)))
         .join(Beneficiary, Beneficiary.id == Booking.beneficiary_id)
-        .where(Booking.session_id == session.id)
+        .where(Booking.session_id == session_id)
     )
     cheques = (
         db.select(func.count(Cheque.id), func.sum(Cheque.id),
                   func.sum(case((Cheque.receipt_id.is_(None), Cheque.id), else_=0)))
         .join(Booking, Booking.id == Cheque.booking_id)
-        .where(Booking.session_id == session.id)
+        .where(Booking.session_id == session_id)
     )
     counted, taken = bookings.subquery(), cheques.subquery()
-    row = db.session.execute(
-        db.select(counted, taken).select_from(counted.join(taken, true()))  # one row each
-    ).one()
-    state = (row, session.workshop.price_cheques, session.workshop.title,
+    return db.select(counted, taken).select_from(counted.join(taken, true()))  # one row each
+
+
+_FINGERPRINT = _fingerprint_statement()
+
+
+def fingerprint(session: WorkshopSession) -> str:
+    """A short hash that changes whenever anything shown on the roster changes.
+
+    One query: the bookings' statuses and times, the people's note flags and the cheques
+    taken, plus the session's own row (already loaded).
+    """
+    row = db.session.execute(_FINGERPRINT, {"session_id": session.id}).one()
+    state = (tuple(row), session.workshop.price_cheques, session.workshop.title,
              session.status.value, session.seats_taken, session.capacity,
              session.closed_at, session.reopened_at, session.starts_at, session.ends_at,
              now().astimezone(PARIS).date())

@@ -24,11 +24,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TelField
 
+from portal import paging
 from portal.access import own_booking_or_404, own_document_or_404, require_beneficiary
 from portal.downloads import file_response, pdf_response
 from portal.extensions import db
 from portal.forms import EmptyForm, attach_errors, parse_id
-from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial
+from portal.htmx import answer, hx_redirect, is_htmx, render_page_or_partial, wants_partial
 from portal.models.catalogue import Course, WorkshopSession
 from portal.models.people import Site
 from portal.models.vocab import BookingStatus, Language, Level, Theme, label_for
@@ -99,15 +100,19 @@ def _my_bookings_context(*, notice: Notice | None = None, confirming: int | None
     """``confirming``: the booking whose cancellation is asked about (the question replaces
     its buttons); ``keep``: the booking kept after the question (its button gets the focus)."""
     person = _me()
-    upcoming, past = bookings.bookings_of(person)
+    mine = bookings.my_workshops(person, paging.asked_page(request.args))
+    upcoming, past = mine.upcoming, mine.past
     can_cancel = {b.id: bookings.can_cancel(b) for b in upcoming}
     asked = next((b for b in upcoming if b.id == confirming and can_cancel[b.id]), None)
     return {
         "person": person,
         "upcoming": upcoming,
         "past": past,
+        "past_pages": mine.past_pages,
+        "page_args": paging.other_args(request.args),
         "ranks": bookings.waitlist_ranks(upcoming),
-        "certificates": documents.certificates_by_session(person),
+        "certificates": documents.certificates_by_session(person,
+                                                          [b.session_id for b in past]),
         "can_cancel": can_cancel,
         "notice": notice,
         "confirming": asked.id if asked else None,
@@ -163,13 +168,20 @@ def _list_answer(notice: Notice, *, refused: bool) -> Response:
 def find() -> Response:
     person = _me()
     filters = catalogue.read_filters(request.args)
-    results = catalogue.search(filters, home_site_id=person.home_site_id)
-    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
-    return render_page_or_partial(
-        "me/find.html", "me/_session_results.html",
-        filters=filters, results=results, sites=sites, themes=list(Theme), levels=list(Level),
-        weeks=catalogue.week_choices(chosen=filters.week), person=person,
-    )
+    found = catalogue.search_page(filters, home_site_id=person.home_site_id,
+                                  page=paging.asked_page(request.args))
+    context = {"filters": filters, "results": found.items, "pages": found.pages,
+               "page_args": paging.other_args(request.args), "person": person}
+    if not wants_partial():  # the whole page: the filters' lists too
+        context.update(sites=_site_choices(), themes=list(Theme), levels=list(Level),
+                       weeks=catalogue.week_choices(chosen=filters.week))
+    return render_page_or_partial("me/find.html", "me/_session_results.html", **context)
+
+
+def _site_choices() -> list[Any]:
+    """The active sites as the place filter lists them: rows of their ``id`` and ``name``."""
+    return list(db.session.execute(
+        db.select(Site.id, Site.name).filter_by(is_active=True).order_by(Site.name)))
 
 
 # --- a session: its booking panel -----------------------------------------------------------
@@ -191,7 +203,7 @@ def _panel_context(session: WorkshopSession, *, notice: Notice | None = None,
     booking = bookings.booking_for(session, person)
     can_cancel = bookings.can_cancel(booking) if booking else False
     asked = booking is not None and booking.id == confirming and can_cancel
-    upcoming, _past = bookings.bookings_of(person)
+    upcoming = bookings.upcoming_of(person)
     return {
         "session": session,
         "booking": booking,
@@ -257,7 +269,7 @@ def _course_place(course: Course) -> str:
 def _course_context(course: Course, notice: Notice | None = None) -> dict[str, Any]:
     person = _me()
     outlook = bookings.course_outlook(course, person)
-    booked = {b.session_id for b in bookings.bookings_of(person)[0]
+    booked = {b.session_id for b in bookings.upcoming_of(person)
               if b.status in bookings.ACTIVE}
     return {"course": course, "sessions": catalogue.course_sessions(course),
             "booked_ids": booked, "outlook": outlook, "notice": notice,

@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import paging
 from portal.access import safe_next
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
@@ -38,9 +39,10 @@ bp = Blueprint("public", __name__)
 
 @bp.route("/")
 def home() -> str:
-    sites = db.session.scalars(db.select(Site).filter_by(is_active=True).order_by(Site.name)).all()
+    sites, pages = catalogue.sites_page(paging.asked_page(request.args))
     upcoming = catalogue.upcoming_sessions(limit=8)
-    return render_template("public/home.html", sites=sites, upcoming=upcoming)
+    return render_template("public/home.html", sites=sites, site_pages=pages,
+                           page_args=paging.other_args(request.args), upcoming=upcoming)
 
 
 @bp.route("/accessibilite")

@@ -34,6 +34,7 @@ from portal.services import (
     staff_access,
     vouchers,
 )
+from portal.services.catalogue import as_listed
 from portal.services.errors import ServiceError
 from portal.services.registration import Duplicate, LikelyDuplicates, PersonInput
 from portal.services.staff_access import Action
@@ -251,7 +252,7 @@ def _new_person_from(session: WorkshopSession, typed: str) -> PersonInput | None
 
 @bp.route("/seances/<int:session_id>/pointage")
 def checkin_page(session_id: int) -> str:
-    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS, options=as_listed())
     booking_id = parse_id(request.args.get("b"))
     booking = db.session.get(Booking, booking_id) if booking_id else None
     if booking is not None and booking.session_id != session.id:
@@ -265,7 +266,7 @@ def checkin_page(session_id: int) -> str:
 @bp.route("/seances/<int:session_id>/pointage/liste")
 def roster_fragment(session_id: int) -> Response:
     """The roster alone, for polling: 304 when nothing changed since the ETag sent."""
-    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS, options=as_listed())
     text = request.args.get("q", "")[:80]
     etag = _etag(session, text)
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
@@ -281,7 +282,7 @@ def roster_fragment(session_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/personne/<int:booking_id>")
 def person_panel(session_id: int, booking_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.SEE_SESSIONS)
+    session = staff_session_or_404(session_id, Action.SEE_SESSIONS, options=as_listed())
     booking = staff_booking_or_404(booking_id, Action.SEE_SESSIONS, session=session)
     if wants_partial():
         context = {"session": session, "form": EmptyForm(), "result": None,
@@ -294,7 +295,7 @@ def person_panel(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/scan", methods=["POST"])
 def scan(session_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.CHECK_IN)
+    session = staff_session_or_404(session_id, Action.CHECK_IN, options=as_listed())
     raw = request.form.get("code", "")
     try:
         outcome = checkin.scan(session, raw, actor=staff_actor())
@@ -321,7 +322,7 @@ _MARKS = {"present": checkin.check_in, "absent": checkin.mark_absent,
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>", methods=["POST"])
 def mark(session_id: int, booking_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.CHECK_IN)
+    session = staff_session_or_404(session_id, Action.CHECK_IN, options=as_listed())
     booking = staff_booking_or_404(booking_id, Action.CHECK_IN, session=session)
     action = _MARKS.get(request.form.get("action", ""))
     if action is None:
@@ -340,7 +341,7 @@ def mark(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/ajout", methods=["POST"])
 def walk_in(session_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.CHECK_IN)
+    session = staff_session_or_404(session_id, Action.CHECK_IN, options=as_listed())
     person_id = parse_id(request.form.get("person_id"))
     person = db.session.get(Beneficiary, person_id) if person_id else None
     presented = request.form.get("presented", "")[:120]
@@ -366,7 +367,7 @@ def walk_in(session_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/cheques", methods=["POST"])
 def take_cheques(session_id: int, booking_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES, options=as_listed())
     booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     raw = request.form.get("numbers", "")[:2000]
     programme = parse_id(request.form.get("programme_id"))
@@ -393,7 +394,7 @@ def take_cheques(session_id: int, booking_id: int) -> Response:
 
 @bp.route("/seances/<int:session_id>/pointage/<int:booking_id>/recu", methods=["POST"])
 def issue_receipt(session_id: int, booking_id: int) -> Response:
-    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES)
+    session = staff_session_or_404(session_id, Action.TAKE_CHEQUES, options=as_listed())
     booking = staff_booking_or_404(booking_id, Action.TAKE_CHEQUES, session=session)
     try:
         document = vouchers.issue_missing_receipt(booking, actor=staff_actor())
@@ -429,7 +430,7 @@ bp.add_app_template_global(poll_url, "roster_poll_url")
 def walk_in_new(session_id: int) -> Response:
     """Someone the centre has never met, at the door: registered (the desk's service, with
     its duplicate check) and added as a walk-in, in one step."""
-    session = staff_session_or_404(session_id, Action.REGISTER_PERSON)
+    session = staff_session_or_404(session_id, Action.REGISTER_PERSON, options=as_listed())
     data = person_input()
     data.site = str(session.site_id)
     try:
