@@ -46,7 +46,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
     or_,
@@ -282,30 +281,9 @@ class _Query:
             conditions.append(Accompaniment.site_id == self.site.id)
         return conditions
 
-    def collective_acts(self) -> Any:
-        """One row per person present at a session held: the collective accompaniments."""
-        minutes = _minutes(WorkshopSession.starts_at, WorkshopSession.ends_at)
-        year = _year_of(WorkshopSession.starts_at, self.period)
-        return (
-            select(
-                literal("collective").label("kind"),
-                Booking.id.label("act_id"),
-                Workshop.id.label("workshop_id"),
-                WorkshopSession.starts_at.label("at"),
-                cast(minutes, Integer).label("minutes"),
-                literal(PlaceType.ON_SITE.value).label("place"),
-                _text(Workshop.equipment).label("equipment"),
-                _text(Beneficiary.gender).label("gender"),
-                _age_bracket(Beneficiary.birth_year, year).label("age"),
-                _text(Beneficiary.social_status).label("status"),
-                func.trim(Beneficiary.commune).label("commune"),
-            )
-            .select_from(Booking)
-            .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
-            .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
-            .join(Beneficiary, Beneficiary.id == Booking.beneficiary_id)
-            .where(Booking.status == BookingStatus.PRESENT, *self.held())
-        )
+    def present(self) -> list[ColumnElement[bool]]:
+        """The bookings that are collective accompaniments: present at a session held."""
+        return [Booking.status == BookingStatus.PRESENT, *self.held()]
 
     def individual_acts(self) -> Any:
         """One row per individual help; an unnamed one with its own attributes."""
@@ -319,6 +297,7 @@ class _Query:
             select(
                 literal("individual").label("kind"),
                 Accompaniment.id.label("act_id"),
+                Accompaniment.beneficiary_id.label("person"),
                 literal(None, Integer).label("workshop_id"),
                 Accompaniment.started_at.label("at"),
                 Accompaniment.duration_minutes.label("minutes"),
@@ -346,76 +325,213 @@ def figures(staff: StaffMember, scope_site_id: int | None, period: Period) -> Re
 def compute(site: Site | None, period: Period) -> Report:
     """The figures, without access checks (callers checked them with :func:`scope`)."""
     q = _Query(site, period)
-    sessions = _sessions(q)
-    acts = union_all(q.collective_acts(), q.individual_acts()).subquery("acts")
-    counts = db.session.execute(
-        select(func.sum(case((acts.c.kind == "collective", 1), else_=0)),
-               func.sum(case((acts.c.kind == "individual", 1), else_=0)),
-               func.sum(case((acts.c.kind == "individual", acts.c.minutes), else_=0)))
-    ).one()
-    workshop_minutes = db.session.scalar(
-        select(func.coalesce(func.sum(_minutes(WorkshopSession.starts_at,
-                                               WorkshopSession.ends_at)), 0))
-        .where(*q.held()))
+    tally = _tally(q)
+    collective = tally.count("kind", "collective")
+    individual = tally.count("kind", "individual")
+
+    def seats(key: str) -> int:
+        return tally.count("seats", key)
+
+    sessions = Sessions(
+        held=tally.count("held", ""), seats_offered=tally.minutes("capacity", ""),
+        seats_taken=sum(seats(status.value) for status in SEAT_TAKEN),
+        present=seats(BookingStatus.PRESENT.value), absent=seats(BookingStatus.ABSENT.value),
+        excused=seats(BookingStatus.EXCUSED.value), booked_after=seats("booked_after"),
+        waitlist_demand=seats(BookingStatus.WAITLISTED.value) + seats("asked"))
     return Report(
-        period=period, site=site, sessions=sessions, people=_people(q),
-        collective=int(counts[0] or 0), individual=int(counts[1] or 0),
-        workshop_minutes=int(workshop_minutes or 0), help_minutes=int(counts[2] or 0),
-        cheques=_cheques(q), by_month=_by_month(acts, period),
-        breakdowns=_breakdowns(q, acts, int(counts[0] or 0) + int(counts[1] or 0)),
+        period=period, site=site, sessions=sessions,
+        people=People(distinct=tally.total("people"), new=tally.count("people", "new"),
+                      unnamed_helps=tally.count("unnamed", "")),
+        collective=collective, individual=individual,
+        workshop_minutes=tally.minutes("held", ""),
+        help_minutes=tally.minutes("kind", "individual"),
+        cheques=_cheques(q), by_month=_by_month(tally, period),
+        breakdowns=_breakdowns(tally, collective + individual),
     )
 
 
-def _sessions(q: _Query) -> Sessions:
-    held = db.session.execute(
-        select(func.count(WorkshopSession.id), func.coalesce(func.sum(WorkshopSession.capacity), 0))
-        .where(*q.held())).one()
-    over = WorkshopSession.ends_at <= clock.now()
+class _Tally:
+    """Every count of the period, from one statement (:func:`_tally`): for each dimension
+    (``kind``, ``month``, ``theme``, ``gender``, ``seats``…), how many under each key, and a
+    sum that goes with it (minutes, or seats offered)."""
 
-    def number(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def __init__(self, rows: Any) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+        self._minutes: dict[tuple[str, str], int] = {}
+        for dimension, key, number, minutes in rows:
+            found = self._counts.setdefault(dimension, {})
+            key = key if key is not None else ""
+            found[key] = found.get(key, 0) + int(number)
+            self._minutes[dimension, key] = (self._minutes.get((dimension, key), 0)
+                                             + int(minutes or 0))
 
-    status = Booking.status
-    taken = status.in_(SEAT_TAKEN)
-    asked = exists().where(AuditEvent.action == "booking.waitlisted",
-                           AuditEvent.object_type == "booking",
-                           AuditEvent.object_id == cast(Booking.id, String))
-    row = db.session.execute(
-        select(number(taken), number(status == BookingStatus.PRESENT),
-               number(status == BookingStatus.ABSENT), number(status == BookingStatus.EXCUSED),
-               number(and_(status == BookingStatus.BOOKED, over)),
-               number(or_(status == BookingStatus.WAITLISTED, asked)))
-        .select_from(Booking).join(WorkshopSession, WorkshopSession.id == Booking.session_id)
-        .where(*q.held())).one()
-    return Sessions(held=int(held[0]), seats_offered=int(held[1]), seats_taken=int(row[0]),
-                    present=int(row[1]), absent=int(row[2]), excused=int(row[3]),
-                    booked_after=int(row[4]), waitlist_demand=int(row[5]))
+    def of(self, dimension: str) -> dict[str, int]:
+        return dict(self._counts.get(dimension, {}))
+
+    def count(self, dimension: str, key: str) -> int:
+        return self._counts.get(dimension, {}).get(key, 0)
+
+    def total(self, dimension: str) -> int:
+        return sum(self._counts.get(dimension, {}).values())
+
+    def minutes(self, dimension: str, key: str) -> int:
+        return self._minutes.get((dimension, key), 0)
 
 
-def _people(q: _Query) -> People:
-    present = (select(Booking.beneficiary_id.label("person"))
-               .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
-               .where(Booking.status == BookingStatus.PRESENT, *q.held()))
-    helped = (select(Accompaniment.beneficiary_id.label("person"))
-              .where(Accompaniment.beneficiary_id.is_not(None), *q.helps()))
-    people = union(present, helped).subquery("people")
+def _tally(q: _Query) -> _Tally:
+    """Counts the period under every dimension, in one statement.
+
+    At a department's scale (a million bookings) reading the bookings is the cost, so they are
+    read twice and narrowly, never once per figure: counted per session and status (the
+    sessions' figures; a session's workshop gives the themes, sub-themes, equipment, length
+    and month of its collective accompaniments) and, for those present, per person and year
+    (the person gives the gender, situation, commune and age bracket). The individual help,
+    a few rows a day, is taken whole (``individual_acts``). The people are the distinct named
+    persons of both, *new* when they had no activity anywhere before the period."""
+    def status_count(status: BookingStatus) -> Any:
+        return func.sum(case((Booking.status == status, 1), else_=0)).label(status.value)
+
+    per_session = (
+        select(Booking.session_id.label("session_id"),
+               *(status_count(status) for status in (
+                   BookingStatus.PRESENT, BookingStatus.ABSENT, BookingStatus.EXCUSED,
+                   BookingStatus.BOOKED, BookingStatus.WAITLISTED)))
+        .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+        .where(Booking.status != BookingStatus.CANCELLED, *q.held())
+        .group_by(Booking.session_id)
+        .cte("per_session").prefix_with("MATERIALIZED"))
+    year = _year_of(WorkshopSession.starts_at, q.period)
+    per_person = (
+        select(Booking.beneficiary_id.label("person"), year.label("year"),
+               func.count().label("number"))
+        .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+        .where(*q.present()).group_by(Booking.beneficiary_id, year)
+        .cte("per_person").prefix_with("MATERIALIZED"))
+    helps = q.individual_acts().cte("helps").prefix_with("MATERIALIZED")
+    zero = literal(0)
+
+    def part(dimension: str, key: Any, source: Any, *where: Any, number: Any = None,
+             minutes: Any = zero) -> Any:
+        """How many under each ``key`` (a column; a string or None for one fixed key)."""
+        fixed = key is None or isinstance(key, str)
+        found = (select(literal(dimension).label("dimension"),
+                        (literal(key) if fixed else cast(key, String)).label("key"),
+                        func.coalesce(number if number is not None else func.count(), 0)
+                        .label("number"),
+                        func.sum(minutes).label("minutes"))
+                 .select_from(source).where(*where))
+        return found if fixed else found.group_by(key)
+
+    session_minutes = cast(_minutes(WorkshopSession.starts_at, WorkshopSession.ends_at), Integer)
+    # what the figures need of each session with someone present, worked out once per session
+    facts = (
+        select(per_session.c.present, WorkshopSession.workshop_id,
+               q.period.month_index(WorkshopSession.starts_at).label("month"),
+               _duration_bucket(session_minutes).label("duration"),
+               _text(Workshop.equipment).label("equipment"))
+        .select_from(per_session)
+        .join(WorkshopSession, WorkshopSession.id == per_session.c.session_id)
+        .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
+        .where(per_session.c.present > 0)
+        .cte("facts").prefix_with("MATERIALIZED"))
+    present = facts.c.present
+
+    def both(dimension: str, collective_key: Any, collective_source: Any,
+             help_key: Any, help_source: Any = helps) -> list[Any]:
+        return [part(dimension, collective_key, collective_source, number=func.sum(present)),
+                part(dimension, help_key, help_source)]
+
+    def linked(dimension: str, workshop_column: Any, help_column: Any) -> list[Any]:
+        """A workshop's themes (or sub-themes) for its collective accompaniments, the help's
+        own for an individual one."""
+        workshop_link, help_link = workshop_column.class_, help_column.class_
+        return both(
+            dimension, workshop_column,
+            facts.join(workshop_link, workshop_link.workshop_id == facts.c.workshop_id),
+            help_column, helps.join(help_link, help_link.accompaniment_id == helps.c.act_id))
+
+    # the persons' attributes, counted once: a few thousand combinations, not every person
+    age = _age_bracket(Beneficiary.birth_year, per_person.c.year)
+    profiles = (
+        select(_text(Beneficiary.gender).label("gender"),
+               _text(Beneficiary.social_status).label("status"),
+               func.trim(Beneficiary.commune).label("commune"), age.label("age"),
+               func.sum(per_person.c.number).label("number"))
+        .join(Beneficiary, Beneficiary.id == per_person.c.person)
+        .group_by(Beneficiary.gender, Beneficiary.social_status,
+                  func.trim(Beneficiary.commune), age)
+        .cte("profiles").prefix_with("MATERIALIZED"))
+    person_parts = [
+        part(name, getattr(source.c, name), source,
+             number=func.sum(source.c.number) if source is profiles else None)
+        for name in ("gender", "status", "commune", "age") for source in (profiles, helps)]
+    named = union(select(per_person.c.person.label("person")),
+                  select(helps.c.person).where(helps.c.person.is_not(None))).subquery("named")
+    newness = (select(case((_had_activity_before(q, named.c.person), "returning"),
+                           else_="new").label("newness"))
+               .select_from(named).subquery("newness"))
+    # seats: the bookings of the sessions held, by status; "asked": those not waiting now that
+    # joined a waiting list (a promotion reuses the booking: its status alone would forget it)
+    seat_parts = [
+        *(part("seats", status.value, per_session, number=func.sum(getattr(per_session.c,
+                                                                           status.value)))
+          for status in (BookingStatus.PRESENT, BookingStatus.ABSENT, BookingStatus.EXCUSED,
+                         BookingStatus.BOOKED, BookingStatus.WAITLISTED)),
+        part("seats", "booked_after",
+             per_session.join(WorkshopSession, WorkshopSession.id == per_session.c.session_id),
+             WorkshopSession.ends_at <= clock.now(), number=func.sum(per_session.c.booked)),
+        part("seats", "asked", Booking.__table__.join(
+            WorkshopSession, WorkshopSession.id == Booking.session_id),
+            Booking.status.not_in((BookingStatus.WAITLISTED, BookingStatus.CANCELLED)),
+            Booking.id.in_(select(cast(AuditEvent.object_id, Integer))
+                           .where(AuditEvent.action == "booking.waitlisted",
+                                  AuditEvent.object_type == "booking")), *q.held()),
+        part("held", "", WorkshopSession.__table__, *q.held(), minutes=session_minutes),
+        part("capacity", "", WorkshopSession.__table__, *q.held(),
+             minutes=WorkshopSession.capacity),
+    ]
+    statement = union_all(
+        part("kind", "collective", facts, number=func.sum(present)),
+        part("kind", "individual", helps, minutes=helps.c.minutes),
+        *both("month", facts.c.month, facts, q.period.month_index(helps.c.at)),
+        *linked("theme", WorkshopTheme.theme, AccompanimentTheme.theme),
+        *linked("subtheme", WorkshopSubtheme.subtheme, AccompanimentSubtheme.subtheme),
+        *both("duration", facts.c.duration, facts, _duration_bucket(helps.c.minutes)),
+        *both("place", PlaceType.ON_SITE.value, facts, helps.c.place),
+        *both("equipment", facts.c.equipment, facts, helps.c.equipment),
+        *person_parts,
+        part("people", newness.c.newness, newness),
+        part("unnamed", None, helps, helps.c.person.is_(None)),
+        *seat_parts,
+    )
+    return _Tally(db.session.execute(statement))
+
+
+def _had_activity_before(q: _Query, person: Any) -> ColumnElement[bool]:
+    """Whether the person was present at a session or helped anywhere before the period.
+
+    For the whole network the period's people are most of the people: everyone's past is
+    read once, as a set. For a site, a few hundred people: each one's own past is looked up
+    (by person), never the network's whole history."""
+    if q.site is None:
+        return person.in_(union(
+            select(Booking.beneficiary_id)
+            .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+            .where(Booking.status == BookingStatus.PRESENT,
+                   WorkshopSession.status != SessionStatus.CANCELLED,
+                   WorkshopSession.starts_at < q.start),
+            select(Accompaniment.beneficiary_id)
+            .where(Accompaniment.beneficiary_id.is_not(None),
+                   Accompaniment.started_at < q.start)))
     before_session = (
         select(Booking.id).join(WorkshopSession, WorkshopSession.id == Booking.session_id)
-        .where(Booking.beneficiary_id == people.c.person,
-               Booking.status == BookingStatus.PRESENT,
+        .where(Booking.beneficiary_id == person, Booking.status == BookingStatus.PRESENT,
                WorkshopSession.status != SessionStatus.CANCELLED,
                WorkshopSession.starts_at < q.start).exists())
     before_help = (select(Accompaniment.id)
-                   .where(Accompaniment.beneficiary_id == people.c.person,
+                   .where(Accompaniment.beneficiary_id == person,
                           Accompaniment.started_at < q.start).exists())
-    row = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(
-            case((or_(before_session, before_help), 0), else_=1)), 0))
-        .select_from(people)).one()
-    unnamed = db.session.scalar(
-        select(func.count(Accompaniment.id))
-        .where(Accompaniment.beneficiary_id.is_(None), *q.helps()))
-    return People(distinct=int(row[0]), new=int(row[1]), unnamed_helps=int(unnamed or 0))
+    return or_(before_session, before_help)
 
 
 def _cheques(q: _Query) -> Cheques:
@@ -452,12 +568,10 @@ def _month_label(month: date) -> str:
     return month_year(month)
 
 
-def _by_month(acts: Any, period: Period) -> list[Row]:
-    month = period.month_index(acts.c.at).label("month")
-    found = dict(db.session.execute(
-        select(month, func.count()).select_from(acts).group_by(month)).all())
+def _by_month(tally: _Tally, period: Period) -> list[Row]:
+    found = tally.of("month")
     total = sum(found.values())
-    return [Row(m.isoformat(), _month_label(m), int(found.get(index, 0)), total)
+    return [Row(m.isoformat(), _month_label(m), found.get(str(index), 0), total)
             for index, m in enumerate(period.months())]
 
 
@@ -493,56 +607,37 @@ def _same_town(counts: dict[str, int]) -> dict[str, tuple[str, int]]:
                   sum(spellings.values())) for key, spellings in towns.items()}
 
 
-def _grouped(column: Any, source: Any) -> dict[str, int]:
-    return {(key if key is not None else ""): int(n)
-            for key, n in db.session.execute(
-                select(column, func.count()).select_from(source).group_by(column))}
-
-
-def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
+def _breakdowns(tally: _Tally, total: int) -> list[Breakdown]:
     result: list[Breakdown] = []
 
     def enum_rows(found: dict[str, int], members: Any) -> list[Row]:
         return [Row(m.value, str(m.label), found.get(m.value, 0), total) for m in members
                 if found.get(m.value, 0)]
 
-    def linked(name: str, workshop_column: Any, help_column: Any) -> dict[str, int]:
-        """Counts of the accompaniments' themes (or sub-themes): a workshop's for a
-        collective one, the help's own for an individual one."""
-        links = union_all(
-            select(_text(workshop_column).label("key")).join(acts, and_(
-                acts.c.kind == "collective",
-                acts.c.workshop_id == workshop_column.class_.workshop_id)),
-            select(_text(help_column).label("key")).join(acts, and_(
-                acts.c.kind == "individual",
-                acts.c.act_id == help_column.class_.accompaniment_id)),
-        ).subquery(name)
-        return _grouped(links.c.key, links)
+    def disclosed(name: str) -> dict[str, int]:
+        """The counts of a dimension, an empty value counted as not disclosed."""
+        found = tally.of(name)
+        found[UNDISCLOSED] = found.get(UNDISCLOSED, 0) + found.pop("", 0)
+        return found
 
-    result.append(Breakdown("theme", _("Thèmes"), sorted(enum_rows(
-        linked("themes", WorkshopTheme.theme, AccompanimentTheme.theme), Theme),
-        key=lambda r: -r.count)))
-    result.append(Breakdown("subtheme", _("Démarches administratives"), sorted(enum_rows(
-        linked("subthemes", WorkshopSubtheme.subtheme, AccompanimentSubtheme.subtheme),
-        AdminSubtheme), key=lambda r: -r.count)))
-    durations = _grouped(_duration_bucket(acts.c.minutes), acts)
+    result.append(Breakdown("theme", _("Thèmes"), sorted(
+        enum_rows(tally.of("theme"), Theme), key=lambda r: -r.count)))
+    result.append(Breakdown("subtheme", _("Démarches administratives"), sorted(
+        enum_rows(tally.of("subtheme"), AdminSubtheme), key=lambda r: -r.count)))
+    durations = tally.of("duration")
     result.append(Breakdown("duration", _("Durée"), [
         Row(code, _duration_label(code), durations[code], total)
         for code, _low, _high in DURATION_BUCKETS if durations.get(code)]))
     for name, title in (("place", _("Lieu")), ("equipment", _("Matériel")),
                         ("gender", _("Genre"))):
-        found = _grouped(getattr(acts.c, name), acts)
-        found[UNDISCLOSED] = found.get(UNDISCLOSED, 0) + found.pop("", 0)
-        result.append(Breakdown(name, title, enum_rows(found, _LABELS[name])))
-    ages = _grouped(acts.c.age, acts)
-    ages[UNDISCLOSED] = ages.get(UNDISCLOSED, 0) + ages.pop("", 0)
+        result.append(Breakdown(name, title, enum_rows(disclosed(name), _LABELS[name])))
+    ages = disclosed("age")
     result.append(Breakdown("age", _("Âge"), [
         Row(code, age_label(code), ages[code], total)
         for code in (*(c for _low, _high, c in AGE_BRACKETS), UNDISCLOSED) if ages.get(code)]))
-    found = _grouped(acts.c.status, acts)
-    found[UNDISCLOSED] = found.get(UNDISCLOSED, 0) + found.pop("", 0)
-    result.append(Breakdown("status", _("Situation"), enum_rows(found, SocialStatus)))
-    communes = _grouped(acts.c.commune, acts)
+    result.append(Breakdown("status", _("Situation"), enum_rows(disclosed("status"),
+                                                                  SocialStatus)))
+    communes = tally.of("commune")
     unknown = communes.pop("", 0)
     rows = sorted((Row(name, name, n, total) for name, n in _same_town(communes).values()),
                   key=lambda r: (-r.count, r.label))
@@ -550,4 +645,3 @@ def _breakdowns(q: _Query, acts: Any, total: int) -> list[Breakdown]:
         rows.append(Row("", _("Non renseignée"), unknown, total))
     result.append(Breakdown("commune", _("Commune"), rows))
     return result
-
