@@ -93,6 +93,7 @@ def generate(scale: float, *, seed: int = 1, echo: Callable[[str], None] = print
         _last_activity(connection)
         writer.end_phase()
         writer.reset_sequences()
+        writer.gather_statistics()
     record(Actor.system(), "bench_data.generated", scale=scale, seed=seed,
            sites=plan.sites, beneficiaries=plan.beneficiaries, sessions=plan.sessions,
            bookings=plan.bookings)

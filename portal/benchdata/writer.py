@@ -110,3 +110,13 @@ class Writer:
             self.connection.execute(select(func.setval(
                 func.pg_get_serial_sequence(name, "id"), highest)))
         self.connection.commit()
+
+    def gather_statistics(self) -> None:
+        """PostgreSQL: the planner's statistics of the tables just filled, as the server's
+        autovacuum would gather them after a bulk load (minutes later, possibly after a
+        benchmark has started and been planned blind). SQLite keeps no statistics unless
+        asked, and the portal never asks: nothing to do there."""
+        if self.connection.dialect.name != "postgresql":
+            return
+        self.connection.exec_driver_sql("ANALYZE")
+        self.connection.commit()
