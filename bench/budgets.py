@@ -48,4 +48,7 @@ BUDGETS: dict[str, Budget] = {
     "certificate in a batch vs separate": Budget("≤ 0.6× separate", min_ratio=1 / 0.6),
     "certificate in a batch": Budget("≤ 1.5× minimal page", min_ratio=1 / 1.5),
     "worst write during a closing": Budget("< 200 ms", max_value=200.0),
+    # rows streamed, never held: the worker stays near its resident size at any scale
+    "export of a year (CSV), memory": Budget("flat: ≤ 50 MB above resident", max_value=50.0),
+    "export of a year (XLSX), memory": Budget("flat: ≤ 50 MB above resident", max_value=50.0),
 }

@@ -138,6 +138,36 @@ def cpu_ns(master: int) -> int:
     return total
 
 
+def _memory_kb(pid: int, field: str) -> int | None:
+    """A ``/proc/<pid>/status`` memory line (``VmRSS``, ``VmHWM``) in kB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def peak_memory_growth(master: int, request: Callable[[], Answer]) -> tuple[float | None, Answer]:
+    """How far (MB) a request takes the worker serving it above its resident memory: each
+    worker's peak (``VmHWM``) is reset to its resident size (``clear_refs`` 5) before, read
+    after; the largest growth of any worker. ``None`` where the kernel refuses the reset."""
+    before: dict[int, int] = {}
+    for pid in worker_pids(master):
+        resident = _memory_kb(pid, "VmRSS")
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            continue
+        if resident is not None:
+            before[pid] = resident
+    answer = request()
+    growths = [peak - before[pid] for pid in before
+               if (peak := _memory_kb(pid, "VmHWM")) is not None]
+    return (max(growths) / 1024 if growths else None), answer
+
+
 Request = Callable[[int], Answer]
 
 
@@ -184,7 +214,7 @@ def floor_request(client: Client, size: int) -> Request:
 @dataclass
 class Figure:
     name: str
-    value: float
+    value: float | None  # None: could not be measured here (the note says why)
     floor: float | None
     queries: float | None
     p50: float | None

@@ -124,7 +124,9 @@ def records(figures: list[Any], *, scale: float, engine: str) -> list[dict[str, 
                  else None)
         budget = BUDGETS.get(figure.name)
         rows.append({
-            "name": figure.name, "value": round(figure.value, 3), "unit": figure.unit,
+            "name": figure.name,
+            "value": None if figure.value is None else round(figure.value, 3),
+            "unit": figure.unit,
             "floor": None if figure.floor is None else round(figure.floor, 3),
             "ratio": None if ratio is None else round(ratio, 3),
             "scale": scale, "engine": engine,

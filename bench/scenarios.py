@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.load import Answer, Client, Figure, compare, percentile, run_batch
+from bench.load import (
+    Answer,
+    Client,
+    Figure,
+    compare,
+    peak_memory_growth,
+    percentile,
+    run_batch,
+)
 from bench.scene import Scene
 
 #: the scenarios a run may be limited to (--scenarios): read pages, single writes, the
@@ -121,7 +129,7 @@ def _run_all(url: str, master: int, scene: Scene, reader: Reader, *, count: int,
         return persons[i % len(persons)]
 
     if "pages" in only:
-        figures += _pages(page, person, admin, network, scene)
+        figures += _pages(page, person, admin, network, scene, master)
     if "writes" in only:
         figures += _writes(master, floor, admin, animator, logged_in, scene, reader, count=count,
                            rounds=rounds, threads=threads)
@@ -136,7 +144,7 @@ def _run_all(url: str, master: int, scene: Scene, reader: Reader, *, count: int,
 
 
 def _pages(page: Callable[..., Figure], person: Callable[[int], Client], admin: Client,
-           network: Client, scene: Scene) -> list[Figure]:
+           network: Client, scene: Scene, master: int) -> list[Figure]:
     checkin = f"/equipe/seances/{scene.checkin_session}/pointage"
     page("home", "/", by=person)
     page("my workshops", "/mon-espace/", by=person)
@@ -154,7 +162,25 @@ def _pages(page: Callable[..., Figure], person: Callable[[int], Client], admin: 
     # the network's year as a network administrator waits for it (budget: PostgreSQL, scale 1)
     return [Figure(name="dashboard (a year), answered in", value=dashboard.p50 or 0.0,
                    floor=None, queries=dashboard.queries, p50=dashboard.p50,
-                   p99=dashboard.p99, unit="ms (p50)")]
+                   p99=dashboard.p99, unit="ms (p50)"),
+            *(_export(master, network, scene, fmt) for fmt in ("csv", "xlsx"))]
+
+
+def _export(master: int, network: Client, scene: Scene, fmt: str) -> Figure:
+    """The network's activities of a year downloaded whole: the worker's memory must not
+    grow with the rows (they stream), its time is shown."""
+    path = f"/equipe/rapports/exports/activites.{fmt}?site=reseau&periode=annee&annee={scene.year}"
+    growth, answer = peak_memory_growth(
+        master, lambda: network.send("GET", path, keep_cookies=False))
+    _ok(answer, f"export {fmt}")
+    rows = answer.body.count(b"\n") - 1 if fmt == "csv" else None
+    print(f"  export ({fmt}): done", file=sys.stderr)
+    return Figure(name=f"export of a year ({fmt.upper()}), memory", value=growth,
+                  floor=None, queries=answer.queries, p50=answer.seconds * 1000, p99=None,
+                  size=len(answer.body), unit="MB above resident",
+                  note=(f"{rows} rows, " if rows is not None else "")
+                  + f"{len(answer.body) / 1e6:.1f} MB in {answer.seconds:.1f} s"
+                  + ("" if growth is not None else "; memory not readable here"))
 
 
 def _writes(master: int, floor: Client, admin: Client, animator: Client,

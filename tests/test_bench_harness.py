@@ -21,6 +21,7 @@ from bench.budgets import BUDGETS
 PAGES = ("home", "my workshops", "find (a query)", "find (filters)",
          "check-in roster fragment (200)", "check-in roster poll (304)", "check-in page",
          "staff sessions of the week", "dashboard (a year)")
+EXPORTS = ("export of a year (CSV), memory", "export of a year (XLSX), memory")
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = {"name", "value", "unit", "floor", "ratio", "scale", "engine", "queries_per_request",
           "p50_ms", "p99_ms", "budget", "met", "note"}
@@ -42,8 +43,13 @@ def test_the_bench_measures_every_page_against_its_floor_and_writes_the_readme_t
     assert meta["engine"] == engine and meta["data"] == "bench-data"
     assert meta["commit"] and meta["cores"] >= 1 and meta["worker_model"].startswith("gthread")
     records = {record["name"]: record for record in written["records"]}
-    assert set(records) == {*PAGES, "dashboard (a year), answered in"}
+    assert set(records) == {*PAGES, "dashboard (a year), answered in", *EXPORTS}
     assert records.pop("dashboard (a year), answered in")["unit"] == "ms (p50)"
+    for name in EXPORTS:  # the worker's memory while a year's activities download
+        export = records.pop(name)
+        assert export["unit"] == "MB above resident" and export["value"] is not None, export
+        assert export["budget"] == BUDGETS[name].text and isinstance(export["met"], bool)
+        assert export["p50_ms"] > 0 and export["queries_per_request"] >= 1
     for name, record in records.items():
         assert set(record) == FIELDS, name
         assert record["unit"] == "CPU ms/request" and record["value"] > 0, name
