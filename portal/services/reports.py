@@ -539,12 +539,14 @@ def _cheques(q: _Query) -> Cheques:
     conditions = [Cheque.redeemed_at >= q.start, Cheque.redeemed_at < q.end]
     if q.site is not None:
         conditions.append(Cheque.site_id == q.site.id)
+    # grouped on the cheques' own narrow columns first, the programmes' names joined after
+    grouped = (select(Cheque.programme_id, month, func.count(Cheque.id).label("number"),
+                      func.sum(Cheque.value_cents).label("cents"))
+               .where(*conditions).group_by(Cheque.programme_id, month).subquery("grouped"))
     rows = db.session.execute(
-        select(ChequeProgramme.id, ChequeProgramme.name, month, func.count(Cheque.id),
-               func.sum(Cheque.value_cents))
-        .join(ChequeProgramme, ChequeProgramme.id == Cheque.programme_id)
-        .where(*conditions)
-        .group_by(ChequeProgramme.id, ChequeProgramme.name, month)
+        select(ChequeProgramme.id, ChequeProgramme.name, grouped.c.month, grouped.c.number,
+               grouped.c.cents)
+        .join(grouped, grouped.c.programme_id == ChequeProgramme.id)
         .order_by(ChequeProgramme.name, ChequeProgramme.id)).all()
     total = sum(int(r[3]) for r in rows)
     programmes: dict[int, list[Any]] = {}
