@@ -7,6 +7,8 @@ database, so a stored document can be explained, and samples need no database at
 from __future__ import annotations
 
 import base64
+import re
+from itertools import groupby
 from typing import Any
 
 import segno
@@ -84,13 +86,32 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
 
     Each document must fill exactly one page (certificates do, and print no page number):
     a document that overflows fails the batch rather than carry another's page numbers.
+    The documents laid out together share their ``<head>`` (language, author, description:
+    the PDF's metadata) but for the title, which each part gets on its own: a run of
+    documents whose heads differ is laid out apart, so that each part is, byte for byte,
+    the document rendered alone (``pdf_for``).
     """
     pages = [html_for(kind, snapshot, **extra) for snapshot in snapshots]
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in pages]
-    html = head + "<body>" + "".join(bodies) + "</body></html>"
-    return render_pdf_pages(html, [1] * len(snapshots),
-                            [document_title(snapshot) for snapshot in snapshots])
+    titles = [document_title(snapshot) for snapshot in snapshots]
+    parts: list[bytes] = []
+    start = 0
+    for _head, run in groupby(pages, key=_head_but_title):
+        size = len(list(run))
+        chunk = pages[start:start + size]
+        head = chunk[0].partition("<body>")[0]
+        bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in chunk]
+        html = head + "<body>" + "".join(bodies) + "</body></html>"
+        parts += render_pdf_pages(html, [1] * size, titles[start:start + size])
+        start += size
+    return parts
+
+
+def _head_but_title(page: str) -> str:
+    """What documents laid out together must share (the title is escaped text)."""
+    return _TITLE.sub("", page.partition("<body>")[0])
+
+
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
 
 
 # --- sheets laid out on demand, never stored (no number, no snapshot) -----------------------
