@@ -10,9 +10,9 @@ comparable on a machine shared with other work, wall time does not; ``--wall`` f
 - ``batch_ms``: the certificates of a session laid out in one pass and cut into one PDF each
   (``batch_pdf``, what closing a session does);
 - ``minimal_ms`` and ``minimal_batch_ms``: the floor, a minimal A4 page (a heading, a line of
-  text and a QR code of its own, made by the portal's ``qr_data_uri``) rendered by the same
-  worker with the same options (tagged PDF/A-3a, the project's fonts), alone and in a batch
-  of one page each.
+  text and a QR code of its own, made as a certificate's, ``certificate_qr_data_uri``)
+  rendered by the same worker with the same options (tagged PDF/A-3a, the project's fonts),
+  alone and in a batch of one page each.
 
 ``merge_ms`` is apart: putting the stored PDFs end to end for printing (``merge_pdfs``),
 done when the print is asked for, not when a session is closed. The four measures run
@@ -79,7 +79,7 @@ def measure(count: int = 30, rounds: int = 3, *, wall: bool = False) -> dict[str
     rounds) and ``merge_ms``."""
     from portal import create_app
     from portal.models.vocab import DocumentKind
-    from portal.pdf.documents import batch_pdf, pdf_for, qr_data_uri
+    from portal.pdf.documents import batch_pdf, certificate_qr_data_uri, pdf_for
     from portal.pdf.merge import merge_pdfs
     from portal.pdf.render import render_pdf, render_pdf_pages
 
@@ -99,10 +99,10 @@ def measure(count: int = 30, rounds: int = 3, *, wall: bool = False) -> dict[str
 
     def minimal() -> None:
         for title in titles:
-            render_pdf(_minimal_html([title], qr_data_uri))
+            render_pdf(_minimal_html([title], certificate_qr_data_uri))
 
     def minimal_batch() -> None:
-        assert len(render_pdf_pages(_minimal_html(titles, qr_data_uri), [1] * count,
+        assert len(render_pdf_pages(_minimal_html(titles, certificate_qr_data_uri), [1] * count,
                                     titles)) == count
 
     def merge() -> None:

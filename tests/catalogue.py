@@ -101,7 +101,8 @@ AREAS: tuple[Area, ...] = (
         "Every document kind rendered by the real WeasyPrint and read back (text, tags, "
         "fonts, links); the public verification page.",
         ("tests/pdf/test_documents.py", "tests/pdf/test_fonts.py", "tests/pdf/test_isolation.py",
-         "tests/pdf/test_structure.py", "tests/services/test_documents.py",
+         "tests/pdf/test_structure.py", "tests/pdf/test_certificate_layout.py",
+         "tests/services/test_documents.py",
          "tests/web/test_staff_documents.py", "tests/web/test_verify.py"),
     ),
     Area(

@@ -7,6 +7,8 @@ database, so a stored document can be explained, and samples need no database at
 from __future__ import annotations
 
 import base64
+import re
+from itertools import groupby
 from typing import Any
 
 import segno
@@ -28,6 +30,22 @@ TEMPLATES = {
 def qr_data_uri(text: str) -> str:
     """A QR code (never a Micro QR) as an SVG data URI for the PDF."""
     return segno.make_qr(text, error="m").svg_data_uri(scale=4, border=2, dark="#000")
+
+
+#: the mask of certificates' QR codes. Any of the eight is a valid code (ISO/IEC 18004); the
+#: automatic choice scores all eight, which took most of a code's time. Pattern 3 is the one
+#: that choice takes most often for verification links, and a real decoder reads it back
+#: (``tests/pdf/test_documents.py``).
+CERTIFICATE_QR_MASK = 3
+
+
+def certificate_qr_data_uri(text: str) -> str:
+    """The verification QR code of a certificate: a PNG of one pixel per module, that
+    ``print.css`` scales up without smoothing (``image-rendering: pixelated``), so each
+    module stays a sharp square at any resolution. WeasyPrint draws an SVG code by parsing
+    its path in Python, a small image at once."""
+    return segno.make_qr(text, error="m", mask=CERTIFICATE_QR_MASK).png_data_uri(
+        scale=1, border=2)
 
 
 def image_data_uri(data: bytes | None, mime: str = "image/png") -> str | None:
@@ -53,7 +71,7 @@ def html_for(kind: DocumentKind, snapshot: dict[str, Any], **extra: Any) -> str:
     """The document's HTML (autoescaped Jinja), with its QR codes computed from the data."""
     context = {**snapshot, "pdf_title": document_title(snapshot)}
     if snapshot.get("verify_url"):
-        context["qr_data_uri"] = qr_data_uri(snapshot["verify_url"])
+        context["qr_data_uri"] = certificate_qr_data_uri(snapshot["verify_url"])
     context.update(extra)
     return render_template(TEMPLATES[kind], kind=kind.value, **context)
 
@@ -68,13 +86,32 @@ def batch_pdf(kind: DocumentKind, snapshots: list[dict[str, Any]],
 
     Each document must fill exactly one page (certificates do, and print no page number):
     a document that overflows fails the batch rather than carry another's page numbers.
+    The documents laid out together share their ``<head>`` (language, author, description:
+    the PDF's metadata) but for the title, which each part gets on its own: a run of
+    documents whose heads differ is laid out apart, so that each part is, byte for byte,
+    the document rendered alone (``pdf_for``).
     """
     pages = [html_for(kind, snapshot, **extra) for snapshot in snapshots]
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in pages]
-    html = head + "<body>" + "".join(bodies) + "</body></html>"
-    return render_pdf_pages(html, [1] * len(snapshots),
-                            [document_title(snapshot) for snapshot in snapshots])
+    titles = [document_title(snapshot) for snapshot in snapshots]
+    parts: list[bytes] = []
+    start = 0
+    for _head, run in groupby(pages, key=_head_but_title):
+        size = len(list(run))
+        chunk = pages[start:start + size]
+        head = chunk[0].partition("<body>")[0]
+        bodies = [page.partition("<body>")[2].rpartition("</body>")[0] for page in chunk]
+        html = head + "<body>" + "".join(bodies) + "</body></html>"
+        parts += render_pdf_pages(html, [1] * size, titles[start:start + size])
+        start += size
+    return parts
+
+
+def _head_but_title(page: str) -> str:
+    """What documents laid out together must share (the title is escaped text)."""
+    return _TITLE.sub("", page.partition("<body>")[0])
+
+
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
 
 
 # --- sheets laid out on demand, never stored (no number, no snapshot) -----------------------
