@@ -25,6 +25,8 @@ from bench.server import FLOOR_PREFIX, QUERIES_HEADER
 
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+#: seconds a client waits for an answer (a year's XLSX export at scale 1 takes minutes).
+TIMEOUT = 600
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Client:
         body = urllib.parse.urlencode(data) if data is not None else None
         if body is not None:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=300)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
         try:
             start = time.perf_counter()
             connection.request(method, path, body=body, headers=sent)

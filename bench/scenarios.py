@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.load import (
+    TIMEOUT,
     Answer,
     Client,
     Figure,
@@ -170,12 +171,18 @@ def _export(master: int, network: Client, scene: Scene, fmt: str) -> Figure:
     """The network's activities of a year downloaded whole: the worker's memory must not
     grow with the rows (they stream), its time is shown."""
     path = f"/equipe/rapports/exports/activites.{fmt}?site=reseau&periode=annee&annee={scene.year}"
-    growth, answer = peak_memory_growth(
-        master, lambda: network.send("GET", path, keep_cookies=False))
+    name = f"export of a year ({fmt.upper()}), memory"
+    try:
+        growth, answer = peak_memory_growth(
+            master, lambda: network.send("GET", path, keep_cookies=False))
+    except TimeoutError:  # the rest of the run is still worth having: said, not hidden
+        print(f"  export ({fmt}): no answer within {TIMEOUT} s", file=sys.stderr)
+        return Figure(name=name, value=None, floor=None, queries=None, p50=None, p99=None,
+                      unit="MB above resident", note=f"no answer within {TIMEOUT} s")
     _ok(answer, f"export {fmt}")
     rows = answer.body.count(b"\n") - 1 if fmt == "csv" else None
     print(f"  export ({fmt}): done", file=sys.stderr)
-    return Figure(name=f"export of a year ({fmt.upper()}), memory", value=growth,
+    return Figure(name=name, value=growth,
                   floor=None, queries=answer.queries, p50=answer.seconds * 1000, p99=None,
                   size=len(answer.body), unit="MB above resident",
                   note=(f"{rows} rows, " if rows is not None else "")

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import insert
 
 from portal.extensions import db
@@ -184,6 +185,25 @@ def test_the_activity_log_has_one_row_per_accompaniment_in_the_national_models_f
     assert helped["Nom de l'atelier"] == "" and workshop["Objet de l'aide individuelle"] == ""
     assert helped["Objet de l'aide individuelle"]
     assert exports.count(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER) == 3
+
+
+def test_each_cell_has_its_own_vocabularys_word_though_values_are_shared(app, scene):
+    """A year's export translates each word once (tens of labels for hundreds of thousands of
+    rows), yet "other" is a place ("Autre lieu") and an equipment ("Autre"): neither takes the
+    other's word, in French or in English."""
+    db.session.add(Accompaniment(site_id=scene.site.id, staff_id=scene.staff.id,
+                                 started_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+                                 duration_minutes=20, place_type=PlaceType.OTHER,
+                                 equipment=Equipment.OTHER))
+    db.session.commit()
+    for language, place, equipment in (("fr", "Autre lieu", "Autre"),
+                                       ("en", "Somewhere else", "Other")):
+        with force_locale(language):
+            table = exports.table(Kind.ACTIVITIES, Scope.of(scene.site), NOVEMBER)
+            rows = [dict(zip(table.headers, row, strict=True)) for row in table.rows]
+        other = rows[-1]
+        assert (other[table.headers[3]], other[table.headers[6]]) == (place, equipment)
+        assert place != equipment
 
 
 def test_cheques_of_the_month_with_their_service_and_receipt(app, scene):

@@ -186,22 +186,46 @@ def _hour(value: Any) -> str:
     return clock.local(value).strftime("%H:%M") if value is not None else ""
 
 
-def _labels(members: Sequence[Any]) -> str:
-    return ", ".join(str(member.label) for member in members)
+class _Words:
+    """The words of one export, each translated once.
 
+    A network's year is hundreds of thousands of rows with a few dozen distinct labels:
+    translating each cell again (a catalogue lookup through the request's context) was most
+    of an export's time. One instance per export, made inside the request (its language)."""
 
-def _label(member: Any) -> str:
-    return str(member.label) if member is not None else ""
+    def __init__(self) -> None:
+        self._seen: dict[Any, str] = {}
 
+    def label(self, member: Any) -> str:
+        if member is None:
+            return ""
+        key = (type(member), member)  # string enums: Equipment "other" == PlaceType's
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = str(member.label)
+        return found
 
-def _age(birth_year: int | None, year: int) -> str:
-    return age_label(age_bracket(birth_year, year))
+    def labels(self, members: Sequence[Any]) -> str:
+        return ", ".join(self.label(member) for member in members)
 
+    def age(self, birth_year: int | None, year: int) -> str:
+        return self.bracket(age_bracket(birth_year, year))
 
-def _yes_no(value: bool | None) -> str:
-    if value is None:
-        return ""
-    return _("Oui") if value else _("Non")
+    def bracket(self, code: str) -> str:
+        key = ("age", code)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = age_label(code)
+        return found
+
+    def yes_no(self, value: bool | None) -> str:
+        if value is None:
+            return ""
+        key = ("yes_no", value)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = _("Oui") if value else _("Non")
+        return found
 
 
 def _stream(statement: Select[Any]) -> Iterator[Sequence[Any]]:
@@ -252,11 +276,12 @@ def attendance(scope: Scope, period: Period) -> Table:
                _("Statut"), _("Arrivée"), _("Chèques payés"), _("Valeur des chèques (€)")]
 
     def rows() -> Iterator[Sequence[Any]]:
+        words = _Words()
         for batch in _stream(_attendance_query(scope, period)):
             for (starts, site, title, first, last, status, checked_in, cheques,
                  cents) in batch:
                 yield [_day(starts), _hour(starts), site, title, first, last,
-                       _label(status), _hour(checked_in), int(cheques), _euros(cents)]
+                       words.label(status), _hour(checked_in), int(cheques), _euros(cents)]
 
     return Table(headers, rows())
 
@@ -327,25 +352,30 @@ def _workshop_links(scope: Scope, period: Period) -> tuple[dict[int, list[Any]],
                    ids))
 
 
-def _collective_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
+def _collective_rows(scope: Scope, period: Period, words: _Words) -> Iterator[list[Any]]:
     themes, subthemes = _workshop_links(scope, period)
-    levels = len(Level)
+    theme_text = {workshop: words.labels(members) for workshop, members in themes.items()}
+    subtheme_text = {workshop: words.labels(members) for workshop, members in subthemes.items()}
+    kind, on_site = _("Collectif"), words.label(PlaceType.ON_SITE)
+    levels = {level: f"{index + 1}/{len(Level)} ({level.label})"
+              for index, level in enumerate(Level)}
     for batch in _stream(_collective_query(scope, period)):
         for (starts, ends, site, workshop_id, title, equipment, level, first, last, commune,
              postcode, gender, birth_year, status, animator) in batch:
             local = _day(starts)
-            yield [local, _("Collectif"), site, str(PlaceType.ON_SITE.label),
-                   int((ends - starts).total_seconds() // 60), title, _label(equipment),
-                   _labels(themes.get(workshop_id, [])),
-                   _labels(subthemes.get(workshop_id, [])),
-                   f"{list(Level).index(level) + 1}/{levels} ({level.label})", "", "",
+            yield [local, kind, site, on_site,
+                   int((ends - starts).total_seconds() // 60), title, words.label(equipment),
+                   theme_text.get(workshop_id, ""), subtheme_text.get(workshop_id, ""),
+                   levels[level], "", "",
                    f"{first} {last}".strip(), commune, postcode,
-                   _label(gender), _age(birth_year, local.year), _label(status),
+                   words.label(gender), words.age(birth_year, local.year), words.label(status),
                    animator or "", ""]
 
 
-def _individual_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
-    autonomy = len(Autonomy)
+def _individual_rows(scope: Scope, period: Period, words: _Words) -> Iterator[list[Any]]:
+    kind = _("Individuel")
+    levels = {level: f"{index + 1}/{len(Autonomy)} ({level.label})"
+              for index, level in enumerate(Autonomy)}
     for batch in _stream(_individual_query(scope, period)):
         ids = [row[0] for row in batch]
         themes = _links(AccompanimentTheme, AccompanimentTheme.accompaniment_id,
@@ -361,18 +391,17 @@ def _individual_rows(scope: Scope, period: Period) -> Iterator[list[Any]]:
                 who = f"{first} {last}".strip()
                 commune, postcode = person_commune, person_postcode
                 gender, status = person_gender, person_status
-                age = _age(birth_year, local.year)
+                age = words.age(birth_year, local.year)
             else:
                 who = ""
-                age = age_label(bracket or reports.UNDISCLOSED)
-            level = (f"{list(Autonomy).index(autonomy_) + 1}/{autonomy} ({autonomy_.label})"
-                     if autonomy_ else "")
-            yield [local, _("Individuel"), site, _label(place), minutes, "",
-                   _label(equipment), _labels(themes.get(help_id, [])),
-                   _labels(subthemes.get(help_id, [])), level, _yes_no(referred),
+                age = words.bracket(bracket or reports.UNDISCLOSED)
+            yield [local, kind, site, words.label(place), minutes, "",
+                   words.label(equipment), words.labels(themes.get(help_id, [])),
+                   words.labels(subthemes.get(help_id, [])),
+                   levels[autonomy_] if autonomy_ else "", words.yes_no(referred),
                    referred_to, who, commune or "", postcode or "",
-                   _label(gender or Gender.UNDISCLOSED), age,
-                   _label(status or SocialStatus.UNDISCLOSED), staff_name or "", summary]
+                   words.label(gender or Gender.UNDISCLOSED), age,
+                   words.label(status or SocialStatus.UNDISCLOSED), staff_name or "", summary]
 
 
 def activities(scope: Scope, period: Period) -> Table:
@@ -380,8 +409,9 @@ def activities(scope: Scope, period: Period) -> Table:
     each in date order."""
 
     def rows() -> Iterator[Sequence[Any]]:
-        yield from _collective_rows(scope, period)
-        yield from _individual_rows(scope, period)
+        words = _Words()
+        yield from _collective_rows(scope, period, words)
+        yield from _individual_rows(scope, period, words)
 
     return Table([str(header) for header in ACTIVITY_HEADERS], rows())
 
@@ -413,10 +443,11 @@ def cheques(scope: Scope, period: Period) -> Table:
                _("Lieu"), _("Prestation"), _("Membre de l'équipe"), _("Numéro de reçu")]
 
     def rows() -> Iterator[Sequence[Any]]:
+        helped = _("Aide individuelle")
         for batch in _stream(_cheques_query(scope, period)):
             for number, programme, cents, at, site, workshop, summary, staff, receipt in batch:
                 service = workshop or (_("Aide individuelle : %(what)s", what=summary)
-                                       if summary else _("Aide individuelle"))
+                                       if summary else helped)
                 yield [number, programme, _euros(cents), _day(at), _hour(at), site or "",
                        service, staff or "", receipt or ""]
 
@@ -444,11 +475,13 @@ def people(scope: Scope, _period: Period | None = None) -> Table:
                _("Statut"), _("Inscrit le"), _("Dernière activité")]
 
     def rows() -> Iterator[Sequence[Any]]:
+        words = _Words()
         for batch in _stream(_people_query(scope)):
             for (number, first, last, phone, email, birth_year, commune, postcode, gender,
                  status, created, last_seen) in batch:
                 yield [number, first, last, phone, email, birth_year, commune, postcode,
-                       _label(gender), _label(status), _day(created), _day(last_seen)]
+                       words.label(gender), words.label(status), _day(created),
+                       _day(last_seen)]
 
     return Table(headers, rows())
 
