@@ -71,6 +71,21 @@ def told(client: Any, response: Any, *, htmx: bool) -> str:
     return text_of(response)
 
 
+def test_a_render_process_killed_at_its_time_limit_leaves_no_temporary_files(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its temporary folder (WeasyPrint's copies of the fonts) goes with it; the next render
+    works in a fresh one."""
+    render.render_pdf(f"<html><head>{render.STYLESHEET_LINK}</head><body><p>Mise en route"
+                      "</p></body></html>")
+    folder = render.worker_folder()
+    assert folder is not None and any(folder.iterdir()), "the fonts are copied there"
+    with time_limit_cut(monkeypatch)(), pytest.raises(render.PdfRenderError):
+        render.render_pdf("<p>Trop long</p>")
+    assert not folder.exists()
+    assert render.render_pdf("<p>Encore</p>").startswith(b"%PDF")
+    assert render.worker_folder() not in (None, folder)
+
+
 def test_a_failed_render_keeps_the_number_and_asking_again_issues_it(
         app, factory, frozen_now, monkeypatch):
     site = factory.site(code="MER", name="Cyberbase de Méricourt")

@@ -3,15 +3,19 @@
 The worker is started with the ``spawn`` method (no copy of the web process's threads,
 locks or database connections) and a fontconfig that knows only ``static/vendor/fonts``,
 so a PDF can only embed the project's fonts. A render that runs past the limit has its
-worker killed; the next render starts a fresh one.
+worker killed; the next render starts a fresh one. Each worker writes its temporary files
+(WeasyPrint's copies of the ``@font-face`` fonts) in a folder of its own, removed with it:
+a killed worker cannot clean up after itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import multiprocessing
 import os
+import shutil
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +42,8 @@ class PdfRenderError(RuntimeError):
 
 _lock = threading.Lock()
 _executor: ProcessPoolExecutor | None = None
+#: each render process's temporary folder, by pool (removed when the pool is discarded).
+_folders: dict[int, Path] = {}
 
 
 def _fontconfig_file() -> Path:
@@ -57,9 +63,29 @@ def _fontconfig_file() -> Path:
     return path
 
 
-def _initialise_worker(fontconfig: str) -> None:
+def _initialise_worker(fontconfig: str, folder: str) -> None:
     os.environ["FONTCONFIG_FILE"] = fontconfig
     os.environ.pop("FONTCONFIG_PATH", None)
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+
+
+def worker_folder() -> Path | None:
+    """The running render process's temporary folder (None before the first render)."""
+    with _lock:
+        return _folders.get(id(_executor)) if _executor is not None else None
+
+
+def _remove_folder(executor: ProcessPoolExecutor) -> None:
+    folder = _folders.pop(id(executor), None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@atexit.register
+def _remove_folders() -> None:
+    for folder in list(_folders.values()):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _executor_instance() -> ProcessPoolExecutor:
@@ -68,12 +94,14 @@ def _executor_instance() -> ProcessPoolExecutor:
         if _executor is None:
             if not FONT_DIR.is_dir():
                 raise PdfRenderError(f"fonts missing in {FONT_DIR}: run `make assets`")
+            folder = Path(tempfile.mkdtemp(prefix="portail-render-"))
             _executor = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_initialise_worker,
-                initargs=(str(_fontconfig_file()),),
+                initargs=(str(_fontconfig_file()), str(folder)),
             )
+            _folders[id(_executor)] = folder
         return _executor
 
 
@@ -89,6 +117,7 @@ def _discard_executor(used: ProcessPoolExecutor | None = None) -> None:
         for process in list(getattr(executor, "_processes", {}).values()):
             process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
+        _remove_folder(executor)
 
 
 #: what the worker makes of the HTML: one PDF, or parts of ``sizes`` pages titled ``titles``.
