@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
@@ -36,11 +37,13 @@ E = TypeVar("E", bound=Enum)
 MAX_RESULTS = 60
 
 
+@lru_cache(maxsize=64)
 def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
     """Loader options for sessions as the read pages show them (``via``: the relationships
     that lead to the sessions, e.g. ``Booking.session``): the workshop and site come joined;
     what no read page shows is not loaded: the workshop's themes and sub-themes, the
-    animator's roles (only their name is shown)."""
+    animator's roles (only their name is shown). Built once per ``via`` (options are
+    immutable; every read page asks for them)."""
     session = defaultload(*via) if via else None
 
     def path(attribute: QueryableAttribute[object]) -> Load:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from portal.clock import now
 from portal.extensions import db
@@ -58,13 +58,25 @@ def start(
     return token
 
 
+#: the session row and its principal in one statement, built once (every request runs it).
+_BY_TOKEN = (
+    select(LoginSession, StaffMember, Beneficiary)
+    .outerjoin(StaffMember, StaffMember.id == LoginSession.staff_id)
+    .outerjoin(Beneficiary, Beneficiary.id == LoginSession.beneficiary_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve(token: str | None, *, touch_interval: timedelta,
             touch: bool = True) -> Resolved | None:
     """The principal behind a cookie token, or None if unknown, revoked, idle or expired."""
     if not token or len(token) > 128:
         return None
-    row = db.session.scalar(db.select(LoginSession).filter_by(token_hash=_hash(token)))
-    if row is None or row.revoked_at is not None:
+    found = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+    if found is None:
+        return None
+    row, staff, person = found
+    if row.revoked_at is not None:
         return None
     at = now()
     if at >= row.expires_at:
@@ -73,11 +85,7 @@ def resolve(token: str | None, *, touch_interval: timedelta,
     if at - row.last_seen_at >= timedelta(seconds=row.idle_timeout_seconds):
         _revoke_row(row, "idle", at)
         return None
-    principal: Principal | None
-    if row.staff_id is not None:
-        principal = db.session.get(StaffMember, row.staff_id)
-    else:
-        principal = db.session.get(Beneficiary, row.beneficiary_id)
+    principal: Principal | None = staff if row.staff_id is not None else person
     if principal is None or not principal.is_active:
         _revoke_row(row, "disabled", at)
         return None
