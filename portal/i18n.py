@@ -73,6 +73,12 @@ def gettext(string: str, **variables: Any) -> str:
     return text if not variables else text % variables
 
 
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """``flask_babel.pgettext`` through the request's catalogue."""
+    text = translations().upgettext(context, string)
+    return text if not variables else text % variables
+
+
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """``flask_babel.ngettext`` through the request's catalogue (``%(num)d`` available)."""
     variables.setdefault("num", num)
