@@ -17,6 +17,7 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal.extensions import babel
 
@@ -85,6 +86,21 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return translations().ungettext(singular, plural, num) % variables
 
 
+def _in_french() -> bool:
+    chosen = locale()
+    return chosen is None or str(chosen) == "fr"
+
+
+def french_text(text: Any) -> Markup:
+    """``text`` (escaped), in a ``<span lang="fr">`` when the page is not in French."""
+    return escape(text) if _in_french() else Markup('<span lang="fr">%s</span>') % text
+
+
+def french_attribute() -> Markup:
+    """`` lang="fr"`` for an element whose whole content is French, when the page is not."""
+    return Markup("") if _in_french() else Markup(' lang="fr"')
+
+
 def init_app(app: Flask) -> None:
     folder = Path(app.root_path) / "translations"
     babel.init_app(app, locale_selector=select_locale,
@@ -98,3 +114,5 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals["current_locale"] = lambda: str(locale() or "fr")
+    app.jinja_env.globals["french_text"] = french_text  # templates/_macros/lang.html
+    app.jinja_env.globals["french_attribute"] = french_attribute
