@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func
+from sqlalchemy import Integer, bindparam, case, func
 from sqlalchemy.orm import (
     Load,
     QueryableAttribute,
@@ -55,20 +55,29 @@ def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
             animator.lazyload(StaffMember.roles))
 
 
-def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
-    """Scheduled sessions that have not started yet, soonest first."""
+@lru_cache(maxsize=2)
+def _upcoming_statement(at_site: bool) -> Any:
+    """The statement of :func:`upcoming_sessions`, built once (its values bound per call)."""
     query = (
         db.select(WorkshopSession)
         .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
                  *as_listed())
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
-               WorkshopSession.starts_at > now())
+               WorkshopSession.starts_at > bindparam("after", type_=WorkshopSession.starts_at.type))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+    if at_site:
+        query = query.where(WorkshopSession.site_id == bindparam("site_id", type_=Integer))
+    return query
+
+
+def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
+    """Scheduled sessions that have not started yet, soonest first."""
+    values: dict[str, Any] = {"after": now(), "limit": limit}
     if site_id is not None:
-        query = query.where(WorkshopSession.site_id == site_id)
-    return list(db.session.scalars(query).unique())
+        values["site_id"] = site_id
+    return list(db.session.scalars(_upcoming_statement(site_id is not None), values).unique())
 
 
 #: the longest search text used (the search field has the same ``maxlength``).
@@ -374,16 +383,25 @@ def description_blocks(text: str | None) -> list[TextBlock]:
 SITES_PAGE_SIZE = 12
 
 
+@lru_cache(maxsize=1)
+def _sites_statements() -> tuple[Any, Any]:
+    """The two statements of :func:`sites_page`, built once (the page bound per call)."""
+    active = Site.is_active.is_(True)
+    count = db.select(func.count(Site.id)).where(active)
+    page = (db.select(Site).options(load_only(Site.name, Site.description, Site.address,
+                                              Site.postcode, Site.city, Site.phone,
+                                              Site.opening_hours))
+            .where(active).order_by(Site.name, Site.id)
+            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
+    return count, page
+
+
 def sites_page(page: int = 1) -> tuple[list[Site], paging.Pages]:
     """The active sites by name, ``SITES_PAGE_SIZE`` a page, with the columns the home page
     shows of them (two small queries whatever the size of the network)."""
-    active = Site.is_active.is_(True)
-    total = db.session.scalar(db.select(func.count(Site.id)).where(active)) or 0
+    count, listed = _sites_statements()
+    total = db.session.scalar(count) or 0
     pages = paging.pages_of(total, SITES_PAGE_SIZE, page)
-    sites = db.session.scalars(
-        db.select(Site).options(load_only(Site.name, Site.description, Site.address,
-                                          Site.postcode, Site.city, Site.phone,
-                                          Site.opening_hours))
-        .where(active).order_by(Site.name, Site.id)
-        .limit(SITES_PAGE_SIZE).offset(pages.offset)).all()
+    sites = db.session.scalars(listed, {"limit": SITES_PAGE_SIZE, "offset": pages.offset}).all()
     return list(sites), pages
