@@ -276,6 +276,14 @@ def _matching_ids(filters: SearchFilters, home_site_id: int | None) -> list[Any]
         .limit(MAX_RESULTS - len(home))))
 
 
+@lru_cache(maxsize=1)
+def _page_statement() -> Any:
+    """The sessions of a page of results with what the cards show (``ids`` bound per
+    request): built once."""
+    return _loaded(db.select(WorkshopSession)).where(
+        WorkshopSession.id.in_(bindparam("ids", expanding=True)))
+
+
 @dataclass(frozen=True)
 class ResultPage:
     """One page of Find: its items (sessions, courses) and where it stands."""
@@ -304,8 +312,7 @@ def search_page(filters: SearchFilters, *, home_site_id: int | None = None,
     shown = [i for item in items[pages.offset:pages.offset + PAGE_SIZE] for i in item]
     if not shown:
         return ResultPage([], pages)
-    loaded = {s.id: s for s in db.session.scalars(
-        _loaded(db.select(WorkshopSession)).where(WorkshopSession.id.in_(shown))).unique()}
+    loaded = {s.id: s for s in db.session.scalars(_page_statement(), {"ids": shown}).unique()}
     return ResultPage(_group_courses([loaded[i] for i in shown if i in loaded]), pages)
 
 
