@@ -30,3 +30,7 @@ def test_links_built_once_are_the_links_built_one_by_one(app: Flask) -> None:
                         if session_id == ROW:  # ambiguous: every ROW is the row's id
                             one["session_id"] = row_id
                         assert link(row_id) == url_for(endpoint, **one), (endpoint, values)
+        for endpoint in ("staff.session_detail", "staff.checkin_page", "staff.attendance_sheet",
+                         "staff.session_certificates"):  # the week's rows: the id is the path's
+            link = url_per_row(endpoint, session_id=ROW)
+            assert [link(i) for i in ids] == [url_for(endpoint, session_id=i) for i in ids]
