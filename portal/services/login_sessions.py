@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import contains_eager
 
 from portal.clock import now
 from portal.extensions import db
-from portal.models.people import Beneficiary, StaffMember
+from portal.models.people import Beneficiary, StaffMember, StaffSiteRole
 from portal.models.sessions import LoginSession
 
 Principal = StaffMember | Beneficiary
@@ -58,11 +59,14 @@ def start(
     return token
 
 
-#: the session row and its principal in one statement, built once (every request runs it).
+#: the session row and its principal (a staff member with their roles) in one statement,
+#: built once: every request runs it.
 _BY_TOKEN = (
     select(LoginSession, StaffMember, Beneficiary)
     .outerjoin(StaffMember, StaffMember.id == LoginSession.staff_id)
+    .outerjoin(StaffSiteRole, StaffSiteRole.staff_id == StaffMember.id)
     .outerjoin(Beneficiary, Beneficiary.id == LoginSession.beneficiary_id)
+    .options(contains_eager(StaffMember.roles))
     .where(LoginSession.token_hash == bindparam("token_hash"))
 )
 
@@ -72,10 +76,11 @@ def resolve(token: str | None, *, touch_interval: timedelta,
     """The principal behind a cookie token, or None if unknown, revoked, idle or expired."""
     if not token or len(token) > 128:
         return None
-    found = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
-    if found is None:
+    # every row is read: a staff member comes once per role (all of them in ``roles``)
+    found = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).unique().all()
+    if not found:
         return None
-    row, staff, person = found
+    row, staff, person = found[0]
     if row.revoked_at is not None:
         return None
     at = now()
