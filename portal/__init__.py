@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config_module.load(app, config or {})
     init_extensions(app)
 
-    from portal import access, cli, formatting, htmx, i18n, log, security, sessions
+    from portal import access, cli, formatting, htmx, i18n, log, row_urls, security, sessions
     from portal.services import throttle
     from portal.views import register_blueprints
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     access.init_app(app)
     htmx.init_app(app)
+    row_urls.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     return app

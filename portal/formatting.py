@@ -8,16 +8,18 @@ French attestation must not say "Tuesday 1 December" because its issuer reads En
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import get_locale, ngettext
 from num2words import CONVERTER_CLASSES, num2words
 
 from portal.clock import local
+from portal.i18n import locale as current_locale
+from portal.i18n import ngettext
 
 #: the language documents are written in (their snapshot's ``lang``).
 DOCUMENT_LANG = "fr"
@@ -25,17 +27,35 @@ DOCUMENT_LANG = "fr"
 
 def reader_locale() -> str:
     """The language of the person reading the page (French outside a request)."""
-    return str(get_locale() or DOCUMENT_LANG)
+    return str(current_locale() or DOCUMENT_LANG)
 
 
-def _language(locale: str | None) -> str:
-    return locale or reader_locale()
+#: languages parsed once (a page formats dozens of dates and counts).
+_PARSED: dict[str, Locale] = {}
+
+
+def _language(locale: str | None) -> Locale:
+    """``locale``, or the reader's language, as a parsed ``babel.Locale``."""
+    if locale is None:
+        chosen = current_locale()
+        if chosen is not None:
+            return chosen
+        locale = DOCUMENT_LANG
+    parsed = _PARSED.get(locale)
+    if parsed is None:
+        parsed = _PARSED[locale] = Locale.parse(locale)
+    return parsed
 
 
 def _date(value: date, pattern: str, locale: str | None) -> str:
     """``format_date`` with the French ordinal of the first day: « 1er décembre »."""
-    language = _language(locale)
-    if value.day == 1 and Locale.parse(language).language == "fr":
+    return _formatted_date(value, pattern, _language(locale))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(value: date, pattern: str, language: Locale) -> str:
+    """The same days come back on every page (this week's sessions): written once each."""
+    if value.day == 1 and language.language == "fr":
         pattern = pattern.replace("d ", "d'er' ", 1)
     return format_date(value, pattern, locale=language)
 
@@ -72,17 +92,17 @@ def full_date(value: date, locale: str | None = None) -> str:
 
 def month_year(value: date, locale: str | None = None) -> str:
     """``novembre 2026``"""
-    return format_date(value, "MMMM y", locale=_language(locale))
+    return _formatted_date(value, "MMMM y", _language(locale))
 
 
 def short_month(value: date, locale: str | None = None) -> str:
     """``nov.``"""
-    return format_date(value, "MMM", locale=_language(locale))
+    return _formatted_date(value, "MMM", _language(locale))
 
 
 def short_month_year(value: date, locale: str | None = None) -> str:
     """``nov. 2026`` (under a narrow chart column)"""
-    return format_date(value, "MMM y", locale=_language(locale))
+    return _formatted_date(value, "MMM y", _language(locale))
 
 
 def duration(minutes: int) -> str:
@@ -95,7 +115,12 @@ def duration(minutes: int) -> str:
 
 def hour(value: datetime, locale: str | None = None) -> str:
     """``14:00``"""
-    return format_time(local(value).time(), "HH:mm", locale=_language(locale))
+    return _formatted_time(local(value).time(), _language(locale))
+
+
+@lru_cache(maxsize=1024)
+def _formatted_time(value: time, language: Locale) -> str:
+    return format_time(value, "HH:mm", locale=language)
 
 
 def when(value: datetime, locale: str | None = None) -> str:
@@ -115,7 +140,7 @@ def count(number: int, one: str, other: str, locale: str | None = None) -> str:
     ``one`` and ``other`` hold ``%(num)s``, replaced by the number written in the language.
     """
     language = _language(locale)
-    form = one if Locale.parse(language).plural_form(number) == "one" else other
+    form = one if language.plural_form(number) == "one" else other
     return form % {"num": format_decimal(number, locale=language)}
 
 
@@ -126,7 +151,7 @@ _AND_CENTS = {"fr": " et "}
 def amount_in_words(cents: int, locale: str | None = None) -> str:
     """``vingt euros``, ``vingt et un euros et cinquante centimes`` (receipts), with the
     words of the num2words library."""
-    language = Locale.parse(_language(locale)).language
+    language = _language(locale).language
     (euro, many_euros), (cent, many_cents) = CONVERTER_CLASSES[language].CURRENCY_FORMS["EUR"]
     whole, rest = divmod(int(cents), 100)
     words = f"{num2words(whole, lang=language)} {_noun(whole, euro, many_euros, language)}"

@@ -171,7 +171,7 @@ AREAS: tuple[Area, ...] = (
         "what grows (results, past workshops, sites) by pages.",
         "Statements counted per request on a small network, then on one grown by a year of "
         "sessions and bookings; the pages' links checked with bad and out-of-range numbers.",
-        ("tests/web/test_query_counts.py",),
+        ("tests/web/test_query_counts.py", "tests/web/test_row_urls.py"),
     ),
     Area(
         "Language",

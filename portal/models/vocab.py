@@ -5,10 +5,19 @@ Codes are stable (stored, exported); labels are shown and translated.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel.speaklater import LazyString
 
+from portal import i18n
 from portal.models.types import LabelledEnum
+
+
+def _l(string: str) -> LazyString:
+    """A label translated when shown, through the request's catalogue (portal/i18n.py)."""
+    return LazyString(i18n.gettext, string)
+
+
+def lazy_pgettext(context: str, string: str) -> LazyString:
+    return LazyString(i18n.pgettext, context, string)
 
 
 class Theme(LabelledEnum):

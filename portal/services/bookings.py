@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, update
+from sqlalchemy import Integer, bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -74,33 +76,53 @@ class MyWorkshops:
     past_pages: paging.Pages
 
 
-def upcoming_of(person: Beneficiary) -> list[Booking]:
-    """The person's bookings of sessions not over yet, soonest first (as :func:`bookings_of`),
-    with what the pages show of them."""
-    return list(db.session.scalars(
+def _person_and_time() -> tuple[Any, Any]:
+    return (bindparam("person_id", type_=Integer),
+            bindparam("at", type_=WorkshopSession.ends_at.type))
+
+
+@lru_cache(maxsize=1)
+def _my_statements() -> tuple[Any, Any, Any]:
+    """The statements of My workshops, built once (the person, the time and the page bound
+    per request): the upcoming bookings, how many past ones, a page of them."""
+    person_id, at = _person_and_time()
+    upcoming = (
         db.select(Booking)
         .join(Booking.session)
         .options(joinedload(Booking.session).joinedload(WorkshopSession.animator),
                  *as_listed(Booking.session))
-        .where(Booking.beneficiary_id == person.id, WorkshopSession.ends_at >= now())
+        .where(Booking.beneficiary_id == person_id, WorkshopSession.ends_at >= at)
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
-    ).unique())
+    )
+    past_of = (Booking.beneficiary_id == person_id, WorkshopSession.ends_at < at,
+               Booking.status != BookingStatus.CANCELLED)
+    count = db.select(func.count(Booking.id)).join(Booking.session).where(*past_of)
+    past = (
+        db.select(Booking).join(Booking.session).options(*as_listed(Booking.session))
+        .where(*past_of)
+        .order_by(WorkshopSession.starts_at.desc(), WorkshopSession.id.desc())
+        .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    )
+    return upcoming, count, past
+
+
+def upcoming_of(person: Beneficiary) -> list[Booking]:
+    """The person's bookings of sessions not over yet, soonest first (as :func:`bookings_of`),
+    with what the pages show of them."""
+    upcoming, _count, _past = _my_statements()
+    return list(db.session.scalars(upcoming, {"person_id": person.id, "at": now()}).unique())
 
 
 def my_workshops(person: Beneficiary, past_page: int = 1) -> MyWorkshops:
     """What My workshops shows, in a fixed number of queries whatever the person's history:
     the upcoming bookings, how many past ones, and the page of them asked for."""
-    upcoming = upcoming_of(person)
-    past_of = (Booking.beneficiary_id == person.id, WorkshopSession.ends_at < now(),
-               Booking.status != BookingStatus.CANCELLED)
-    total = db.session.scalar(db.select(func.count(Booking.id)).join(Booking.session)
-                              .where(*past_of)) or 0
+    upcoming_statement, count, past_statement = _my_statements()
+    values = {"person_id": person.id, "at": now()}
+    upcoming = list(db.session.scalars(upcoming_statement, values).unique())
+    total = db.session.scalar(count, values) or 0
     pages = paging.pages_of(total, PAST_PAGE_SIZE, past_page)
     past = list(db.session.scalars(
-        db.select(Booking).join(Booking.session).options(*as_listed(Booking.session))
-        .where(*past_of)
-        .order_by(WorkshopSession.starts_at.desc(), WorkshopSession.id.desc())
-        .limit(PAST_PAGE_SIZE).offset(pages.offset)).unique())
+        past_statement, {**values, "limit": PAST_PAGE_SIZE, "offset": pages.offset}).unique())
     return MyWorkshops(upcoming, past, pages)
 
 

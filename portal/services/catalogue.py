@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func
+from sqlalchemy import Integer, bindparam, case, func
 from sqlalchemy.orm import (
     Load,
     QueryableAttribute,
@@ -36,11 +37,13 @@ E = TypeVar("E", bound=Enum)
 MAX_RESULTS = 60
 
 
+@lru_cache(maxsize=64)
 def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
     """Loader options for sessions as the read pages show them (``via``: the relationships
     that lead to the sessions, e.g. ``Booking.session``): the workshop and site come joined;
     what no read page shows is not loaded: the workshop's themes and sub-themes, the
-    animator's roles (only their name is shown)."""
+    animator's roles (only their name is shown). Built once per ``via`` (options are
+    immutable; every read page asks for them)."""
     session = defaultload(*via) if via else None
 
     def path(attribute: QueryableAttribute[object]) -> Load:
@@ -52,20 +55,29 @@ def as_listed(*via: QueryableAttribute[object]) -> tuple[Load, ...]:
             animator.lazyload(StaffMember.roles))
 
 
-def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
-    """Scheduled sessions that have not started yet, soonest first."""
+@lru_cache(maxsize=2)
+def _upcoming_statement(at_site: bool) -> Any:
+    """The statement of :func:`upcoming_sessions`, built once (its values bound per call)."""
     query = (
         db.select(WorkshopSession)
         .options(joinedload(WorkshopSession.workshop), joinedload(WorkshopSession.site),
                  *as_listed())
         .where(WorkshopSession.status == SessionStatus.SCHEDULED,
-               WorkshopSession.starts_at > now())
+               WorkshopSession.starts_at > bindparam("after", type_=WorkshopSession.starts_at.type))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+    if at_site:
+        query = query.where(WorkshopSession.site_id == bindparam("site_id", type_=Integer))
+    return query
+
+
+def upcoming_sessions(*, limit: int = 20, site_id: int | None = None) -> list[WorkshopSession]:
+    """Scheduled sessions that have not started yet, soonest first."""
+    values: dict[str, Any] = {"after": now(), "limit": limit}
     if site_id is not None:
-        query = query.where(WorkshopSession.site_id == site_id)
-    return list(db.session.scalars(query).unique())
+        values["site_id"] = site_id
+    return list(db.session.scalars(_upcoming_statement(site_id is not None), values).unique())
 
 
 #: the longest search text used (the search field has the same ``maxlength``).
@@ -264,6 +276,14 @@ def _matching_ids(filters: SearchFilters, home_site_id: int | None) -> list[Any]
         .limit(MAX_RESULTS - len(home))))
 
 
+@lru_cache(maxsize=1)
+def _page_statement() -> Any:
+    """The sessions of a page of results with what the cards show (``ids`` bound per
+    request): built once."""
+    return _loaded(db.select(WorkshopSession)).where(
+        WorkshopSession.id.in_(bindparam("ids", expanding=True)))
+
+
 @dataclass(frozen=True)
 class ResultPage:
     """One page of Find: its items (sessions, courses) and where it stands."""
@@ -292,8 +312,7 @@ def search_page(filters: SearchFilters, *, home_site_id: int | None = None,
     shown = [i for item in items[pages.offset:pages.offset + PAGE_SIZE] for i in item]
     if not shown:
         return ResultPage([], pages)
-    loaded = {s.id: s for s in db.session.scalars(
-        _loaded(db.select(WorkshopSession)).where(WorkshopSession.id.in_(shown))).unique()}
+    loaded = {s.id: s for s in db.session.scalars(_page_statement(), {"ids": shown}).unique()}
     return ResultPage(_group_courses([loaded[i] for i in shown if i in loaded]), pages)
 
 
@@ -371,16 +390,25 @@ def description_blocks(text: str | None) -> list[TextBlock]:
 SITES_PAGE_SIZE = 12
 
 
+@lru_cache(maxsize=1)
+def _sites_statements() -> tuple[Any, Any]:
+    """The two statements of :func:`sites_page`, built once (the page bound per call)."""
+    active = Site.is_active.is_(True)
+    count = db.select(func.count(Site.id)).where(active)
+    page = (db.select(Site).options(load_only(Site.name, Site.description, Site.address,
+                                              Site.postcode, Site.city, Site.phone,
+                                              Site.opening_hours))
+            .where(active).order_by(Site.name, Site.id)
+            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
+    return count, page
+
+
 def sites_page(page: int = 1) -> tuple[list[Site], paging.Pages]:
     """The active sites by name, ``SITES_PAGE_SIZE`` a page, with the columns the home page
     shows of them (two small queries whatever the size of the network)."""
-    active = Site.is_active.is_(True)
-    total = db.session.scalar(db.select(func.count(Site.id)).where(active)) or 0
+    count, listed = _sites_statements()
+    total = db.session.scalar(count) or 0
     pages = paging.pages_of(total, SITES_PAGE_SIZE, page)
-    sites = db.session.scalars(
-        db.select(Site).options(load_only(Site.name, Site.description, Site.address,
-                                          Site.postcode, Site.city, Site.phone,
-                                          Site.opening_hours))
-        .where(active).order_by(Site.name, Site.id)
-        .limit(SITES_PAGE_SIZE).offset(pages.offset)).all()
+    sites = db.session.scalars(listed, {"limit": SITES_PAGE_SIZE, "offset": pages.offset}).all()
     return list(sites), pages

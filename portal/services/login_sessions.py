@@ -12,11 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import contains_eager
 
 from portal.clock import now
 from portal.extensions import db
-from portal.models.people import Beneficiary, StaffMember
+from portal.models.people import Beneficiary, StaffMember, StaffSiteRole
 from portal.models.sessions import LoginSession
 
 Principal = StaffMember | Beneficiary
@@ -58,13 +59,29 @@ def start(
     return token
 
 
+#: the session row and its principal (a staff member with their roles) in one statement,
+#: built once: every request runs it.
+_BY_TOKEN = (
+    select(LoginSession, StaffMember, Beneficiary)
+    .outerjoin(StaffMember, StaffMember.id == LoginSession.staff_id)
+    .outerjoin(StaffSiteRole, StaffSiteRole.staff_id == StaffMember.id)
+    .outerjoin(Beneficiary, Beneficiary.id == LoginSession.beneficiary_id)
+    .options(contains_eager(StaffMember.roles))
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve(token: str | None, *, touch_interval: timedelta,
             touch: bool = True) -> Resolved | None:
     """The principal behind a cookie token, or None if unknown, revoked, idle or expired."""
     if not token or len(token) > 128:
         return None
-    row = db.session.scalar(db.select(LoginSession).filter_by(token_hash=_hash(token)))
-    if row is None or row.revoked_at is not None:
+    # every row is read: a staff member comes once per role (all of them in ``roles``)
+    found = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).unique().all()
+    if not found:
+        return None
+    row, staff, person = found[0]
+    if row.revoked_at is not None:
         return None
     at = now()
     if at >= row.expires_at:
@@ -73,11 +90,7 @@ def resolve(token: str | None, *, touch_interval: timedelta,
     if at - row.last_seen_at >= timedelta(seconds=row.idle_timeout_seconds):
         _revoke_row(row, "idle", at)
         return None
-    principal: Principal | None
-    if row.staff_id is not None:
-        principal = db.session.get(StaffMember, row.staff_id)
-    else:
-        principal = db.session.get(Beneficiary, row.beneficiary_id)
+    principal: Principal | None = staff if row.staff_id is not None else person
     if principal is None or not principal.is_active:
         _revoke_row(row, "disabled", at)
         return None

@@ -188,6 +188,19 @@ def row(staff: StaffMember, booking: Booking) -> RosterRow:
     return _rows(staff, booking.session, [booking])[0][0]
 
 
+#: the bookings on a session's roster with what it shows of their people (built once).
+_ROSTER = (
+    db.select(Booking)
+    .join(Booking.beneficiary)
+    .options(lazyload(Booking.session),
+             contains_eager(Booking.beneficiary).load_only(*_SHOWN_OF_PERSON))
+    .where(Booking.session_id == bindparam("session_id", type_=Booking.session_id.type),
+           Booking.status.in_(ON_ROSTER))
+    .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
+              Booking.id)
+)
+
+
 def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Roster:
     """Everyone on the session (waiting list apart), by name; optionally filtered by ``text``;
     each row with what ``staff`` may do on it.
@@ -195,15 +208,7 @@ def roster(staff: StaffMember, session: WorkshopSession, text: str = "") -> Rost
     Two queries whatever the number of people: the bookings with what the roster shows of
     their people, and the cheques taken for them. The session is the one already loaded.
     """
-    bookings = db.session.scalars(
-        db.select(Booking)
-        .join(Booking.beneficiary)
-        .options(lazyload(Booking.session),
-                 contains_eager(Booking.beneficiary).load_only(*_SHOWN_OF_PERSON))
-        .where(Booking.session_id == session.id, Booking.status.in_(ON_ROSTER))
-        .order_by(func.lower(Beneficiary.last_name), func.lower(Beneficiary.first_name),
-                  Booking.id)
-    ).unique().all()
+    bookings = db.session.scalars(_ROSTER, {"session_id": session.id}).unique().all()
     counts = {status.value: 0 for status in ON_ROSTER}
     for booking in bookings:
         counts[booking.status.value] += 1

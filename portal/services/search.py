@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from sqlalchemy import ColumnElement, or_
 
+from portal import i18n
 from portal.folding import fold
 from portal.models.vocab import Theme
 
@@ -118,13 +119,26 @@ def _pattern(term: str) -> str:
     return f"% {term}%" if len(term) >= MIN_PREFIX else f"% {term} %"
 
 
+#: the words of the themes, with the catalogues they were read from (see _theme_words).
+_theme_words_read: list[tuple[tuple[object, ...], dict[Theme, set[str]]]] = []
+
+
 def _theme_words() -> dict[Theme, set[str]]:
-    """The folded words of each theme's name, in French and in English."""
+    """The folded words of each theme's name, in French and in English: read once per pair of
+    catalogues (a search asks for them for every word; they change only with the catalogues)."""
+    catalogues = []
+    for language in ("fr", "en"):
+        with force_locale(language):
+            catalogues.append(i18n.translations())
+    if _theme_words_read and all(
+            a is b for a, b in zip(_theme_words_read[0][0], catalogues, strict=True)):
+        return _theme_words_read[0][1]
     words: dict[Theme, set[str]] = {theme: set() for theme in Theme}
     for language in ("fr", "en"):
         with force_locale(language):
             for theme in Theme:
                 words[theme].update(fold(str(theme.label)).split())
+    _theme_words_read[:] = [(tuple(catalogues), words)]
     return words
 
 

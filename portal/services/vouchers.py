@@ -16,11 +16,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -170,19 +171,26 @@ class Payment:
         return max(self.price - self.paid, 0) if self.payable else 0
 
 
+@lru_cache(maxsize=1)
+def _payments_statement() -> Any:
+    """The statement of :func:`payments`, built once (the bookings' ids bound per call)."""
+    return (
+        db.select(Cheque.booking_id, func.count(Cheque.id),
+                  func.sum(case((or_(Cheque.receipt_id.is_(None),
+                                     Document.sha256.is_(None)), 1), else_=0)))
+        .outerjoin(Document, Cheque.receipt_id == Document.id)
+        .where(Cheque.booking_id.in_(bindparam("ids", expanding=True)),
+               Cheque.redeemed_at.is_not(None))
+        .group_by(Cheque.booking_id)
+    )
+
+
 def payments(bookings: list[Booking]) -> dict[int, Payment]:
     """Each booking's :class:`Payment`, by booking id: one query whatever their number."""
     taken: dict[int, tuple[int, int]] = {}
     if bookings:
         for booking_id, count, unreceipted in db.session.execute(
-            db.select(Cheque.booking_id, func.count(Cheque.id),
-                      func.sum(case((or_(Cheque.receipt_id.is_(None),
-                                         Document.sha256.is_(None)), 1), else_=0)))
-            .outerjoin(Document, Cheque.receipt_id == Document.id)
-            .where(Cheque.booking_id.in_([b.id for b in bookings]),
-                   Cheque.redeemed_at.is_not(None))
-            .group_by(Cheque.booking_id)
-        ):
+                _payments_statement(), {"ids": [b.id for b in bookings]}):
             taken[booking_id] = (int(count), int(unreceipted or 0))
     return {b.id: Payment(b.session.workshop.price_cheques, *taken.get(b.id, (0, 0)),
                           payable=b.status in PAYABLE) for b in bookings}

@@ -216,3 +216,33 @@ def test_a_logged_in_person_s_language_change_is_kept_and_audited(client: Any, f
         action="account.language_changed")).all()
     assert [(e.object_id, e.details) for e in events] == [
         (str(person.id), {"previous": "fr", "language": "en"})]
+
+
+def test_a_request_s_catalogue_follows_a_forced_language_and_back(app: Flask,
+                                                                  catalog_en: Catalog) -> None:
+    """Templates and filters read the request's catalogue once (portal/i18n.py): a document
+    or an e-mail written in another language inside the request (``force_locale``) is in
+    that language, and the page around it in the reader's again afterwards."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale
+
+    from portal import formatting
+    from portal.models.vocab import BookingStatus, StaffRole
+
+    page = ('{{ _("Langue :") }} {{ 2|seats_left }} {{ status.label }} {{ role.label }} '
+            '{{ current_locale() }}')
+    shown = {"status": BookingStatus.PRESENT, "role": StaffRole.RECEPTION}
+    seats = catalog_en.get(("%(num)d place libre", "%(num)d places libres")).string[1]
+    reception = catalog_en.get("Accueil", context="rôle").string
+    in_english = (f"{english(catalog_en, 'Langue :')} {seats % {'num': 2}} "
+                  f"{english(catalog_en, 'Présent')} {reception} en")
+    in_french = "Langue : 2 places libres Présent Accueil fr"
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert render_template_string(page, **shown) == in_english
+        with force_locale("fr"):
+            assert render_template_string(page, **shown) == in_french
+            assert formatting.cheques(1) == "1 chèque APTIC"
+        assert render_template_string(page, **shown) == in_english
+    with app.app_context(), app.test_request_context("/"):  # the next request chooses again
+        assert render_template_string(page, **shown) == in_french

@@ -266,3 +266,28 @@ def test_each_login_gets_a_new_token_and_only_its_hash_is_stored(scene):
                                         .where(column == person.id)))
         assert len(hashes) == 2 and not hashes & tokens
         assert all(len(h) == 64 for h in hashes)
+
+
+def test_every_role_of_a_staff_member_comes_with_their_login(client: FlaskClient,
+                                                             factory: Any, login_as: Any) -> None:
+    """The login reads the session, the person and their roles in one statement (a row per
+    role): a member with roles at three sites has the three on every request, and one
+    removed is gone from the next request."""
+    from portal.models.people import StaffSiteRole
+
+    sites = [factory.site(name=f"Lieu {name}") for name in ("Cerise", "Abricot", "Banane")]
+    member = factory.staff(sites[0], StaffRole.ADMIN)
+    for site, role in zip(sites[1:], (StaffRole.ANIMATEUR, StaffRole.RECEPTION), strict=True):
+        db.session.add(StaffSiteRole(staff_id=member.id, site_id=site.id, role=role))
+    db.session.commit()
+    login_as(member)
+    for _ in range(2):
+        page = client.get("/equipe/compte/").get_data(as_text=True)
+        shown = [name for name in ("Abricot", "Banane", "Cerise") if f"Lieu {name}" in page]
+        assert shown == ["Abricot", "Banane", "Cerise"]
+        assert page.index("Lieu Abricot") < page.index("Lieu Banane") < page.index("Lieu Cerise")
+    db.session.delete(db.session.scalars(db.select(StaffSiteRole).filter_by(
+        staff_id=member.id, site_id=sites[1].id)).one())
+    db.session.commit()
+    page = client.get("/equipe/compte/").get_data(as_text=True)
+    assert "Lieu Abricot" not in page and "Lieu Banane" in page and "Lieu Cerise" in page
