@@ -37,6 +37,8 @@ BUDGETS: dict[str, Budget] = {
     "check-in roster poll (304)": Budget("CPU ≤ 2× floor", min_ratio=0.5),
     "check-in page": PAGE,
     "staff sessions of the week": PAGE,
+    "programme of the week": PAGE,
+    "network overview": PAGE,
     "check-in scan": PAGE,
     "booking": PAGE,
     "booking cancelled": PAGE,

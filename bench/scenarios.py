@@ -158,6 +158,9 @@ def _pages(page: Callable[..., Figure], person: Callable[[int], Client], admin: 
          headers={**POLL, "If-None-Match": etag}, expected=304)
     page("check-in page", checkin, by=lambda _i: admin)
     page("staff sessions of the week", "/equipe/", by=lambda _i: admin)
+    page("programme of the week", f"/equipe/programme?site={scene.site_id}",
+         by=lambda _i: admin)
+    page("network overview", "/equipe/reseau", by=lambda _i: network)
     dashboard = page("dashboard (a year)",
                      f"/equipe/rapports?periode=annee&annee={scene.year}", by=lambda _i: network)
     # the network's year as a network administrator waits for it (budget: PostgreSQL, scale 1)

@@ -20,7 +20,8 @@ from bench.budgets import BUDGETS
 
 PAGES = ("home", "my workshops", "find (a query)", "find (filters)",
          "check-in roster fragment (200)", "check-in roster poll (304)", "check-in page",
-         "staff sessions of the week", "dashboard (a year)")
+         "staff sessions of the week", "programme of the week", "network overview",
+         "dashboard (a year)")
 EXPORTS = ("export of a year (CSV), memory", "export of a year (XLSX), memory")
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = {"name", "value", "unit", "floor", "ratio", "scale", "engine", "queries_per_request",

@@ -67,12 +67,11 @@ class Workshop(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default=" ", deferred=True)
 
     site: Mapped[Site | None] = relationship()
-    theme_links: Mapped[list[WorkshopTheme]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded when read (the workshop's form, the printed programme asks for them up front):
+    # a session or booking loaded for a check-in or a booking never shows them.
+    theme_links: Mapped[list[WorkshopTheme]] = relationship(cascade="all, delete-orphan")
     subtheme_links: Mapped[list[WorkshopSubtheme]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+        cascade="all, delete-orphan")
 
     @property
     def themes(self) -> list[Theme]:

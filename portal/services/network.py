@@ -164,8 +164,10 @@ def day_index(column: Any, first: date, days: int) -> ColumnElement[int]:
                 else_=len(bounds))
 
 
-def _booking_counts() -> Any:
-    """Seats taken, people waiting and people present per session, as a subquery."""
+def _booking_counts(*sessions: Any) -> Any:
+    """Seats taken, people waiting and people present per session, as a subquery;
+    ``sessions``: conditions on ``WorkshopSession`` bounding the sessions counted (never every
+    session ever held: a department's million bookings on each opening otherwise)."""
     return (
         db.select(
             Booking.session_id,
@@ -175,13 +177,17 @@ def _booking_counts() -> Any:
             func.sum(case((Booking.status == BookingStatus.PRESENT, 1), else_=0)).label(
                 "present"),
         )
+        .where(Booking.session_id.in_(db.select(WorkshopSession.id).where(*sessions)))
         .group_by(Booking.session_id)
         .subquery()
     )
 
 
 def _today(sites: dict[int, Site], today: date) -> list[TodaySession]:
-    counts = _booking_counts()
+    shown = (WorkshopSession.starts_at >= _utc(today),
+             WorkshopSession.starts_at < _utc(today + timedelta(days=1)),
+             WorkshopSession.site_id.in_(list(sites)))
+    counts = _booking_counts(*shown)
     query = (
         db.select(WorkshopSession.id, WorkshopSession.starts_at, WorkshopSession.site_id,
                   Workshop.title, WorkshopSession.status, WorkshopSession.capacity,
@@ -189,9 +195,7 @@ def _today(sites: dict[int, Site], today: date) -> list[TodaySession]:
                   func.coalesce(counts.c.present, 0))
         .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= _utc(today),
-               WorkshopSession.starts_at < _utc(today + timedelta(days=1)),
-               WorkshopSession.site_id.in_(list(sites)))
+        .where(*shown)
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
     )
     return [TodaySession(session_id, starts_at, sites[site_id], title, status, capacity,
@@ -202,7 +206,10 @@ def _today(sites: dict[int, Site], today: date) -> list[TodaySession]:
 
 def _fills(first: date, days: int, *, per_day: bool) -> dict[tuple[int, int], tuple[int, Fill]]:
     """(site, day index or 0) → (sessions not cancelled, fill) over ``days`` days."""
-    counts = _booking_counts()
+    shown = (WorkshopSession.starts_at >= _utc(first),
+             WorkshopSession.starts_at < _utc(first + timedelta(days=days)),
+             WorkshopSession.status != SessionStatus.CANCELLED)
+    counts = _booking_counts(*shown)
     index = day_index(WorkshopSession.starts_at, first, days) if per_day else literal(0)
     # Each session with its day, then grouped outside: PostgreSQL would not match a CASE with
     # bound parameters in GROUP BY to the same CASE in the SELECT.
@@ -211,9 +218,7 @@ def _fills(first: date, days: int, *, per_day: bool) -> dict[tuple[int, int], tu
                   WorkshopSession.capacity.label("offered"),
                   func.coalesce(counts.c.taken, 0).label("taken"))
         .outerjoin(counts, counts.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.starts_at >= _utc(first),
-               WorkshopSession.starts_at < _utc(first + timedelta(days=days)),
-               WorkshopSession.status != SessionStatus.CANCELLED)
+        .where(*shown)
         .subquery()
     )
     query = (db.select(rows.c.site_id, rows.c.day, func.count(), func.sum(rows.c.offered),

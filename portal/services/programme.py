@@ -21,7 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func
+from sqlalchemy import func
+from sqlalchemy.orm import defaultload
 
 from portal.clock import PARIS, now
 from portal.extensions import db
@@ -171,21 +172,29 @@ def _paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, PARIS)
 
 
-def entries_between(site: Site, first: date, last: date) -> list[Entry]:
+def entries_between(site: Site, first: date, last: date, *,
+                    themes: bool = False) -> list[Entry]:
     """The site's sessions from ``first`` to ``last`` (Paris days, both included), by start,
-    with their waiting lists; cancelled ones included (the calendar says they are)."""
+    with their waiting lists; cancelled ones included (the calendar says they are).
+    ``themes``: their workshops' themes loaded too (in one more statement)."""
+    shown = (WorkshopSession.site_id == site.id,
+             WorkshopSession.starts_at >= _paris_midnight(first),
+             WorkshopSession.starts_at < _paris_midnight(last + timedelta(days=1)))
+    # the waiting lists of these sessions only (not of every session ever held)
     waiting = (
-        db.select(Booking.session_id,
-                  func.sum(case((Booking.status == BookingStatus.WAITLISTED, 1), else_=0))
-                  .label("waitlisted"))
+        db.select(Booking.session_id, func.count().label("waitlisted"))
+        .join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+        .where(Booking.status == BookingStatus.WAITLISTED, *shown)
         .group_by(Booking.session_id).subquery())
-    rows = db.session.execute(
+    statement = (
         db.select(WorkshopSession, waiting.c.waitlisted)
         .outerjoin(waiting, waiting.c.session_id == WorkshopSession.id)
-        .where(WorkshopSession.site_id == site.id,
-               WorkshopSession.starts_at >= _paris_midnight(first),
-               WorkshopSession.starts_at < _paris_midnight(last + timedelta(days=1)))
+        .where(*shown)
         .order_by(WorkshopSession.starts_at, WorkshopSession.room, WorkshopSession.id))
+    if themes:
+        statement = statement.options(
+            defaultload(WorkshopSession.workshop).selectinload(Workshop.theme_links))
+    rows = db.session.execute(statement)
     return [Entry(session, waitlisted or 0) for session, waitlisted in rows.unique()]
 
 
@@ -228,7 +237,7 @@ def programme_data(site: Site, first: date, paper: Paper,
     sessions of each (cancelled ones left out), and one booking address per workshop."""
     first = first.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    entries = [e for e in entries_between(site, first, last) if not e.cancelled]
+    entries = [e for e in entries_between(site, first, last, themes=True) if not e.cancelled]
     fr = DOCUMENT_LOCALE
     weeks: dict[date, dict[Theme | None, list[dict[str, str]]]] = defaultdict(
         lambda: defaultdict(list))

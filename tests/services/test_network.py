@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from portal.extensions import db
 from portal.models import Accompaniment, Booking, Cheque
@@ -171,6 +172,27 @@ def test_a_bounded_number_of_queries_whatever_the_network_size(scene, reseau, fa
     assert len(view.sites) == 7 and len(view.today_sessions) == 6
     # seven of the view, and the staff member reloaded after expire_all (with their roles)
     assert large.count == small.count <= 9
+
+
+def test_the_bookings_counted_are_those_of_the_sessions_shown(scene, reseau):
+    """Today's sessions and the weeks' fill read the bookings of their own sessions, never
+    those of every session ever held (a department's million bookings on each opening)."""
+    statements: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        network.overview(reseau)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    counting = [s for s in statements if "FROM booking" in s and "GROUP BY booking.session_id"
+                in s]
+    assert len(counting) == 3, statements
+    for statement in counting:
+        counted = statement.split("FROM booking", 1)[1].split("GROUP BY booking.session_id")[0]
+        assert "workshop_session.starts_at >=" in counted, statement
 
 
 @pytest.mark.parametrize("role", [StaffRole.ADMIN, StaffRole.ANIMATEUR, StaffRole.RECEPTION])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from portal.clock import PARIS
 from portal.extensions import db
@@ -107,6 +108,31 @@ def test_the_week_costs_the_same_queries_for_one_session_or_thirty(app, factory,
         factory.booking(session, factory.beneficiary(site), status=BookingStatus.WAITLISTED,
                         waitlist_position=1)
     assert queries() == one
+
+
+def test_the_week_reads_the_waiting_lists_of_its_own_sessions_only(app, factory):
+    """Not the bookings of every session ever held (a department's year, a million rows, read
+    on every opening of the calendar otherwise)."""
+    site = factory.site()
+    staff = factory.staff(site, StaffRole.RECEPTION)
+    before = at(site, factory, wall(2026, 11, 30, 9, 0))
+    factory.booking(before, factory.beneficiary(site), status=BookingStatus.WAITLISTED,
+                    waitlist_position=1)
+    at(site, factory, wall(2026, 12, 8, 9, 0))
+    statements: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        week = programme.week(staff, site, date(2026, 12, 7))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert [entry.waitlisted for entry in week.entries] == [0]
+    waiting = next(s for s in statements if "FROM booking" in s)
+    counted = waiting.split("FROM booking", 1)[1].split("GROUP BY", 1)[0]
+    assert "workshop_session.starts_at >=" in counted, waiting
 
 
 def test_another_sites_programme_does_not_exist_for_the_staff_member(app, factory):
