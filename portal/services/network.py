@@ -243,18 +243,21 @@ def _week(sites: list[Site], monday: date) -> list[WeekRow]:
 def _silent(sites: list[Site], since: date, at: datetime) -> list[SilentSite]:
     """Sites without a session held or help recorded since ``since`` (a Paris day)."""
     last: dict[int, datetime] = {}
-    held = (db.select(WorkshopSession.site_id, func.max(WorkshopSession.starts_at))
-            .where(WorkshopSession.status != SessionStatus.CANCELLED,
+    # Each site's latest session held and latest help, looked up per site from the latest
+    # backwards (by site), not every session and help ever recorded grouped by site.
+    held = (db.select(WorkshopSession.starts_at)
+            .where(WorkshopSession.site_id == Site.id,
+                   WorkshopSession.status != SessionStatus.CANCELLED,
                    WorkshopSession.starts_at <= at)
-            .group_by(WorkshopSession.site_id))
-    helped = (db.select(Accompaniment.site_id, func.max(Accompaniment.started_at))
-              .where(Accompaniment.started_at <= at)
-              .group_by(Accompaniment.site_id))
-    for query in (held, helped):
-        for site_id, moment in db.session.execute(query):
-            moment = _aware(moment)
-            if moment is not None and (site_id not in last or moment > last[site_id]):
-                last[site_id] = moment
+            .order_by(WorkshopSession.starts_at.desc()).limit(1).scalar_subquery())
+    helped = (db.select(Accompaniment.started_at)
+              .where(Accompaniment.site_id == Site.id, Accompaniment.started_at <= at)
+              .order_by(Accompaniment.started_at.desc()).limit(1).scalar_subquery())
+    for site_id, *moments in db.session.execute(
+            db.select(Site.id, held, helped).where(Site.id.in_([site.id for site in sites]))):
+        found = [moment for moment in map(_aware, moments) if moment is not None]
+        if found:
+            last[site_id] = max(found)
     start = _utc(since)
     silent = [SilentSite(site, clock.local(last[site.id]).date() if site.id in last else None)
               for site in sites if site.id not in last or last[site.id] < start]
